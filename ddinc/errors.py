@@ -1,0 +1,98 @@
+"""The one exception tree of ddinc.
+
+Every error ddinc raises on purpose derives from :class:`DdincError` and says, in its
+message, what the user can do next::
+
+    DdincError
+    ├── ConfigError                 a setting, argument or option is wrong
+    ├── LoadError                   a legacy export cannot be read as asked
+    │   └── SourceDetectionError    the source could not be told from the file
+    └── DatadogError                anything on the Datadog side (see ddinc.datadog.errors)
+
+Load errors carry *where* (file, row, column) and *what* (value) as attributes, so a notebook
+or a script can point at the cell without parsing the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "DatadogError",
+    "DdincError",
+    "LoadError",
+    "SourceDetectionError",
+]
+
+_MAX_VALUE_CHARS = 80
+
+
+class DdincError(Exception):
+    """Base class of every error ddinc raises on purpose."""
+
+
+class ConfigError(DdincError, ValueError):
+    """A setting, argument or option is wrong; the message says which and what is allowed."""
+
+
+class DatadogError(DdincError):
+    """Base class of errors on the Datadog side (client, emulator, payloads)."""
+
+
+def _shorten(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+class LoadError(DdincError):
+    """A legacy export cannot be read as asked.
+
+    Parameters
+    ----------
+    problem
+        What is wrong, in the analyst's words.
+    hint
+        What to do about it.
+    file, row, column, value
+        Where it happened, as far as known. ``row`` is the 1-based data row (the header is not
+        counted; for JSON, the position of the record in its list).
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        hint: str = "",
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.problem = problem
+        self.hint = hint
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.value = value
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        text = ", ".join(where)
+        text = f"{text}: {self.problem}" if text else self.problem
+        if self.value is not None:
+            text += f" (value {_shorten(self.value)})"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+class SourceDetectionError(LoadError):
+    """The legacy system that wrote a file could not be told unambiguously."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: where the shared reference material lives, and widget-error guarding."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or skip the test with the reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: shared reference material is only in the dev workspace")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_swallowed_widget_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """ipywidgets logs (and swallows) exceptions from callbacks outside a kernel: fail on them."""
+    caplog.set_level(logging.WARNING)
+    yield
+    swallowed = [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith(("Exception in callback", "Exception in widget method"))
+    ]
+    if swallowed:
+        pytest.fail("widget callback raised: " + swallowed[0].getMessage())

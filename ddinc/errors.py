@@ -90,7 +90,7 @@ class LoadError(DdincError):
         if self.value is not None:
             text += f" (value {_shorten(self.value)})"
         if self.hint:
-            text += f". {self.hint}"
+            text += f". {self.hint[:1].upper()}{self.hint[1:]}"
         return text
 
 

@@ -12,6 +12,8 @@ in groups, in this order:
 - durations: ``time_to_detect``, ``time_to_declare``, ``time_to_resolve``, ``time_to_repair``
   (see :mod:`ddinc.timeline`);
 - ``raw``: a struct holding the text the parser saw for every parsed value;
+- ``load_notes``: what the loader noticed about the values (ambiguous or non-existent local
+  times), one line each, for the checks to report;
 - then any number of carried legacy columns, each named ``field.<datadog field key>``.
 
 Rows that cannot become incidents go to the quarantine frame (:data:`QUARANTINE_SCHEMA`),
@@ -27,7 +29,6 @@ import polars as pl
 __all__ = [
     "CANONICAL_SCHEMA",
     "DURATIONS",
-    "Duration",
     "FIELD_PREFIX",
     "QUARANTINE_SCHEMA",
     "RAW_FIELDS",
@@ -35,6 +36,7 @@ __all__ = [
     "STATES",
     "TIMESTAMPS",
     "VISIBILITIES",
+    "Duration",
     "Severity",
     "State",
     "Timestamp",
@@ -59,28 +61,29 @@ DURATIONS: Final = ("time_to_detect", "time_to_declare", "time_to_resolve", "tim
 
 # Every value a loader parses (rather than copies) keeps its raw text here.
 RAW_FIELDS: Final = ("state", "severity", *TIMESTAMPS)
-Raw: Final = pl.Struct({name: pl.String for name in RAW_FIELDS})
+Raw: Final = pl.Struct(dict.fromkeys(RAW_FIELDS, pl.String))
 
-CANONICAL_SCHEMA: Final = pl.Schema(
-    {
-        "source": pl.String,
-        "source_id": pl.String,
-        "source_file": pl.String,
-        "source_rows": pl.List(pl.Int64),
-        "title": pl.String,
-        "state": State,
-        "severity": Severity,
-        "commander": pl.String,
-        "declared_by": pl.String,
-        "teams": pl.List(pl.String),
-        "services": pl.List(pl.String),
-        "incident_type": pl.String,
-        "visibility": pl.String,
-        **{name: Timestamp for name in TIMESTAMPS},
-        **{name: Duration for name in DURATIONS},
-        "raw": Raw,
-    }
-)
+_CANONICAL_COLUMNS: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "source_file": pl.String(),
+    "source_rows": pl.List(pl.Int64),
+    "title": pl.String(),
+    "state": State,
+    "severity": Severity,
+    "commander": pl.String(),
+    "declared_by": pl.String(),
+    "teams": pl.List(pl.String),
+    "services": pl.List(pl.String),
+    "incident_type": pl.String(),
+    "visibility": pl.String(),
+    **{name: Timestamp for name in TIMESTAMPS},
+    **{name: Duration for name in DURATIONS},
+    "raw": Raw,
+    # What the loader noticed about this incident's values (e.g. an ambiguous local time).
+    "load_notes": pl.List(pl.String),
+}
+CANONICAL_SCHEMA: Final = pl.Schema(_CANONICAL_COLUMNS)
 
 QUARANTINE_SCHEMA: Final = pl.Schema(
     {

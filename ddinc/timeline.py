@@ -40,6 +40,7 @@ __all__ = [
     "time_to_repair",
     "time_to_resolve",
     "timeline_durations",
+    "timeline_summary",
     "with_timeline",
 ]
 
@@ -90,3 +91,32 @@ def with_timeline(frame: pl.DataFrame) -> pl.DataFrame:
     Call it after any edit of a timestamp so that durations never go stale.
     """
     return frame.with_columns(timeline_durations())
+
+
+SUMMARY_QUANTILES: Final = (0.5, 0.75, 0.9, 0.95)
+
+
+def timeline_summary(incidents: pl.DataFrame) -> pl.DataFrame:
+    """Per duration: how many incidents it could be measured from, and its percentiles in seconds.
+
+    Plain sample percentiles for a first look; :mod:`ddinc.stats` adds confidence intervals.
+    Negative durations (reversed intervals) are counted, not hidden: see the checks.
+    """
+    rows = []
+    for name in DURATIONS:
+        seconds = (
+            incidents.get_column(name).dt.total_seconds(fractional=True).drop_nulls()
+            if name in incidents.columns
+            else pl.Series(name, [], dtype=pl.Float64)
+        )
+        row: dict[str, object] = {
+            "duration": name,
+            "measured": seconds.len(),
+            "of": incidents.height,
+            "negative": int((seconds < 0).sum()),
+        }
+        for q in SUMMARY_QUANTILES:
+            value = seconds.quantile(q, interpolation="linear") if seconds.len() else None
+            row[f"p{round(q * 100)}_s"] = value
+        rows.append(row)
+    return pl.DataFrame(rows)

@@ -1,0 +1,222 @@
+"""``ddinc.load``: one call from a legacy export to canonical incidents and a quarantine."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping as MappingABC
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ddinc.errors import ConfigError
+from ddinc.readers import ROW, Table, read_table
+from ddinc.schema import QUARANTINE_SCHEMA, empty_incidents, empty_quarantine
+from ddinc.sources import Mapping, Source, detect, get_source
+from ddinc.sources.canonical import OnError, canonicalize
+
+__all__ = ["LoadResult", "load"]
+
+PathLike = str | Path
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Canonical incidents, the rows that could not become incidents, and what was decided.
+
+    Attributes
+    ----------
+    incidents
+        One row per incident, columns as :data:`ddinc.schema.CANONICAL_SCHEMA` (+ carried
+        ``field.*`` columns).
+    quarantine
+        One row per input row set aside, with its reason (:data:`ddinc.schema.QUARANTINE_SCHEMA`).
+    source
+        Name of the source used.
+    notes
+        What the loader chose or assumed (detected source, date styles, assumed time zone).
+    rows_read
+        Input rows seen, over all files: every one is in ``incidents.source_rows`` or in
+        ``quarantine``.
+    assumed_timezone
+        The zone naive times were taken in, when the analyst did not say (else ``None``).
+    """
+
+    incidents: pl.DataFrame
+    quarantine: pl.DataFrame
+    source: str
+    notes: tuple[str, ...]
+    rows_read: int
+    assumed_timezone: str | None = None
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a script or a log line."""
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "incidents": self.incidents.height,
+            "quarantined_rows": self.quarantine.height,
+            "notes": list(self.notes),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadResult({self.source}: {self.incidents.height} incidents from "
+            f"{self.rows_read} rows, {self.quarantine.height} rows quarantined)"
+        )
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{html.escape(note)}</li>" for note in self.notes)
+        return (
+            f"<p><b>{html.escape(repr(self))}</b></p><ul>{notes}</ul>"
+            + self.incidents.head(10)._repr_html_()
+        )
+
+
+def load(
+    data: PathLike | Sequence[PathLike] | pl.DataFrame,
+    source: str | Source | Mapping | None = None,
+    *,
+    tz: str | None = None,
+    order: str | None = None,
+    fields: MappingABC[str, str] | None = None,
+    severity: MappingABC[str, str] | None = None,
+    state: MappingABC[str, str] | None = None,
+    sheet: str | None = None,
+    on_error: OnError = "quarantine",
+) -> LoadResult:
+    """Load a legacy export into canonical incidents.
+
+    Parameters
+    ----------
+    data
+        A file path (CSV, JSON, JSON Lines, Parquet, Excel), several paths of the same source,
+        or an already-loaded polars frame.
+    source
+        A built-in source name (see ``ddinc.sources.SOURCES``), a :class:`Source`, a
+        :class:`Mapping` for any other file, or the path of a TOML mapping file. ``None``
+        detects the source and says which in ``notes``.
+    tz
+        IANA zone of naive times in the export (default: the source's, usually UTC, noted as
+        assumed).
+    order
+        ``"day_first"`` or ``"month_first"`` for numeric dates (default: detected per column).
+    fields
+        Extra Datadog field key -> legacy column, carried as ``field.<key>``.
+    severity, state
+        Extra vocabulary entries (legacy value -> Datadog value), merged over the source's.
+    sheet
+        Excel sheet name (default: the first).
+    on_error
+        ``"quarantine"`` (default) sets unreadable rows aside with their reason;
+        ``"raise"`` stops at the first with a :class:`~ddinc.errors.LoadError`.
+
+    Examples
+    --------
+    >>> result = ddinc.load("data/servicenow_event_log.csv")  # doctest: +SKIP
+    >>> result.incidents, result.quarantine  # doctest: +SKIP
+    """
+    if on_error not in ("quarantine", "raise"):
+        raise ConfigError(f"on_error must be 'quarantine' or 'raise', not {on_error!r}")
+    if isinstance(data, pl.DataFrame):
+        tables = [_frame_table(data)]
+    elif isinstance(data, str | Path):
+        tables = [read_table(data, sheet=sheet)]
+    else:
+        tables = [read_table(path, sheet=sheet) for path in data]
+        if not tables:
+            raise ConfigError("load() got an empty list of files")
+
+    results = [
+        _load_table(
+            table,
+            source,
+            tz=tz,
+            order=order,
+            fields=fields,
+            severity=severity,
+            state=state,
+            on_error=on_error,
+        )
+        for table in tables
+    ]
+    return _combine(results)
+
+
+def _frame_table(frame: pl.DataFrame) -> Table:
+    if ROW in frame.columns:
+        frame = frame.drop(ROW)
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return Table(Path("<frame>"), "frame", frame)
+
+
+def _load_table(
+    table: Table,
+    source: str | Source | Mapping | None,
+    *,
+    tz: str | None,
+    order: str | None,
+    fields: MappingABC[str, str] | None,
+    severity: MappingABC[str, str] | None,
+    state: MappingABC[str, str] | None,
+    on_error: OnError,
+) -> LoadResult:
+    notes: list[str] = []
+    if isinstance(source, str) and source.endswith(".toml"):
+        source = Mapping.from_toml(source)
+    if isinstance(source, Mapping):
+        mapping = source
+    else:
+        if source is None:
+            chosen = detect(table)
+            notes.append(f"{table.path.name}: detected source {chosen.name!r}")
+        else:
+            chosen = get_source(source) if isinstance(source, str) else source
+        if chosen.prepare is not None:
+            table = chosen.prepare(table)
+        mapping = chosen.mapping_for(table)
+    changes: dict[str, object] = {}
+    if tz is not None:
+        changes["timezone"] = tz
+    if order is not None:
+        changes["order"] = order
+    for name, value in (("fields", fields), ("severity", severity), ("state", state)):
+        if value:
+            changes[name] = value
+    if changes:
+        mapping = mapping.replace(**changes)
+    canonical = canonicalize(table, mapping, on_error=on_error)
+    rows_read = table.frame.height + len(table.rejected)
+    assumed = mapping.timezone if tz is None and _has_naive_note(canonical.notes) else None
+    return LoadResult(
+        canonical.incidents,
+        canonical.quarantine,
+        mapping.source,
+        (*notes, *canonical.notes),
+        rows_read,
+        assumed,
+    )
+
+
+def _has_naive_note(notes: Sequence[str]) -> bool:
+    return any(note.startswith("naive times in ") for note in notes)
+
+
+def _combine(results: list[LoadResult]) -> LoadResult:
+    if len(results) == 1:
+        return results[0]
+    names = sorted({r.source for r in results})
+    incidents = pl.concat([r.incidents for r in results], how="diagonal_relaxed")
+    quarantine = pl.concat([empty_quarantine(), *[r.quarantine for r in results]]).cast(
+        QUARANTINE_SCHEMA
+    )
+    assumed = next((r.assumed_timezone for r in results if r.assumed_timezone), None)
+    return LoadResult(
+        incidents if incidents.width else empty_incidents(),
+        quarantine,
+        "+".join(names),
+        tuple(note for r in results for note in r.notes),
+        sum(r.rows_read for r in results),
+        assumed,
+    )

@@ -1,0 +1,339 @@
+"""Read a legacy export file into a frame of raw values, one row per input record.
+
+Readers do not interpret values: CSV cells stay text, JSON scalars become text, nested JSON
+objects are flattened to ``parent.child`` columns and lists are kept as lists. Every row gets
+``ROW``, its 1-based position in the file (data rows for CSV, the record's position for JSON).
+
+Records that cannot be read at all (a CSV line with more cells than the header, a JSON Lines
+line that is not JSON) are not dropped: they come back in :attr:`Table.rejected`, so the loader
+can quarantine them with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import polars as pl
+
+from ddinc.errors import LoadError
+
+__all__ = ["ROW", "FileKind", "Rejected", "Table", "file_kind", "read_table"]
+
+ROW: Final = "__row"
+
+# "frame": an already-loaded polars frame handed to ddinc.load.
+FileKind = Literal["csv", "json", "jsonl", "parquet", "excel", "frame"]
+
+_SUFFIXES: Final[dict[str, FileKind]] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+}
+
+# Keys under which APIs wrap their list of records.
+_CONTAINER_KEYS: Final = ("incidents", "data", "items", "records", "results", "issues", "alerts")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input record that could not be read, with why."""
+
+    row: int
+    reason: str
+    record: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Raw records of one file, as read."""
+
+    path: Path
+    kind: FileKind
+    frame: pl.DataFrame
+    rejected: tuple[Rejected, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    # For JSON: top-level keys beside the records (e.g. Statuspage's "page"), for detection.
+    container: str | None = None
+
+
+def file_kind(path: Path) -> FileKind:
+    """The kind of file ``path`` is, from its suffix."""
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(_SUFFIXES))
+        raise LoadError(
+            f"cannot tell the file type from the suffix {path.suffix!r}",
+            file=path,
+            hint=f"rename it to one of {known}",
+        )
+    return kind
+
+
+def read_table(
+    path: str | Path, *, sheet: str | None = None, separator: str | None = None
+) -> Table:
+    """Read ``path`` into a :class:`Table` of raw values.
+
+    Raises
+    ------
+    LoadError
+        When the file is missing, empty, or not the kind its suffix says.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(
+            "file not found" if not path.exists() else "not a file",
+            file=path,
+            hint="check the path; relative paths are relative to the current directory "
+            f"({Path.cwd()})",
+        )
+    kind = file_kind(path)
+    if kind == "csv":
+        return _read_csv(path, separator)
+    if kind == "json":
+        return _read_json(path)
+    if kind == "jsonl":
+        return _read_jsonl(path)
+    if kind == "parquet":
+        return _finish(path, kind=kind, frame=_guard(path, lambda: pl.read_parquet(path)))
+    return _finish(path, kind=kind, frame=_guard(path, lambda: _read_excel(path, sheet)))
+
+
+def _guard(path: Path, read: Any) -> pl.DataFrame:
+    try:
+        frame: pl.DataFrame = read()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
+        raise LoadError(
+            f"cannot read the file: {error}",
+            file=path,
+            hint="check that the file is complete and of the type its suffix says",
+        ) from None
+    return frame
+
+
+def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    # Every cell as text, like CSV: the loader decides what is a date.
+    if sheet is None:
+        return pl.read_excel(path, infer_schema_length=0)
+    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+
+
+def _finish(
+    path: Path,
+    *,
+    kind: FileKind,
+    frame: pl.DataFrame,
+    rejected: tuple[Rejected, ...] = (),
+    notes: tuple[str, ...] = (),
+    container: str | None = None,
+) -> Table:
+    if ROW not in frame.columns:
+        frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return Table(path, kind, frame, rejected, notes, container)
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _decode(path: Path, data: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """UTF-8 bytes of ``data``, decoding UTF-16 and Windows-1252 files, with a note if so."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode(), (f"{path.name}: decoded from UTF-16",)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        text = data.decode("cp1252", errors="replace")
+        note = (
+            f"{path.name}: not UTF-8 (first bad byte on line {line}); decoded as Windows-1252. "
+            "Re-export as UTF-8 if accented names look wrong"
+        )
+        return text.encode(), (note,)
+    return data, ()
+
+
+def _sniff_separator(head: str) -> str:
+    first = head.splitlines()[0] if head else ""
+    counts = {sep: first.count(sep) for sep in (",", ";", "\t", "|")}
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+
+
+def _read_csv(path: Path, separator: str | None) -> Table:
+    data = path.read_bytes()
+    if not data.strip():
+        raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
+    data, notes = _decode(path, data)
+    sep = separator or _sniff_separator(data[:4096].decode("utf-8", errors="replace"))
+    try:
+        frame = pl.read_csv(data, infer_schema=False, separator=sep, raise_if_empty=False)
+    except pl.exceptions.ComputeError:
+        # Ragged rows: polars cannot say which; Python's csv can, row by row.
+        return _read_csv_slowly(path, data, sep, notes)
+    return _finish(path, kind="csv", frame=frame, notes=notes)
+
+
+def _read_csv_slowly(path: Path, data: bytes, sep: str, notes: tuple[str, ...]) -> Table:
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LoadError("the file has no header row", file=path) from None
+    names = _unique_names(header)
+    good: list[list[str | None]] = []
+    rows: list[int] = []
+    rejected: list[Rejected] = []
+    for number, cells in enumerate(reader, start=1):
+        if len(cells) > len(names):
+            rejected.append(
+                Rejected(
+                    number,
+                    f"row has {len(cells)} cells but the header has {len(names)}",
+                    json.dumps(cells, ensure_ascii=False),
+                )
+            )
+            continue
+        padded: list[str | None] = [c if c != "" else None for c in cells]
+        padded += [None] * (len(names) - len(cells))
+        good.append(padded)
+        rows.append(number)
+    frame = pl.DataFrame(good, schema=dict.fromkeys(names, pl.String), orient="row")
+    frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    return _finish(path, kind="csv", frame=frame, rejected=tuple(rejected), notes=notes)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names made unique the way polars does it (``name_duplicated_0``)."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        if name in seen:
+            names.append(f"{name}_duplicated_{seen[name]}")
+            seen[name] += 1
+        else:
+            names.append(name)
+            seen[name] = 0
+    return names
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become ``parent.child`` keys; scalars become text; lists stay lists."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            flat[name] = [_scalar_or_object(item) for item in value]
+        else:
+            flat[name] = _text(value)
+    return flat
+
+
+def _scalar_or_object(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {
+            key: _text(value) if not isinstance(value, dict | list) else json.dumps(value)
+            for key, value in item.items()
+        }
+    return _text(item)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _records_frame(path: Path, records: list[dict[str, Any]]) -> pl.DataFrame:
+    flat = [_flatten(record) for record in records]
+    try:
+        return pl.from_dicts(flat, infer_schema_length=None) if flat else pl.DataFrame()
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as error:
+        raise LoadError(
+            f"records have shapes that cannot share one table: {error}",
+            file=path,
+            hint="check that every record has the same structure",
+        ) from None
+
+
+def _read_json(path: Path) -> Table:
+    try:
+        document = json.loads(path.read_bytes())
+    except json.JSONDecodeError as error:
+        raise LoadError(
+            f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
+            file=path,
+            hint="if the file holds one JSON object per line, name it .jsonl",
+        ) from None
+    container: str | None = None
+    if isinstance(document, dict):
+        lists = [key for key in _CONTAINER_KEYS if isinstance(document.get(key), list)]
+        if not lists:
+            lists = [key for key, value in document.items() if isinstance(value, list)]
+        if len(lists) != 1:
+            raise LoadError(
+                "cannot tell which list in this JSON object holds the records"
+                + (f" (candidates: {', '.join(lists)})" if lists else " (it holds no list)"),
+                file=path,
+                hint="give a file whose top level is a list of records, or an object with one list",
+            )
+        container = lists[0]
+        document = document[container]
+    if not isinstance(document, list):
+        raise LoadError("the JSON holds no list of records", file=path)
+    rejected: list[Rejected] = []
+    records: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for number, item in enumerate(document, start=1):
+        if isinstance(item, dict):
+            records.append(item)
+            rows.append(number)
+        else:
+            rejected.append(Rejected(number, "record is not a JSON object", json.dumps(item)))
+    frame = _records_frame(path, records)
+    frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    return _finish(path, kind="json", frame=frame, rejected=tuple(rejected), container=container)
+
+
+def _read_jsonl(path: Path) -> Table:
+    rejected: list[Rejected] = []
+    records: list[dict[str, Any]] = []
+    rows: list[int] = []
+    text, notes = _decode(path, path.read_bytes())
+    number = 0
+    for line in text.decode("utf-8-sig").splitlines():
+        if not line.strip():
+            continue  # blank lines are layout, not records
+        number += 1
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as error:
+            rejected.append(Rejected(number, f"not valid JSON: {error.msg}", line))
+            continue
+        if not isinstance(item, dict):
+            rejected.append(Rejected(number, "line is not a JSON object", line))
+            continue
+        records.append(item)
+        rows.append(number)
+    if number == 0:
+        raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
+    frame = _records_frame(path, records)
+    frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    return _finish(path, kind="jsonl", frame=frame, rejected=tuple(rejected), notes=notes)

@@ -1,0 +1,404 @@
+"""Turn a table of raw legacy records into canonical incidents plus a quarantine.
+
+The engine every source shares: it applies a :class:`~ddinc.sources.mapping.Mapping` to a
+:class:`~ddinc.readers.Table`. Invariant: every input row ends up in exactly one place, in an
+incident's ``source_rows`` or in the quarantine with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import polars as pl
+
+from ddinc.errors import LoadError
+from ddinc.readers import ROW, Table
+from ddinc.schema import (
+    CANONICAL_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_FIELDS,
+    TIMESTAMPS,
+    Severity,
+    State,
+    field_column,
+)
+from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.timeline import timeline_durations
+from ddinc.timestamps import DateOrder, normalize_nulls, parse_timestamps
+
+__all__ = ["Canonical", "OnError", "canonicalize"]
+
+OnError = Literal["quarantine", "raise"]
+
+_ID: Final = "__id"
+_REASON: Final = "__reason"
+_REASON_COLUMN: Final = "__reason_column"
+_REASON_VALUE: Final = "__reason_value"
+_NOTES: Final = "load_notes"
+_ORDER: Final = "__order"
+
+
+def _raw(name: str) -> str:
+    return f"__raw_{name}"
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """What a mapping made of one table."""
+
+    incidents: pl.DataFrame
+    quarantine: pl.DataFrame
+    notes: tuple[str, ...]
+
+
+def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarantine") -> Canonical:
+    """Apply ``mapping`` to ``table``.
+
+    Raises
+    ------
+    LoadError
+        When a column the mapping needs is missing, when no value of a timestamp column can be
+        read, or (with ``on_error="raise"``) at the first row that cannot become an incident.
+    """
+    frame = table.frame
+    _require_columns(table, mapping)
+    notes: list[str] = list(table.notes)
+
+    work = frame.select(
+        pl.col(ROW),
+        _text(frame, mapping.id).alias(_ID),
+        *[_text(frame, mapping.columns.get(name)).alias(name) for name in TEXT_FIELDS],
+        *[
+            _list(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
+            for name in LIST_FIELDS
+        ],
+        *[
+            _carried(frame, column).alias(field_column(key))
+            for key, column in mapping.fields.items()
+        ],
+        *([_order(frame, mapping.events.order_by)] if mapping.events else []),
+    )
+    work = work.with_columns(
+        pl.col("state").alias(_raw("state")),
+        pl.col("severity").alias(_raw("severity")),
+        _vocabulary("state", mapping.state, State),
+        _vocabulary("severity", mapping.severity, Severity),
+    )
+    work, reasons, row_notes, parse_notes = _timestamps(frame, work, table, mapping)
+    notes.extend(parse_notes)
+
+    # The first problem of a row is its reason: a missing id, else the first unreadable date.
+    missing_id = pl.col(_ID).is_null()
+    reason = pl.coalesce(
+        pl.when(missing_id).then(pl.lit(f"no incident id in column {mapping.id!r}")),
+        *[text for text, _, _ in reasons],
+    )
+    work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, reasons))
+    work = work.with_columns(row_notes.alias(_NOTES))
+
+    bad = work.filter(pl.col(_REASON).is_not_null())
+    if on_error == "raise" and (bad.height or table.rejected):
+        _raise_first(table, bad)
+    good = work.filter(pl.col(_REASON).is_null())
+    incidents = (
+        _collapse(good, mapping)
+        if mapping.events
+        else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
+    )
+    incidents = _finish(incidents, table, mapping)
+    quarantine = _quarantine(table, mapping, bad)
+    return Canonical(incidents, quarantine, tuple(notes))
+
+
+# --- columns -----------------------------------------------------------------------------
+
+
+def _require_columns(table: Table, mapping: Mapping) -> None:
+    available = [c for c in table.frame.columns if c != ROW]
+    missing = mapping.missing_columns(available)
+    if not missing:
+        return
+    column, role, close = missing[0]
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+    others = f" ({len(missing) - 1} more missing)" if len(missing) > 1 else ""
+    raise LoadError(
+        f"the {mapping.source} mapping needs column {column!r} for {role}, "
+        f"but the file has no such column{others}",
+        file=table.path,
+        column=column,
+        hint=f"{hint}columns in the file: {', '.join(available[:30])}. "
+        "Pass a mapping naming the right column, or check that this is the right source",
+    )
+
+
+def _text(frame: pl.DataFrame, column: str | None) -> pl.Expr:
+    if column is None or column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    expr = pl.col(column)
+    if isinstance(frame.schema[column], pl.List):
+        expr = expr.list.eval(pl.element().cast(pl.String)).list.join(", ")
+    return normalize_nulls(expr.cast(pl.String))
+
+
+def _list(frame: pl.DataFrame, column: str | None, separator: str) -> pl.Expr:
+    if column is None or column not in frame.columns:
+        return pl.lit(None, dtype=pl.List(pl.String))
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.List):
+        items = pl.col(column).cast(pl.List(pl.String))
+    else:
+        items = normalize_nulls(pl.col(column).cast(pl.String)).str.split(separator)
+    cleaned = items.list.eval(normalize_nulls(pl.element()).drop_nulls())
+    return cleaned
+
+
+def _carried(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if isinstance(frame.schema[column], pl.List):
+        return pl.col(column).cast(pl.List(pl.String))
+    return normalize_nulls(pl.col(column).cast(pl.String))
+
+
+def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return (
+        normalize_nulls(pl.col(column).cast(pl.String)).cast(pl.Float64, strict=False).alias(_ORDER)
+    )
+
+
+def _vocabulary(name: str, vocabulary: MappingABC[str, str], dtype: pl.Enum) -> pl.Expr:
+    key = pl.col(name).str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
+    # Values already in Datadog's vocabulary pass as they are (any case).
+    identity = {v.casefold(): v for v in dtype.categories.to_list()}
+    return key.replace_strict({**identity, **vocabulary}, default=None, return_dtype=dtype).alias(
+        name
+    )
+
+
+# --- timestamps --------------------------------------------------------------------------
+
+
+def _timestamps(
+    frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: Mapping
+) -> tuple[pl.DataFrame, list[tuple[pl.Expr, str, str]], pl.Expr, list[str]]:
+    """Parse each mapped timestamp; return reasons for unreadable cells and per-row notes."""
+    reasons: list[tuple[pl.Expr, str, str]] = []
+    notes: list[str] = []
+    note_exprs: list[pl.Expr] = []
+    parsed_columns: list[pl.Series] = []
+    order = DateOrder(mapping.order) if mapping.order else None
+    assumed: list[str] = []
+    for name in TIMESTAMPS:
+        column = mapping.columns.get(name)
+        if column is None or column not in frame.columns:
+            parsed_columns.append(
+                pl.Series(name, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
+            )
+            parsed_columns.append(pl.Series(_raw(name), [None] * frame.height, dtype=pl.String))
+            continue
+        raw = frame.get_column(column)
+        raw_text = raw.cast(pl.String) if not isinstance(raw.dtype, pl.String) else raw
+        try:
+            result = parse_timestamps(
+                raw_text,
+                tz=mapping.timezone,
+                order=order,
+                formats=mapping.formats.get(name),
+                column=column,
+            )
+        except LoadError as error:
+            raise LoadError(
+                error.problem,
+                hint=error.hint,
+                file=table.path,
+                column=column,
+                value=error.value,
+            ) from None
+        parsed_columns.append(result.values.alias(name))
+        parsed_columns.append(raw_text.alias(_raw(name)))
+        flags = f"__invalid_{name}"
+        parsed_columns.append(result.invalid.alias(flags))
+        parsed_columns.append(result.nonexistent.alias(f"__nonexistent_{name}"))
+        parsed_columns.append(result.ambiguous.alias(f"__ambiguous_{name}"))
+        styles = " / ".join(result.styles) or "no values"
+        notes.append(f"{column} -> {name}: read as {styles}")
+        if result.assumed_tz is not None:
+            assumed.append(column)
+        reasons.append(
+            (
+                pl.when(pl.col(flags)).then(
+                    pl.format(
+                        f"column {column!r}: cannot read {{}} as a date and time ({styles})",
+                        pl.col(_raw(name)),
+                    )
+                ),
+                column,
+                _raw(name),
+            )
+        )
+        note_exprs.append(
+            pl.when(pl.col(f"__nonexistent_{name}")).then(
+                pl.format(
+                    f"{name}: local time {{}} does not exist in {mapping.timezone} "
+                    "(clocks went forward); left empty",
+                    pl.col(_raw(name)),
+                )
+            )
+        )
+        note_exprs.append(
+            pl.when(pl.col(f"__ambiguous_{name}")).then(
+                pl.format(
+                    f"{name}: local time {{}} happened twice in {mapping.timezone} "
+                    "(clocks went back); the earlier one was taken",
+                    pl.col(_raw(name)),
+                )
+            )
+        )
+    if assumed:
+        notes.append(
+            f"naive times in {', '.join(assumed)} were taken as {mapping.timezone}"
+            + (
+                " (assumed: pass tz=... if the export used local time)"
+                if mapping.timezone == "UTC"
+                else ""
+            )
+        )
+    work = work.with_columns(parsed_columns)
+    row_notes = (
+        pl.concat_list(note_exprs).list.drop_nulls()
+        if note_exprs
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    return work, reasons, row_notes, notes
+
+
+def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> list[pl.Expr]:
+    """The column and value a row's reason is about (the same precedence as the reason)."""
+    missing_id = pl.col(_ID).is_null()
+    columns = [pl.when(missing_id).then(pl.lit(mapping.id))]
+    values = [pl.when(missing_id).then(pl.lit("", dtype=pl.String))]
+    for text, column, raw in reasons:
+        columns.append(pl.when(text.is_not_null()).then(pl.lit(column)))
+        values.append(pl.when(text.is_not_null()).then(pl.col(raw)))
+    # An empty id is shown as missing, not as "".
+    value = pl.coalesce(values)
+    return [
+        pl.coalesce(columns).alias(_REASON_COLUMN),
+        pl.when(value == "").then(None).otherwise(value).alias(_REASON_VALUE),
+    ]
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+    """One row per incident id from an event log."""
+    assert mapping.events is not None
+    earliest = set(mapping.events.earliest)
+    ordered = good.sort([_ID, _ORDER, ROW], nulls_last=True)
+    aggs: list[pl.Expr] = [pl.col(ROW).alias("source_rows")]
+    for name in TEXT_FIELDS:
+        if name in ("state", "severity"):
+            aggs.append(pl.col(name).last())
+        else:
+            aggs.append(pl.col(name).drop_nulls().last())
+    aggs += [pl.col(_raw("state")).last(), pl.col(_raw("severity")).last()]
+    for name in LIST_FIELDS:
+        aggs.append(pl.col(name).drop_nulls().last())
+    for name in TIMESTAMPS:
+        if name in earliest:
+            aggs.append(pl.col(name).min())
+            aggs.append(
+                pl.coalesce(
+                    pl.col(_raw(name)).min_by(name), pl.col(_raw(name)).drop_nulls().first()
+                ).alias(_raw(name))
+            )
+        else:
+            aggs += [pl.col(name).last(), pl.col(_raw(name)).last()]
+    carried = [c for c in good.columns if c.startswith("field.")]
+    aggs += [pl.col(c).drop_nulls().last() for c in carried]
+    aggs.append(pl.col(_NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(_NOTES))
+    return ordered.group_by(_ID, maintain_order=True).agg(aggs)
+
+
+def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataFrame:
+    carried = [c for c in incidents.columns if c.startswith("field.")]
+    built = incidents.with_columns(
+        pl.lit(mapping.source).alias("source"),
+        pl.col(_ID).alias("source_id"),
+        pl.lit(str(table.path)).alias("source_file"),
+        pl.struct([pl.col(_raw(name)).alias(name) for name in RAW_FIELDS]).alias("raw"),
+    ).with_columns(timeline_durations())
+    return built.select(
+        [*[pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()], *carried]
+    )
+
+
+def _quarantine(table: Table, mapping: Mapping, bad: pl.DataFrame) -> pl.DataFrame:
+    records = (
+        table.frame.join(bad.select(ROW), on=ROW, how="semi")
+        .sort(ROW)
+        .select(ROW, pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"))
+    )
+    parsed = bad.select(
+        pl.lit(mapping.source).alias("source"),
+        pl.lit(str(table.path)).alias("source_file"),
+        pl.col(ROW).alias("source_row"),
+        pl.col(_ID).alias("source_id"),
+        pl.col(_REASON).alias("reason"),
+        pl.col(_REASON_COLUMN).alias("column"),
+        pl.col(_REASON_VALUE).alias("value"),
+    ).join(records, left_on="source_row", right_on=ROW, how="left")
+    unread = pl.DataFrame(
+        {
+            "source": [mapping.source] * len(table.rejected),
+            "source_file": [str(table.path)] * len(table.rejected),
+            "source_row": [r.row for r in table.rejected],
+            "source_id": [None] * len(table.rejected),
+            "reason": [r.reason for r in table.rejected],
+            "column": [None] * len(table.rejected),
+            "value": [None] * len(table.rejected),
+            "record": [r.record for r in table.rejected],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    return pl.concat(
+        [parsed.select(QUARANTINE_SCHEMA.names()).cast(QUARANTINE_SCHEMA), unread]
+    ).sort("source_row")
+
+
+def _raise_first(table: Table, bad: pl.DataFrame) -> None:
+    first_bad = bad.sort(ROW).head(1).to_dicts()
+    candidates: list[tuple[int, LoadError]] = []
+    if first_bad:
+        row = first_bad[0]
+        candidates.append(
+            (
+                row[ROW],
+                LoadError(
+                    row[_REASON],
+                    file=table.path,
+                    row=row[ROW],
+                    column=row[_REASON_COLUMN],
+                    value=row[_REASON_VALUE],
+                    hint="fix the value in the export, or load with on_error='quarantine' to set "
+                    "such rows aside and carry on",
+                ),
+            )
+        )
+    if table.rejected:
+        rejected = table.rejected[0]
+        candidates.append(
+            (
+                rejected.row,
+                LoadError(
+                    rejected.reason,
+                    file=table.path,
+                    row=rejected.row,
+                    value=json.loads(rejected.record) if rejected.record.startswith("[") else None,
+                    hint="repair the row in the export, or load with on_error='quarantine'",
+                ),
+            )
+        )
+    raise min(candidates, key=lambda c: c[0])[1]

@@ -188,7 +188,9 @@ def _load_table(
         mapping = mapping.replace(**changes)
     canonical = canonicalize(table, mapping, on_error=on_error)
     rows_read = table.frame.height + len(table.rejected)
-    assumed = mapping.timezone if tz is None and _has_naive_note(canonical.notes) else None
+    # Only UTC is ever assumed: a zone named by the analyst or the mapping is a statement.
+    naive = _has_naive_note(canonical.notes)
+    assumed = "UTC" if tz is None and mapping.timezone == "UTC" and naive else None
     return LoadResult(
         canonical.incidents,
         canonical.quarantine,

@@ -70,7 +70,10 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     work = frame.select(
         pl.col(ROW),
         _text(frame, mapping.id).alias(_ID),
-        *[_text(frame, mapping.columns.get(name)).alias(name) for name in TEXT_FIELDS],
+        *[
+            _text(frame, mapping.columns.get(name), _vocabulary_of(mapping, name)).alias(name)
+            for name in TEXT_FIELDS
+        ],
         *[
             _list(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
@@ -134,13 +137,32 @@ def _require_columns(table: Table, mapping: Mapping) -> None:
     )
 
 
-def _text(frame: pl.DataFrame, column: str | None) -> pl.Expr:
+def _vocabulary_of(mapping: Mapping, name: str) -> MappingABC[str, str]:
+    if name == "state":
+        return mapping.state
+    if name == "severity":
+        return mapping.severity
+    return {}
+
+
+def _text(
+    frame: pl.DataFrame, column: str | None, vocabulary: MappingABC[str, str] | None = None
+) -> pl.Expr:
+    """Text of ``column`` with null spellings as null, except words the vocabulary maps.
+
+    Statuspage's impact ``none`` is a severity, not a missing value.
+    """
     if column is None or column not in frame.columns:
         return pl.lit(None, dtype=pl.String)
     expr = pl.col(column)
     if isinstance(frame.schema[column], pl.List):
         expr = expr.list.eval(pl.element().cast(pl.String)).list.join(", ")
-    return normalize_nulls(expr.cast(pl.String))
+    expr = expr.cast(pl.String)
+    if not vocabulary:
+        return normalize_nulls(expr)
+    stripped = expr.str.strip_chars()
+    is_word = _lookup_key(stripped).is_in(list(vocabulary))
+    return pl.when(is_word).then(stripped).otherwise(normalize_nulls(expr))
 
 
 def _list(frame: pl.DataFrame, column: str | None, separator: str) -> pl.Expr:
@@ -165,6 +187,11 @@ def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
     return (
         normalize_nulls(pl.col(column).cast(pl.String)).cast(pl.Float64, strict=False).alias(_ORDER)
     )
+
+
+def _lookup_key(expr: pl.Expr) -> pl.Expr:
+    """The expression form of :func:`~ddinc.sources.mapping.vocabulary_key`."""
+    return expr.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
 
 
 def _vocabulary(name: str, vocabulary: MappingABC[str, str], dtype: pl.Enum) -> pl.Expr:

@@ -1,0 +1,270 @@
+"""ddinc.readers: every file kind becomes a table of raw text, one numbered row per record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from ddinc.errors import LoadError
+from ddinc.readers import ROW, file_kind, read_table
+
+HEADER = "id,title,opened\n"
+ROWS = "INC-1,Café down,2024-01-12 15:45\nINC-2,Zürich slow,2024-01-13 09:00\n"
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def test_file_kind_from_suffix_ignores_case() -> None:
+    assert file_kind(Path("x.CSV")) == "csv"
+    assert file_kind(Path("x.ndjson")) == "jsonl"
+    assert file_kind(Path("x.xlsx")) == "excel"
+
+
+def test_unknown_suffix_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "export.dat", HEADER + ROWS)
+    with pytest.raises(LoadError, match=r"export\.dat") as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
+    assert ".csv" in str(caught.value)
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def test_csv_cells_stay_text_and_rows_are_numbered_from_one(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "x.csv", "id,count\nA,007\nB,\n"))
+    assert table.kind == "csv"
+    assert table.frame.schema["count"] == pl.String
+    # "007" would lose its zeros if the reader inferred integers.
+    assert table.frame.get_column("count").to_list() == ["007", None]
+    assert table.frame.get_column(ROW).to_list() == [1, 2]
+    assert table.rejected == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "encode"),
+    [
+        ("utf8_bom.csv", lambda text: b"\xef\xbb\xbf" + text.encode("utf-8")),
+        ("utf16.csv", lambda text: text.encode("utf-16")),
+        ("cp1252.csv", lambda text: text.encode("cp1252")),
+    ],
+)
+def test_csv_encodings_decode_to_the_same_text(tmp_path: Path, name: str, encode: object) -> None:
+    assert callable(encode)
+    table = read_table(write(tmp_path, name, encode(HEADER + ROWS)))
+    # A BOM left in place would rename the first column to "\ufeffid".
+    assert table.frame.columns == [ROW, "id", "title", "opened"]
+    assert table.frame.get_column("title").to_list() == ["Café down", "Zürich slow"]
+
+
+def test_non_utf8_csv_says_how_it_was_decoded(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "legacy.csv", (HEADER + ROWS).encode("cp1252")))
+    # "Café" is on the first data line, i.e. the second line of the file.
+    assert any("Windows-1252" in note and "line 2" in note for note in table.notes)
+
+
+def test_utf16_csv_says_so(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "u16.csv", (HEADER + ROWS).encode("utf-16")))
+    assert any("UTF-16" in note for note in table.notes)
+
+
+def test_semicolon_separated_csv_is_sniffed(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "eu.csv", "id;title\nA;x, y\n"))
+    assert table.frame.get_column("title").to_list() == ["x, y"]
+
+
+def test_quoted_cells_keep_separators_quotes_and_newlines(tmp_path: Path) -> None:
+    text = 'id,title\nA,"one, ""two""\nthree"\n'
+    table = read_table(write(tmp_path, "q.csv", text))
+    assert table.frame.get_column("title").to_list() == ['one, "two"\nthree']
+
+
+def test_repeated_headers_get_polars_style_names(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "dup.csv", "id,tag,tag,tag\nA,x,y,z\n"))
+    assert table.frame.columns[1:] == ["id", "tag", "tag_duplicated_0", "tag_duplicated_1"]
+
+
+def test_ragged_row_with_too_many_cells_is_rejected_with_its_row_number(tmp_path: Path) -> None:
+    text = "a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n"
+    table = read_table(write(tmp_path, "ragged.csv", text))
+    assert [(r.row, json.loads(r.record)) for r in table.rejected] == [(2, ["4", "5", "6", "7"])]
+    assert "4 cells" in table.rejected[0].reason
+    assert "3" in table.rejected[0].reason
+    assert table.frame.get_column("a").to_list() == ["1", "8"]
+
+
+def test_rows_after_a_rejected_row_keep_their_own_numbers(tmp_path: Path) -> None:
+    text = "a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n"
+    table = read_table(write(tmp_path, "ragged.csv", text))
+    # Data row 3 ("8,9,10") must stay row 3: row 2 is the rejected one.
+    assert table.frame.get_column(ROW).to_list() == [1, 3]
+
+
+def test_short_rows_are_padded_with_missing_cells(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "short.csv", "a,b,c\n1,2\n4,5,6\n"))
+    assert table.frame.select("a", "b", "c").rows() == [("1", "2", None), ("4", "5", "6")]
+    assert table.rejected == ()
+
+
+def test_empty_csv_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "empty.csv", "  \n")
+    with pytest.raises(LoadError, match="empty") as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
+    assert "empty.csv" in str(caught.value)
+
+
+def test_header_only_csv_has_no_rows(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "header.csv", HEADER))
+    assert table.frame.height == 0
+    assert "title" in table.frame.columns
+
+
+def test_missing_file_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "export.csv"
+    with pytest.raises(LoadError, match="not found") as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
+    assert "export.csv" in str(caught.value)
+
+
+def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
+    folder = tmp_path / "export.csv"
+    folder.mkdir()
+    with pytest.raises(LoadError, match="not a file"):
+        read_table(folder)
+
+
+# --- JSON and JSON Lines -------------------------------------------------------------------
+
+
+def test_json_list_of_records_is_flattened(tmp_path: Path) -> None:
+    records = [
+        {"id": 1, "ok": True, "service": {"summary": "api", "id": "S1"}, "tags": ["a", "b"]},
+        {"id": 2, "ok": False, "service": {"summary": "db", "id": "S2"}, "tags": []},
+    ]
+    table = read_table(write(tmp_path, "x.json", json.dumps(records)))
+    frame = table.frame
+    assert frame.get_column("id").to_list() == ["1", "2"]
+    assert frame.get_column("ok").to_list() == ["true", "false"]
+    assert frame.get_column("service.summary").to_list() == ["api", "db"]
+    assert frame.get_column("tags").to_list() == [["a", "b"], []]
+    assert table.container is None
+
+
+def test_list_of_objects_becomes_a_list_of_structs(tmp_path: Path) -> None:
+    records = [
+        {"id": "1", "teams": [{"summary": "Payments", "id": "T1"}]},
+        {"id": "2", "teams": []},
+    ]
+    frame = read_table(write(tmp_path, "x.json", json.dumps(records))).frame
+    names = frame.select(pl.col("teams").list.eval(pl.element().struct.field("summary")))
+    assert names.to_series().to_list() == [["Payments"], []]
+
+
+@pytest.mark.parametrize("key", ["incidents", "data", "issues", "my_records"])
+def test_json_container_key_is_found(tmp_path: Path, key: str) -> None:
+    document = {"page": {"id": "p"}, key: [{"id": "A"}, {"id": "B"}], "more": False}
+    table = read_table(write(tmp_path, "x.json", json.dumps(document)))
+    assert table.container == key
+    assert table.frame.get_column("id").to_list() == ["A", "B"]
+
+
+def test_json_object_with_two_candidate_lists_is_refused(tmp_path: Path) -> None:
+    document = {"alpha": [{"id": 1}], "beta": [{"id": 2}]}
+    with pytest.raises(LoadError, match="alpha, beta"):
+        read_table(write(tmp_path, "x.json", json.dumps(document)))
+
+
+def test_invalid_json_points_at_the_line(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="line 2") as caught:
+        read_table(write(tmp_path, "broken.json", '[{"id": 1},\n {"id": }]'))
+    assert "broken.json" in str(caught.value)
+
+
+def test_json_item_that_is_not_an_object_is_rejected(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "x.json", json.dumps([{"id": "A"}, 42, {"id": "C"}])))
+    assert [(r.row, r.record) for r in table.rejected] == [(2, "42")]
+    assert table.frame.get_column("id").to_list() == ["A", "C"]
+
+
+def test_json_rows_keep_their_position_in_the_list(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "x.json", json.dumps([{"id": "A"}, 42, {"id": "C"}])))
+    assert table.frame.get_column(ROW).to_list() == [1, 3]
+
+
+def test_jsonl_bad_line_is_rejected_and_blank_lines_skipped(tmp_path: Path) -> None:
+    text = '{"id": "A"}\n\n{"id": "B"\n["not", "an", "object"]\n{"id": "D"}\n'
+    table = read_table(write(tmp_path, "x.jsonl", text))
+    assert [r.row for r in table.rejected] == [2, 3]
+    assert "not valid JSON" in table.rejected[0].reason
+    assert table.rejected[0].record == '{"id": "B"'
+    assert table.frame.get_column("id").to_list() == ["A", "D"]
+
+
+def test_jsonl_rows_keep_their_numbers_after_a_bad_line(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "x.jsonl", '{"id": "A"}\n{"id": \n{"id": "C"}\n'))
+    assert table.frame.get_column(ROW).to_list() == [1, 3]
+
+
+def test_jsonl_keys_first_seen_late_are_kept(tmp_path: Path) -> None:
+    # polars' own read_ndjson drops a key first seen after line 100.
+    lines = [json.dumps({"id": str(i)}) for i in range(150)]
+    lines.append(json.dumps({"id": "late", "owner": "ann"}))
+    table = read_table(write(tmp_path, "x.jsonl", "\n".join(lines)))
+    assert table.frame.get_column("owner").to_list()[-1] == "ann"
+
+
+def test_empty_jsonl_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match=r"empty\.jsonl.*empty"):
+        read_table(write(tmp_path, "empty.jsonl", "\n\n"))
+
+
+# --- Excel and Parquet ----------------------------------------------------------------------
+
+
+def test_excel_cells_are_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    first = workbook.add_worksheet("Incidents")
+    for col, name in enumerate(["Incident #", "Sev", "Opened"]):
+        first.write(0, col, name)
+    first.write_row(1, 0, ["INC-1", 2, "12/01/2024 15:45"])
+    first.write_row(2, 0, ["INC-2", 3, "13/01/2024 09:00"])
+    other = workbook.add_worksheet("Notes")
+    other.write_row(0, 0, ["note"])
+    other.write_row(1, 0, ["hello"])
+    workbook.close()
+
+    table = read_table(path)
+    assert table.kind == "excel"
+    assert table.frame.columns == [ROW, "Incident #", "Sev", "Opened"]
+    assert all(dtype == pl.String for dtype in table.frame.drop(ROW).dtypes)
+    assert table.frame.get_column("Incident #").to_list() == ["INC-1", "INC-2"]
+    assert table.frame.get_column(ROW).to_list() == [1, 2]
+    assert read_table(path, sheet="Notes").frame.get_column("note").to_list() == ["hello"]
+
+
+def test_parquet_is_read_with_its_types(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    pl.DataFrame({"id": ["A", "B"], "n": [1, 2]}).write_parquet(path)
+    table = read_table(path)
+    assert table.kind == "parquet"
+    assert table.frame.get_column("id").to_list() == ["A", "B"]
+    assert table.frame.get_column(ROW).to_list() == [1, 2]
+
+
+def test_corrupt_parquet_is_a_load_error(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="cannot read the file"):
+        read_table(write(tmp_path, "x.parquet", b"PAR1 not really"))

@@ -93,8 +93,6 @@ def _print_check(summary: dict[str, Any]) -> None:
         f"{summary['source']}: {summary['incidents']} incidents from {summary['rows_read']} rows, "
         f"{summary['quarantined_rows']} rows quarantined"
     )
-    for note in summary["notes"]:
-        print(f"  note: {note}")
     for reason, count in summary["quarantine_reasons"].items():
         print(f"  quarantined {count:>5}: {reason}")
     print()

@@ -1,0 +1,354 @@
+"""Running checks over a canonical frame, and the report that holds what they found.
+
+:func:`run_checks` computes everything once: one ``select`` evaluates every predicate, then
+each failing check's rows get their messages. The :class:`CheckReport` is plain data (frames
+and counts); :mod:`ddinc.checks.render` turns it into text and HTML. Checks report and never
+change, drop or reorder the incidents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import polars as pl
+
+from ddinc.checks._text import render_template, text
+from ddinc.checks.model import LEVEL_DTYPE, Check, CheckContext, Level
+from ddinc.checks.rules import DEFAULT_CHECKS
+from ddinc.errors import ConfigError
+from ddinc.schema import RAW_FIELDS, TIMESTAMPS, Timestamp
+from ddinc.timeline import with_timeline
+
+__all__ = ["KEY_COLUMNS", "ROW", "CheckReport", "CheckResult", "run_checks"]
+
+ROW: Final = "row"
+"""Name of the 0-based row position column that identifies a failing row in the frame."""
+KEY_COLUMNS: Final = (ROW, "source", "source_id", "title")
+"""The columns every failing-rows view starts with, before ``check``, ``level``, ``message``."""
+
+_LOAD_NOTES: Final = "load_notes"
+_TEXT_COLUMNS: Final = ("source", "source_id", "title", "state", "severity")
+_BASE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    ROW: pl.Int64(),
+    "source": pl.String(),
+    "source_id": pl.String(),
+    "title": pl.String(),
+    "check": pl.String(),
+    "level": LEVEL_DTYPE,
+    "message": pl.String(),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult:
+    """What one check found: its failing rows (possibly none)."""
+
+    check: Check
+    rows: pl.DataFrame
+    """Failing rows: row, source, source_id, title, check, level, message, involved columns."""
+    n_incidents: int
+
+    @property
+    def name(self) -> str:
+        """The check's name."""
+        return self.check.name
+
+    @property
+    def level(self) -> Level:
+        """The check's level."""
+        return self.check.level
+
+    @property
+    def n_failing(self) -> int:
+        """How many incidents fail this check."""
+        return self.rows.height
+
+    @property
+    def share(self) -> float:
+        """Failing incidents over all incidents (0.0 for an empty frame)."""
+        return self.n_failing / self.n_incidents if self.n_incidents else 0.0
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.name!r}, {self.level.value}, failing={self.n_failing})"
+
+
+@dataclass(frozen=True, eq=False)
+class CheckReport:
+    """Every check's result over one frame, with the notes a loader wants shown.
+
+    Rows are identified by ``row``, their 0-based position in the frame that was checked.
+    """
+
+    results: tuple[CheckResult, ...]
+    notes: tuple[str, ...]
+    n_incidents: int
+    context: CheckContext
+
+    def result(self, name: str) -> CheckResult:
+        """The result of the check ``name``."""
+        for result in self.results:
+            if result.name == name:
+                return result
+        known = ", ".join(result.name for result in self.results)
+        raise ConfigError(f"no check named {name!r} in this report; known checks: {known}")
+
+    def failing(self, name: str | None = None, level: Level | str | None = None) -> pl.DataFrame:
+        """The failing rows, one per (incident, check), in check order then row order.
+
+        Columns: row, source, source_id, title, check, level, message, then the columns the
+        selected checks involve (null where a check does not involve one).
+        """
+        selected = [self.result(name)] if name is not None else list(self.results)
+        if level is not None:
+            try:
+                wanted = Level(level)
+            except ValueError:
+                allowed = ", ".join(item.value for item in Level)
+                raise ConfigError(f"level {level!r} is not one of {allowed}") from None
+            selected = [result for result in selected if result.level == wanted]
+        frames = [result.rows for result in selected if result.n_failing]
+        if not frames:
+            involved = {
+                column: dtype
+                for result in selected
+                for column, dtype in result.rows.schema.items()
+                if column not in _BASE_SCHEMA
+            }
+            return pl.DataFrame(schema={**_BASE_SCHEMA, **involved})
+        return pl.concat(frames, how="diagonal_relaxed")
+
+    def counts(self) -> pl.DataFrame:
+        """One row per check: check, level, failing, share."""
+        return pl.DataFrame(
+            {
+                "check": [result.name for result in self.results],
+                "level": [result.level.value for result in self.results],
+                "failing": [result.n_failing for result in self.results],
+                "share": [result.share for result in self.results],
+            },
+            schema={
+                "check": pl.String,
+                "level": LEVEL_DTYPE,
+                "failing": pl.Int64,
+                "share": pl.Float64,
+            },
+        )
+
+    def _rows_at(self, level: Level) -> set[int]:
+        rows: set[int] = set()
+        for result in self.results:
+            if result.level == level:
+                rows.update(result.rows[ROW].to_list())
+        return rows
+
+    def blocking_ids(self) -> set[int]:
+        """Row positions of the incidents that fail at least one error check."""
+        return self._rows_at(Level.ERROR)
+
+    def blocking_mask(self) -> pl.Series:
+        """Boolean Series, one per incident, True where an error blocks the push.
+
+        ``frame.filter(~report.blocking_mask())`` keeps what can be pushed.
+        """
+        return (
+            pl.int_range(self.n_incidents, dtype=pl.Int64, eager=True)
+            .is_in(pl.Series(sorted(self.blocking_ids()), dtype=pl.Int64))
+            .alias("blocking")
+        )
+
+    @property
+    def n_errors(self) -> int:
+        """How many incidents fail at least one error check."""
+        return len(self._rows_at(Level.ERROR))
+
+    @property
+    def n_warnings(self) -> int:
+        """How many incidents fail at least one warning check."""
+        return len(self._rows_at(Level.WARNING))
+
+    @property
+    def blocking(self) -> bool:
+        """True when at least one incident fails an error check."""
+        return any(result.n_failing for result in self.results if result.level == Level.ERROR)
+
+    def to_dict(self, max_rows: int | None = 20) -> dict[str, Any]:
+        """A JSON-serialisable summary, with up to ``max_rows`` failing rows per check."""
+        checks = []
+        for result in self.results:
+            rows = result.rows.select(ROW, "source", "source_id", "message")
+            shown = rows if max_rows is None else rows.head(max_rows)
+            checks.append(
+                {
+                    "name": result.name,
+                    "level": result.level.value,
+                    "description": result.check.description,
+                    "failing": result.n_failing,
+                    "share": result.share,
+                    "rows": shown.to_dicts(),
+                    "rows_truncated": shown.height < rows.height,
+                }
+            )
+        return {
+            "n_incidents": self.n_incidents,
+            "blocking": self.blocking,
+            "n_errors": self.n_errors,
+            "n_warnings": self.n_warnings,
+            "notes": list(self.notes),
+            "context": self.context.to_dict(),
+            "checks": checks,
+        }
+
+    def to_html(self, max_rows: int = 20) -> str:
+        """A self-contained HTML summary, with up to ``max_rows`` failing rows per check."""
+        from ddinc.checks.render import report_html
+
+        return report_html(self, max_rows=max_rows)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckReport(n_incidents={self.n_incidents}, checks={len(self.results)}, "
+            f"n_errors={self.n_errors}, n_warnings={self.n_warnings})"
+        )
+
+    def __str__(self) -> str:
+        from ddinc.checks.render import report_text
+
+        return report_text(self)
+
+
+def _conform(incidents: pl.DataFrame) -> pl.DataFrame:
+    """The frame checks read: text state/severity, UTC timestamps, fresh durations, ``row``.
+
+    Raises :class:`ConfigError` when a column the checks read is absent or cannot be read;
+    that is a frame built by hand, not dirty data.
+    """
+    schema = incidents.schema
+    needed = (*_TEXT_COLUMNS, *TIMESTAMPS)
+    missing = [name for name in needed if name not in schema]
+    if missing:
+        raise ConfigError(
+            f"the frame lacks column(s) {', '.join(missing)}; load it with a ddinc source "
+            "or conform it to ddinc.schema.CANONICAL_SCHEMA"
+        )
+    for name in TIMESTAMPS:
+        dtype = schema[name]
+        if isinstance(dtype, pl.Null):
+            continue
+        if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
+            raise ConfigError(
+                f"column {name} is {dtype}, not a timezone-aware datetime; parse it with a "
+                "ddinc source, or call .dt.replace_time_zone(<the export's zone>) on it"
+            )
+    for name in _TEXT_COLUMNS:
+        if isinstance(schema[name], pl.List | pl.Struct | pl.Array):
+            raise ConfigError(f"column {name} is {schema[name]}; it must hold text")
+    raw = schema.get("raw")
+    raw_fields = {f.name for f in raw.fields} if isinstance(raw, pl.Struct) else set()
+    raw_struct = pl.struct(
+        [
+            pl.col("raw").struct.field(name).cast(pl.String)
+            if name in raw_fields
+            else pl.lit(None, dtype=pl.String).alias(name)
+            for name in RAW_FIELDS
+        ]
+    )
+    timestamps = [
+        pl.col(name).cast(Timestamp)
+        if isinstance(schema[name], pl.Null)
+        else pl.col(name).dt.convert_time_zone("UTC").cast(Timestamp)
+        for name in TIMESTAMPS
+    ]
+    notes = (
+        pl.col(_LOAD_NOTES).cast(pl.List(pl.String))
+        if _LOAD_NOTES in schema
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    # A column already called "row" would clash with the row key; the key wins in the copy.
+    conformed = incidents.drop(ROW, strict=False).with_columns(
+        *(pl.col(name).cast(pl.String) for name in _TEXT_COLUMNS),
+        *timestamps,
+        raw=raw_struct,
+        **{_LOAD_NOTES: notes},
+    )
+    return with_timeline(conformed).with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _failing_rows(
+    work: pl.DataFrame, check: Check, context: CheckContext, mask: pl.Series
+) -> pl.DataFrame:
+    involved = [name for name in check.columns if name not in KEY_COLUMNS]
+    unknown = [name for name in involved if name not in work.schema]
+    if unknown:
+        raise ConfigError(
+            f"check {check.name}: involved column(s) {', '.join(unknown)} are not in the frame"
+        )
+    values = {name: text(pl.col(name), dtype) for name, dtype in work.schema.items()}
+    values.update(check.details(work, context))
+    message = render_template(check.message, values, owner=check.name)
+    return work.select(
+        *KEY_COLUMNS,
+        pl.lit(check.name, dtype=pl.String).alias("check"),
+        pl.lit(check.level.value, dtype=LEVEL_DTYPE).alias("level"),
+        message.alias("message"),
+        *involved,
+    ).filter(mask)
+
+
+def run_checks(
+    incidents: pl.DataFrame,
+    checks: Sequence[Check] = DEFAULT_CHECKS,
+    *,
+    context: CheckContext | None = None,
+    notes: Sequence[str] = (),
+) -> CheckReport:
+    """Run ``checks`` over ``incidents`` and report what fails; the frame is left as it is.
+
+    Parameters
+    ----------
+    incidents
+        A canonical incident frame (:data:`ddinc.schema.CANONICAL_SCHEMA`); durations are
+        recomputed from the timestamps, so stale ones do not matter.
+    checks
+        The checks to run, with distinct names.
+    context
+        Parameters of the run; :class:`CheckContext` defaults (now = the current time).
+    notes
+        Loader notes to show with the report.
+    """
+    context = context or CheckContext()
+    names = [check.name for check in checks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"check name(s) {', '.join(repeated)} given twice; names must be unique")
+    work = _conform(incidents)
+    # with_columns, not select: a predicate that returns a scalar still gives one value per row.
+    aliases = {check.name: f"__check__{check.name}" for check in checks}
+    masks = work.with_columns(
+        check.predicate(work, context).fill_null(False).cast(pl.Boolean).alias(aliases[check.name])
+        for check in checks
+    ).select(aliases.values())
+    results = []
+    for check in checks:
+        mask = masks[aliases[check.name]]
+        if mask.any():
+            rows = _failing_rows(work, check, context, mask)
+        else:
+            rows = _failing_rows(work.clear(), check, context, mask.clear())
+        results.append(CheckResult(check=check, rows=rows, n_incidents=incidents.height))
+    all_notes = list(notes)
+    if context.assumed_timezone:
+        all_notes.append(
+            f"Naive timestamps were assumed to be in {context.assumed_timezone}; if the export "
+            "used another zone, every affected time is off by whole hours."
+        )
+    return CheckReport(
+        results=tuple(results),
+        notes=tuple(all_notes),
+        n_incidents=incidents.height,
+        context=context,
+    )

@@ -1,0 +1,227 @@
+"""Timeline checks (order, range, back-filled and shifted times, outliers).
+
+Each case builds three incidents: row 0 untouched, row 1 that must fail, row 2 the near miss.
+Only the check under test is looked at; other checks may fire on the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ddinc.checks import CheckContext, Level, outlier_check, run_checks
+from ddinc.checks.timeline_rules import OUTLIER_CHECKS, TIMELINE_CHECKS
+from ddinc.errors import ConfigError
+from ddinc.schema import DURATIONS, TIMESTAMPS
+from tests.checks.conftest import CONTEXT, NOW, failing, incident, incidents, start_of
+
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
+
+
+def declared(i: int) -> datetime:
+    """The default declared time of row ``i``."""
+    return start_of(i) + timedelta(minutes=19)
+
+
+CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("reversed_interval", {"resolved": declared(1) - SECOND}, {"resolved": declared(2)}),
+    (
+        "reversed_interval",
+        {"impact_end": start_of(1) - SECOND, "detected": None},
+        {"impact_end": start_of(2), "detected": None},
+    ),
+    (
+        "reversed_interval",
+        {"detected": start_of(1) - MINUTE},
+        {"detected": start_of(2), "impact_start": None},
+    ),
+    (
+        "timestamps_out_of_order",
+        {"detected": None, "declared": start_of(1) - SECOND},
+        {"detected": None, "declared": start_of(2)},
+    ),
+    (
+        "timestamps_out_of_order",
+        {"detected": None, "declared": None, "resolved": start_of(1) - HOUR},
+        {"detected": None, "declared": None, "resolved": start_of(2)},
+    ),
+    ("timestamp_in_future", {"resolved": NOW + SECOND}, {"resolved": NOW}),
+    (
+        "timestamp_in_future",
+        {"state": "active", "resolved": None, "impact_end": datetime(2031, 1, 1, tzinfo=UTC)},
+        {"state": "active", "resolved": None, "impact_end": None},
+    ),
+    (
+        "timestamp_too_old",
+        {"impact_start": datetime(1989, 12, 31, 23, 59, 59, tzinfo=UTC)},
+        {"impact_start": datetime(1990, 1, 1, tzinfo=UTC)},
+    ),
+    (
+        "timestamp_too_old",
+        {"impact_start": datetime(1970, 1, 1, tzinfo=UTC)},
+        {"impact_start": None},
+    ),
+    (
+        "zero_length_incident",
+        dict.fromkeys(TIMESTAMPS, start_of(1)),
+        {**dict.fromkeys(TIMESTAMPS, start_of(2)), "resolved": start_of(2) + SECOND},
+    ),
+    (
+        "zero_length_incident",
+        {**dict.fromkeys(TIMESTAMPS), "detected": start_of(1), "declared": start_of(1)},
+        # One timestamp alone is not an interval at all.
+        {**dict.fromkeys(TIMESTAMPS), "declared": start_of(2)},
+    ),
+    (
+        "whole_hour_offset",
+        {"resolved": declared(1) - 5 * HOUR + 30 * SECOND},
+        {"resolved": declared(2) - 5 * HOUR - 2 * MINUTE},
+    ),
+    (
+        "whole_hour_offset",
+        {"impact_end": start_of(1) - 14 * HOUR, "detected": None},
+        # 15 hours is beyond any time zone offset.
+        {"impact_end": start_of(2) - 15 * HOUR, "detected": None},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "fails", "near_miss"), CASES)
+def test_row_fails_and_near_miss_passes(
+    name: str, fails: dict[str, Any], near_miss: dict[str, Any]
+) -> None:
+    frame = incidents(incident(), incident(**fails), incident(**near_miss))
+    assert failing(frame, name) == [1]
+
+
+def test_every_timeline_check_has_a_case_or_its_own_test() -> None:
+    covered = {name for name, _, _ in CASES} | {check.name for check in OUTLIER_CHECKS}
+    assert covered == {check.name for check in TIMELINE_CHECKS}
+
+
+def test_reversed_interval_message_names_the_pair_and_the_negative_duration() -> None:
+    frame = incidents(incident(resolved=declared(0) - 5 * HOUR))
+    message = run_checks(frame, context=CONTEXT).failing("reversed_interval")["message"][0]
+    assert "resolved 2023-03-01T04:19:00Z is before declared 2023-03-01T09:19:00Z" in message
+    assert "time_to_resolve -5h" in message
+
+
+def test_whole_hour_offset_consistent_within_a_source() -> None:
+    # Declared exactly 5 hours after detection for 5 of 8 pagerduty incidents: the two
+    # columns were written in different zones, even though no duration is negative.
+    def shifted(i: int) -> dict[str, Any]:
+        detected = start_of(i) + 7 * MINUTE
+        return incident(declared=detected + 5 * HOUR, resolved=detected + 6 * HOUR)
+
+    rows = [shifted(i) for i in range(5)] + [incident()] * 3
+    assert failing(incidents(*rows), "whole_hour_offset") == [0, 1, 2, 3, 4]
+
+
+def test_whole_hour_offset_needs_enough_rows_of_the_same_source() -> None:
+    def shifted(i: int, source: str = "pagerduty") -> dict[str, Any]:
+        detected = start_of(i) + 7 * MINUTE
+        return incident(declared=detected + 5 * HOUR, resolved=detected + 6 * HOUR, source=source)
+
+    four = [shifted(i) for i in range(4)] + [incident()] * 3
+    assert failing(incidents(*four), "whole_hour_offset") == []
+    # Five of them, but split across two sources: still too few per source.
+    split = [shifted(i, "jira" if i % 2 else "pagerduty") for i in range(5)] + [incident()] * 3
+    assert failing(incidents(*split), "whole_hour_offset") == []
+
+
+def test_whole_hour_offset_mentions_the_assumed_zone() -> None:
+    frame = incidents(incident(resolved=declared(0) - 2 * HOUR))
+    context = CheckContext(now=NOW, assumed_timezone="Europe/Paris")
+    message = run_checks(frame, context=context).failing("whole_hour_offset")["message"][0]
+    assert "time_to_resolve = -2h" in message
+    assert "Europe/Paris" in message
+
+
+def resolving_after(i: int, span: timedelta) -> dict[str, Any]:
+    return incident(resolved=declared(i) + span)
+
+
+def test_resolve_outlier_threshold_is_q3_plus_k_iqr_of_log_seconds() -> None:
+    # 30 of 32 values are 1h54m, so Q1 = Q3 = 1h54m and the IQR falls back to log(2): the
+    # threshold is exp(log(1h54m) + 3 * log 2) = 8 * 1h54m = 15h12m.
+    typical = [incident()] * 30
+    frame = incidents(*typical, resolving_after(30, 15 * HOUR), resolving_after(31, 15.5 * HOUR))
+    assert failing(frame, "time_to_resolve_outlier") == [31]
+    message = run_checks(frame, context=CONTEXT).failing("time_to_resolve_outlier")["message"][0]
+    assert "15h 30m" in message
+    assert "15h 12m" in message
+
+
+def test_outlier_uses_the_spread_when_it_is_wide() -> None:
+    # Resolve times spread over 1..60 minutes (log-uniform): IQR is 1/2 of the log range.
+    minutes = [math.exp(math.log(60) * k / 39) for k in range(40)]
+    rows = [resolving_after(i, timedelta(minutes=m)) for i, m in enumerate(minutes)]
+    # The two probe rows are the two largest values, whatever they are exactly, so they enter
+    # the quartiles by rank only: stand-ins at infinity give the same Q1 and Q3.
+    logs = sorted([math.log(m * 60) for m in minutes] + [math.inf, math.inf])
+    q1, q3 = _quantile(logs, 0.25), _quantile(logs, 0.75)
+    threshold = timedelta(seconds=math.exp(q3 + 3 * (q3 - q1)))
+    frame = incidents(
+        *rows,
+        resolving_after(40, threshold * 0.98),
+        resolving_after(41, threshold * 1.02),
+    )
+    assert failing(frame, "time_to_resolve_outlier") == [41]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks, as polars' ``interpolation="linear"``."""
+    position = q * (len(values) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def test_outlier_needs_enough_samples() -> None:
+    frame = incidents(*[incident()] * 10, resolving_after(10, timedelta(days=300)))
+    assert failing(frame, "time_to_resolve_outlier") == []
+    context = CheckContext(now=NOW, outlier_min_samples=10)
+    assert failing(frame, "time_to_resolve_outlier", context) == [10]
+
+
+def test_outlier_factor_is_a_parameter() -> None:
+    frame = incidents(*[incident()] * 30, resolving_after(30, 5 * HOUR))
+    assert failing(frame, "time_to_resolve_outlier") == []
+    # k = 1: the threshold is 2 * 1h54m = 3h48m.
+    context = CheckContext(now=NOW, outlier_factor=1.0)
+    assert failing(frame, "time_to_resolve_outlier", context) == [30]
+
+
+def test_outliers_ignore_zero_and_negative_durations() -> None:
+    rows = [incident()] * 30
+    reversed_and_zero = [
+        resolving_after(30, -300 * timedelta(days=1)),
+        incident(resolved=declared(31)),
+    ]
+    assert failing(incidents(*rows, *reversed_and_zero), "time_to_resolve_outlier") == []
+
+
+@pytest.mark.parametrize("name", DURATIONS)
+def test_one_outlier_check_per_duration(name: str) -> None:
+    check = outlier_check(name)
+    assert check.name == f"{name}_outlier"
+    assert check.level == Level.WARNING
+    assert name in check.columns
+
+
+def test_outlier_check_of_an_unknown_column_says_which_exist() -> None:
+    with pytest.raises(ConfigError, match="time_to_detect, time_to_declare"):
+        outlier_check("time_to_lunch")
+
+
+def test_detect_outlier_sees_its_own_column_only() -> None:
+    late = incident(impact_start=start_of(30) - timedelta(days=20))
+    frame = incidents(*[incident()] * 30, late)
+    report = run_checks(frame, context=CONTEXT)
+    assert report.failing("time_to_detect_outlier")["row"].to_list() == [30]
+    assert report.failing("time_to_resolve_outlier").height == 0

@@ -147,9 +147,13 @@ def _finish(
 # --- CSV ---------------------------------------------------------------------------------
 
 
+_HEAD_BYTES: Final = 64 * 1024
+_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _decode(path: Path, data: bytes) -> tuple[bytes, tuple[str, ...]]:
     """UTF-8 bytes of ``data``, decoding UTF-16 and Windows-1252 files, with a note if so."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith(_UTF16_BOMS):
         return data.decode("utf-16").encode(), (f"{path.name}: decoded from UTF-16",)
     try:
         data.decode("utf-8")
@@ -171,11 +175,20 @@ def _sniff_separator(head: str) -> str:
 
 
 def _read_csv(path: Path, separator: str | None) -> Table:
-    data = path.read_bytes()
-    if not data.strip():
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    if not head.strip() and path.stat().st_size <= len(head):
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    data, notes = _decode(path, data)
-    sep = separator or _sniff_separator(data[:4096].decode("utf-8", errors="replace"))
+    sep = separator or _sniff_separator(head.decode("utf-8", errors="replace"))
+    if not head.startswith(_UTF16_BOMS):
+        # The fast path: polars reads the file itself, no copy through Python.
+        try:
+            frame = pl.read_csv(path, infer_schema=False, separator=sep, raise_if_empty=False)
+        except pl.exceptions.ComputeError:
+            pass  # not UTF-8, or ragged rows: handled below
+        else:
+            return _finish(path, kind="csv", frame=frame)
+    data, notes = _decode(path, path.read_bytes())
     try:
         frame = pl.read_csv(data, infer_schema=False, separator=sep, raise_if_empty=False)
     except pl.exceptions.ComputeError:

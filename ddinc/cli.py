@@ -178,10 +178,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_emulator(args: argparse.Namespace) -> int:
-    from ddinc.datadog.emulator.__main__ import main as emulator_main
+def _run_emulator(argv: Sequence[str]) -> int:
+    from ddinc.datadog.emulator import main as emulator_main
 
-    return emulator_main(args.rest)
+    return emulator_main(list(argv))
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -226,8 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the local Datadog emulator (options: ddinc emulator --help)",
         add_help=False,
     )
-    emulator.add_argument("rest", nargs=argparse.REMAINDER)
-    emulator.set_defaults(run=_cmd_emulator)
+    # Its options belong to the emulator's own parser: main() hands them over untouched.
 
     synth = commands.add_parser("synth", help="(re)generate the seeded sample exports")
     synth.add_argument("directory", type=Path, help="folder to write the samples to")
@@ -238,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ddinc`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        return _run_emulator(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         status: int = args.run(args)

@@ -1,0 +1,77 @@
+"""How an emulator is set up: its org, keys, rate limits, faults, persistence and clocks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from ddinc.datadog.emulator.faults import Faults
+from ddinc.datadog.emulator.org import Org
+from ddinc.datadog.emulator.ratelimit import RateLimit
+
+__all__ = ["DEMO_API_KEY", "DEMO_APP_KEY", "EmulatorConfig", "ErrorShape"]
+
+# Public demo values, not secrets: they open nothing but a local emulator.
+DEMO_API_KEY = "ddinc-emulator-api-key"
+DEMO_APP_KEY = "ddinc-emulator-app-key"
+
+ErrorShape = Literal["api", "jsonapi"]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything an :class:`~ddinc.datadog.emulator.Emulator` can be told.
+
+    Attributes
+    ----------
+    org
+        Users, incident types and fields (default: ``org.json`` shipped with ddinc).
+    api_keys, app_keys
+        Keys accepted in ``DD-API-KEY`` / ``DD-APPLICATION-KEY`` (default: the demo keys).
+        Never shown in the repr.
+    read_only_app_keys
+        Application keys that may read but lack ``incident_write`` (403 on writes).
+    rate_limit
+        Limit of the import endpoint (e.g. ``RateLimit(60, 10)``); None: unlimited, no headers.
+    read_rate_limit
+        One shared limit for every other endpoint; None: unlimited.
+    faults
+        Seeded fault injection and added latency (default: none).
+    persist
+        JSON file that keeps the stored incidents across restarts (default: memory only).
+    now
+        Wall clock for ``created``/``modified`` timestamps, timezone-aware.
+    clock
+        Monotonic seconds for rate-limit windows.
+    first_public_id
+        ``public_id`` (and ``IR-N`` slug number) of the first incident of a fresh store.
+    import_error_shape
+        Body of ImportIncident errors: ``"api"`` (``{"errors": ["..."]}``, what the spec
+        declares) or ``"jsonapi"`` (``{"errors": [{"title", "detail", "status"}]}``, what
+        Datadog's newer incident endpoints send), so a client can be tested against both.
+    import_enabled
+        False plays an org whose Preview of the import endpoint is not enabled (403).
+    """
+
+    org: Org = field(default_factory=Org.default)
+    api_keys: frozenset[str] = field(default=frozenset({DEMO_API_KEY}), repr=False)
+    app_keys: frozenset[str] = field(default=frozenset({DEMO_APP_KEY}), repr=False)
+    read_only_app_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    rate_limit: RateLimit | None = None
+    read_rate_limit: RateLimit | None = None
+    faults: Faults = field(default_factory=Faults)
+    persist: Path | None = None
+    now: Callable[[], datetime] = utc_now
+    clock: Callable[[], float] = time.monotonic
+    first_public_id: int = 1
+    import_error_shape: ErrorShape = "api"
+    import_enabled: bool = True

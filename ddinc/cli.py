@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = commands.add_parser("sources", help="list the legacy sources ddinc reads")
     sources.set_defaults(run=_cmd_sources)
 
-    emulator = commands.add_parser(
+    commands.add_parser(
         "emulator",
         help="serve the local Datadog emulator (options: ddinc emulator --help)",
         add_help=False,

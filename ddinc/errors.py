@@ -7,7 +7,19 @@ message, what the user can do next::
     ├── ConfigError                 a setting, argument or option is wrong
     ├── LoadError                   a legacy export cannot be read as asked
     │   └── SourceDetectionError    the source could not be told from the file
-    └── DatadogError                anything on the Datadog side (see ddinc.datadog.errors)
+    └── DatadogError                anything on the Datadog side (ddinc.datadog.errors)
+        ├── DatadogAPIError         Datadog answered with an error status
+        │   ├── BadRequestError         400: the request broke a rule; the messages say which
+        │   ├── UnauthorizedError       401: key missing or invalid
+        │   ├── ForbiddenError          403: wrong site, missing incident_write, Preview off
+        │   ├── NotFoundError           404
+        │   ├── RateLimitedError        429: not processed, safe to send again
+        │   ├── ServerError             5xx
+        │   └── UnexpectedStatusError   any other status
+        ├── DatadogConnectionError  the request could not be sent, or no answer came
+        ├── InvalidResponseError    the answer could not be read
+        └── OutcomeUnknownError     a write may or may not have happened: reconcile, never resend
+            └── ImportOutcomeUnknownError
 
 Load errors carry *where* (file, row, column) and *what* (value) as attributes, so a notebook
 or a script can point at the cell without parsing the message.

@@ -77,8 +77,8 @@ _CANONICAL_COLUMNS: dict[str, pl.DataType] = {
     "services": pl.List(pl.String),
     "incident_type": pl.String(),
     "visibility": pl.String(),
-    **{name: Timestamp for name in TIMESTAMPS},
-    **{name: Duration for name in DURATIONS},
+    **dict.fromkeys(TIMESTAMPS, Timestamp),
+    **dict.fromkeys(DURATIONS, Duration),
     "raw": Raw,
     # What the loader noticed about this incident's values (e.g. an ambiguous local time).
     "load_notes": pl.List(pl.String),

@@ -99,3 +99,12 @@ def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
     exported = sorted(tmp_path.glob("*.cleaned.csv"))
     assert len(exported) == len(samples)
     assert "could not load" not in result.stdout
+
+
+def test_emulator_options_reach_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["emulator", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--rate-limit" in out
+    assert "--port" in out

@@ -18,6 +18,7 @@ message, what the user can do next::
         │   └── UnexpectedStatusError   any other status
         ├── DatadogConnectionError  the request could not be sent, or no answer came
         ├── InvalidResponseError    the answer could not be read
+        ├── InvalidRequestError     a request the API would refuse, caught before sending
         └── OutcomeUnknownError     a write may or may not have happened: reconcile, never resend
             └── ImportOutcomeUnknownError
 
@@ -33,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DatadogError",
     "DdincError",
+    "InvalidRequestError",
     "LoadError",
     "SourceDetectionError",
 ]
@@ -50,6 +52,21 @@ class ConfigError(DdincError, ValueError):
 
 class DatadogError(DdincError):
     """Base class of errors on the Datadog side (client, emulator, payloads)."""
+
+
+class InvalidRequestError(DatadogError, ValueError):
+    """A request the API would refuse, caught before anything is sent.
+
+    ``problems`` lists each broken rule as ``(where, what)``, e.g.
+    ``("data.attributes.title", "String should have at most 1024 characters")``.
+    """
+
+    def __init__(self, what: str, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        listed = "; ".join(f"{where}: {message}" for where, message in problems)
+        super().__init__(
+            f"{what} would be refused by Datadog: {listed}. Fix these values before sending"
+        )
 
 
 def _shorten(value: object) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 from ddinc.datadog.models import error_messages
 from ddinc.datadog.ratelimit import RateLimitHeaders
-from ddinc.errors import DatadogError
+from ddinc.errors import DatadogError, InvalidRequestError
 
 if TYPE_CHECKING:
     from ddinc.datadog.models import IncidentImportRequest
@@ -42,6 +42,7 @@ __all__ = [
     "DatadogError",
     "ForbiddenError",
     "ImportOutcomeUnknownError",
+    "InvalidRequestError",
     "InvalidResponseError",
     "NotFoundError",
     "OutcomeUnknownError",

@@ -29,6 +29,7 @@ from ddinc.datadog.models import (
     UsersResponse,
     error_messages,
 )
+from ddinc.errors import InvalidRequestError
 from tests.conftest import shared_path
 
 T0 = datetime(2024, 1, 12, 15, 45, tzinfo=UTC)
@@ -221,7 +222,8 @@ def test_a_none_field_value_is_left_out_and_null_is_refused() -> None:
     ],
 )
 def test_rules_of_the_api_fail_before_sending(build: Any, needle: str) -> None:
-    with pytest.raises(ValidationError, match=needle):
+    # ddinc's own error (one exception tree), naming the broken rule.
+    with pytest.raises(InvalidRequestError, match=needle):
         build()
 
 
@@ -277,7 +279,7 @@ def test_an_impact_request_is_ordered_and_utc() -> None:
             },
         }
     }
-    with pytest.raises(ValidationError, match="before start_at"):
+    with pytest.raises(InvalidRequestError, match="before start_at"):
         IncidentImpactCreateRequest.of("x", start_at=T0, end_at=T0 - timedelta(seconds=1))
 
 

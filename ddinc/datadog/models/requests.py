@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ddinc.datadog.models._base import StrictRequest, UtcTimestamp
+from ddinc.errors import InvalidRequestError
 
 __all__ = [
     "IMPORT_INCLUDE_VALUES",
@@ -32,6 +33,16 @@ __all__ = [
 ]
 
 TITLE_MAX_CHARS: Final = 1024
+
+
+def _refused(what: str, error: ValidationError) -> InvalidRequestError:
+    """The pydantic error as ddinc's, naming each broken rule without echoing long values."""
+    problems = [
+        (".".join(str(part) for part in item["loc"]) or "request", item["msg"])
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    return InvalidRequestError(what, problems)
+
 
 ImportInclude = Literal[
     "last_modified_by_user",
@@ -153,32 +164,36 @@ class IncidentImportRequest(StrictRequest):
 
         Raises
         ------
-        pydantic.ValidationError
-            When the request breaks a rule of the API (see the module docstring).
+        InvalidRequestError
+            When the request breaks a rule of the API (see the module docstring), naming each.
         """
-        wrapped = None
-        if fields is not None:
-            wrapped = {
-                key: FieldValue(value=value if isinstance(value, str) else list(value))
-                for key, value in fields.items()
-                if value is not None
-            }
-        relationships = None
-        if commander_user_id is not None or declared_by_user_id is not None:
-            relationships = IncidentImportRelationships(
-                commander_user=_user_relationship(commander_user_id),
-                declared_by_user=_user_relationship(declared_by_user_id),
+        try:
+            wrapped = None
+            if fields is not None:
+                wrapped = {
+                    key: FieldValue(value=value if isinstance(value, str) else list(value))
+                    for key, value in fields.items()
+                    if value is not None
+                }
+            relationships = None
+            if commander_user_id is not None or declared_by_user_id is not None:
+                relationships = IncidentImportRelationships(
+                    commander_user=_user_relationship(commander_user_id),
+                    declared_by_user=_user_relationship(declared_by_user_id),
+                )
+            attributes = IncidentImportAttributes(
+                title=title,
+                detected=detected,
+                declared=declared,
+                resolved=resolved,
+                fields=wrapped,
+                incident_type_uuid=incident_type_uuid,
+                visibility=visibility,
             )
-        attributes = IncidentImportAttributes(
-            title=title,
-            detected=detected,
-            declared=declared,
-            resolved=resolved,
-            fields=wrapped,
-            incident_type_uuid=incident_type_uuid,
-            visibility=visibility,
-        )
-        return cls(data=IncidentImportData(attributes=attributes, relationships=relationships))
+            data = IncidentImportData(attributes=attributes, relationships=relationships)
+        except ValidationError as error:
+            raise _refused(f"incident {str(title)[:80]!r}", error) from None
+        return cls(data=data)
 
     @property
     def title(self) -> str:
@@ -237,12 +252,15 @@ class IncidentImpactCreateRequest(StrictRequest):
         fields: Mapping[str, Any] | None = None,
     ) -> IncidentImpactCreateRequest:
         """Build an impact request from plain values."""
-        attributes = IncidentImpactCreateAttributes(
-            description=description,
-            start_at=start_at,
-            end_at=end_at,
-            fields=dict(fields) if fields is not None else None,
-        )
+        try:
+            attributes = IncidentImpactCreateAttributes(
+                description=description,
+                start_at=start_at,
+                end_at=end_at,
+                fields=dict(fields) if fields is not None else None,
+            )
+        except ValidationError as error:
+            raise _refused("impact", error) from None
         return cls(data=IncidentImpactCreateData(attributes=attributes))
 
     def payload(self) -> dict[str, Any]:

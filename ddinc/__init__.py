@@ -8,7 +8,7 @@ timeline, checks and statistics -> cleaning recipe -> export and payloads -> Dat
 from ddinc.checks import CheckContext, CheckReport, Level, run_checks
 from ddinc.errors import ConfigError, DatadogError, DdincError, LoadError, SourceDetectionError
 from ddinc.export import write_csv
-from ddinc.load import LoadResult, load
+from ddinc.loader import LoadResult, load
 from ddinc.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
 from ddinc.sources import SOURCES, EventLog, Mapping
 from ddinc.timeline import timeline_summary, with_timeline

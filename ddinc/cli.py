@@ -18,7 +18,7 @@ import polars as pl
 
 from ddinc.errors import DdincError
 from ddinc.export import quarantine_path, write_csv
-from ddinc.load import LoadResult, load
+from ddinc.loader import LoadResult, load
 from ddinc.timeline import timeline_summary
 
 __all__ = ["main"]

@@ -25,15 +25,16 @@ from ddinc.schema import (
     State,
     field_column,
 )
-from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping, vocabulary_key
 from ddinc.timeline import timeline_durations
-from ddinc.timestamps import DateOrder, normalize_nulls, parse_timestamps
+from ddinc.timestamps import NULL_SPELLINGS, DateOrder, normalize_nulls, parse_timestamps
 
 __all__ = ["Canonical", "OnError", "canonicalize"]
 
 OnError = Literal["quarantine", "raise"]
 
 _ID: Final = "__id"
+_VOCABULARY_FIELDS: Final = ("state", "severity")
 _REASON: Final = "__reason"
 _REASON_COLUMN: Final = "__reason_column"
 _REASON_VALUE: Final = "__reason_value"
@@ -71,9 +72,14 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         pl.col(ROW),
         _text(frame, mapping.id).alias(_ID),
         *[
-            _text(frame, mapping.columns.get(name), _vocabulary_of(mapping, name)).alias(name)
+            _text(frame, mapping.columns.get(name)).alias(name)
             for name in TEXT_FIELDS
+            if name not in _VOCABULARY_FIELDS
         ],
+        *_vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
+        *_vocabulary_columns(
+            frame, mapping.columns.get("severity"), mapping.severity, Severity, "severity"
+        ),
         *[
             _list(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
@@ -83,12 +89,6 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
             for key, column in mapping.fields.items()
         ],
         *([_order(frame, mapping.events.order_by)] if mapping.events else []),
-    )
-    work = work.with_columns(
-        pl.col("state").alias(_raw("state")),
-        pl.col("severity").alias(_raw("severity")),
-        _vocabulary("state", mapping.state, State),
-        _vocabulary("severity", mapping.severity, Severity),
     )
     work, reasons, row_notes, parse_notes = _timestamps(frame, work, table, mapping)
     notes.extend(parse_notes)
@@ -137,32 +137,14 @@ def _require_columns(table: Table, mapping: Mapping) -> None:
     )
 
 
-def _vocabulary_of(mapping: Mapping, name: str) -> MappingABC[str, str]:
-    if name == "state":
-        return mapping.state
-    if name == "severity":
-        return mapping.severity
-    return {}
-
-
-def _text(
-    frame: pl.DataFrame, column: str | None, vocabulary: MappingABC[str, str] | None = None
-) -> pl.Expr:
-    """Text of ``column`` with null spellings as null, except words the vocabulary maps.
-
-    Statuspage's impact ``none`` is a severity, not a missing value.
-    """
+def _text(frame: pl.DataFrame, column: str | None) -> pl.Expr:
+    """Text of ``column`` with null spellings as null."""
     if column is None or column not in frame.columns:
         return pl.lit(None, dtype=pl.String)
     expr = pl.col(column)
     if isinstance(frame.schema[column], pl.List):
         expr = expr.list.eval(pl.element().cast(pl.String)).list.join(", ")
-    expr = expr.cast(pl.String)
-    if not vocabulary:
-        return normalize_nulls(expr)
-    stripped = expr.str.strip_chars()
-    is_word = _lookup_key(stripped).is_in(list(vocabulary))
-    return pl.when(is_word).then(stripped).otherwise(normalize_nulls(expr))
+    return normalize_nulls(expr.cast(pl.String))
 
 
 def _list(frame: pl.DataFrame, column: str | None, separator: str) -> pl.Expr:
@@ -189,18 +171,47 @@ def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
     )
 
 
-def _lookup_key(expr: pl.Expr) -> pl.Expr:
-    """The expression form of :func:`~ddinc.sources.mapping.vocabulary_key`."""
-    return expr.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
+def _vocabulary_columns(
+    frame: pl.DataFrame,
+    column: str | None,
+    vocabulary: MappingABC[str, str],
+    dtype: pl.Enum,
+    name: str,
+) -> list[pl.Expr]:
+    """The raw text and the Datadog value of a vocabulary column (state, severity).
 
-
-def _vocabulary(name: str, vocabulary: MappingABC[str, str], dtype: pl.Enum) -> pl.Expr:
-    key = pl.col(name).str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
-    # Values already in Datadog's vocabulary pass as they are (any case).
-    identity = {v.casefold(): v for v in dtype.categories.to_list()}
-    return key.replace_strict({**identity, **vocabulary}, default=None, return_dtype=dtype).alias(
-        name
-    )
+    Worked out once per distinct legacy value, then spread by one lookup: these columns hold
+    a handful of values over millions of rows. A word the vocabulary maps is never a null
+    spelling (Statuspage's impact ``none`` is a severity); any other null spelling is missing.
+    Values already in Datadog's vocabulary pass as they are, in any case.
+    """
+    if column is None or column not in frame.columns:
+        return [
+            pl.lit(None, dtype=pl.String).alias(_raw(name)),
+            pl.lit(None, dtype=dtype).alias(name),
+        ]
+    legacy = frame.get_column(column)
+    if isinstance(legacy.dtype, pl.List):
+        legacy = legacy.list.eval(pl.element().cast(pl.String)).list.join(", ")
+    legacy = legacy.cast(pl.String)
+    lookup = {value.casefold(): value for value in dtype.categories.to_list()}
+    lookup.update(vocabulary)
+    distinct: list[str] = legacy.drop_nulls().unique().to_list()
+    texts: list[str | None] = []
+    values: list[str | None] = []
+    for raw in distinct:
+        key = vocabulary_key(raw)
+        text = raw.strip()
+        missing = key not in lookup and text in NULL_SPELLINGS
+        texts.append(None if missing else text)
+        values.append(None if missing else lookup.get(key))
+    legacy_expr = pl.lit(legacy)
+    return [
+        legacy_expr.replace_strict(distinct, texts, default=None, return_dtype=pl.String).alias(
+            _raw(name)
+        ),
+        legacy_expr.replace_strict(distinct, values, default=None, return_dtype=dtype).alias(name),
+    ]
 
 
 # --- timestamps --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from ddinc.load import LoadResult
+from ddinc.loader import LoadResult
 from tests.conftest import ROOT
 
 DATA = ROOT / "data"

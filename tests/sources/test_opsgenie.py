@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ddinc.load as loader
+from ddinc import loader
 from ddinc.readers import read_table
 from ddinc.sources import detect
 from ddinc.sources.opsgenie import API_JSON, CSV_EXPORT, OPSGENIE, prepare

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import ddinc.load as loader
+from ddinc import loader
 from ddinc.errors import LoadError
 from ddinc.readers import read_table
 from ddinc.sources import detect

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-import ddinc.load as loader
+from ddinc import loader
 from ddinc.readers import read_table
 from ddinc.sources import detect
 from ddinc.sources.servicenow import EVENT_LOG, INCIDENT_TABLE, SERVICENOW

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-import ddinc.load as loader
+from ddinc import loader
 from ddinc.readers import read_table
 from ddinc.sources import detect
 from ddinc.sources.statuspage import STATUSPAGE

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from ddinc.errors import ConfigError, LoadError, SourceDetectionError
-from ddinc.load import LoadResult, load
+from ddinc.loader import LoadResult, load
 from ddinc.readers import read_table
 from ddinc.sources import SOURCES, Mapping, detect, get_source
 from tests.conftest import shared_path

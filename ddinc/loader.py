@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from ddinc.errors import ConfigError
-from ddinc.readers import ROW, Table, read_table
+from ddinc.readers import ROW, Table, read_header, read_table
 from ddinc.schema import QUARANTINE_SCHEMA, empty_incidents, empty_quarantine
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
@@ -119,29 +119,28 @@ def load(
     """
     if on_error not in ("quarantine", "raise"):
         raise ConfigError(f"on_error must be 'quarantine' or 'raise', not {on_error!r}")
+    if isinstance(source, str) and source.endswith(".toml"):
+        source = Mapping.from_toml(source)
+    options = _Options(tz, order, fields, severity, state, sheet, on_error)
     if isinstance(data, pl.DataFrame):
-        tables = [_frame_table(data)]
-    elif isinstance(data, str | Path):
-        tables = [read_table(data, sheet=sheet)]
-    else:
-        tables = [read_table(path, sheet=sheet) for path in data]
-        if not tables:
-            raise ConfigError("load() got an empty list of files")
+        table = _frame_table(data)
+        chosen, notes = _choose(table, source)
+        return _load_table(table, chosen, notes, options)
+    paths = [data] if isinstance(data, str | Path) else list(data)
+    if not paths:
+        raise ConfigError("load() got an empty list of files")
+    return _combine([_load_path(Path(path), source, options) for path in paths])
 
-    results = [
-        _load_table(
-            table,
-            source,
-            tz=tz,
-            order=order,
-            fields=fields,
-            severity=severity,
-            state=state,
-            on_error=on_error,
-        )
-        for table in tables
-    ]
-    return _combine(results)
+
+@dataclass(frozen=True)
+class _Options:
+    tz: str | None
+    order: str | None
+    fields: MappingABC[str, str] | None
+    severity: MappingABC[str, str] | None
+    state: MappingABC[str, str] | None
+    sheet: str | None
+    on_error: OnError
 
 
 def _frame_table(frame: pl.DataFrame) -> Table:
@@ -151,46 +150,71 @@ def _frame_table(frame: pl.DataFrame) -> Table:
     return Table(Path("<frame>"), "frame", frame)
 
 
+def _choose(
+    table: Table, source: str | Source | Mapping | None
+) -> tuple[Source | Mapping, list[str]]:
+    """The source (or the analyst's mapping) for ``table``, and a note when it was detected."""
+    if isinstance(source, Mapping | Source):
+        return source, []
+    if source is None:
+        chosen = detect(table)
+        return chosen, [f"{table.path.name}: detected source {chosen.name!r}"]
+    return get_source(source), []
+
+
+def _adjusted(mapping: Mapping, options: _Options) -> Mapping:
+    changes: dict[str, object] = {}
+    if options.tz is not None:
+        changes["timezone"] = options.tz
+    if options.order is not None:
+        changes["order"] = options.order
+    for name in ("fields", "severity", "state"):
+        value = getattr(options, name)
+        if value:
+            changes[name] = value
+    return mapping.replace(**changes) if changes else mapping
+
+
+def _load_path(path: Path, source: str | Source | Mapping | None, options: _Options) -> LoadResult:
+    names = read_header(path)
+    if names is None:
+        table = read_table(path, sheet=options.sheet)
+        chosen, notes = _choose(table, source)
+        return _load_table(table, chosen, notes, options)
+    # A CSV whose header is known: choose the mapping first, then read only what it reads.
+    header = Table(path, "csv", pl.DataFrame(schema=dict.fromkeys(names, pl.String)))
+    chosen, notes = _choose(header, source)
+    if isinstance(chosen, Source) and chosen.prepare is not None:
+        return _load_table(read_table(path), chosen, notes, options)
+    mapping = _adjusted(
+        chosen.mapping_for(header) if isinstance(chosen, Source) else chosen, options
+    )
+    wanted = set(mapping.legacy_columns())
+    columns = [name for name in names if name in wanted]
+    # A missing column is reported with the file's other columns as suggestions: read them all.
+    whole = len(columns) == len(names) or bool(mapping.missing_columns(names))
+    table = read_table(path, columns=None if whole else columns)
+    return _canonical(table, mapping, notes, options)
+
+
 def _load_table(
-    table: Table,
-    source: str | Source | Mapping | None,
-    *,
-    tz: str | None,
-    order: str | None,
-    fields: MappingABC[str, str] | None,
-    severity: MappingABC[str, str] | None,
-    state: MappingABC[str, str] | None,
-    on_error: OnError,
+    table: Table, chosen: Source | Mapping, notes: list[str], options: _Options
 ) -> LoadResult:
-    notes: list[str] = []
-    if isinstance(source, str) and source.endswith(".toml"):
-        source = Mapping.from_toml(source)
-    if isinstance(source, Mapping):
-        mapping = source
-    else:
-        if source is None:
-            chosen = detect(table)
-            notes.append(f"{table.path.name}: detected source {chosen.name!r}")
-        else:
-            chosen = get_source(source) if isinstance(source, str) else source
+    if isinstance(chosen, Source):
         if chosen.prepare is not None:
             table = chosen.prepare(table)
         mapping = chosen.mapping_for(table)
-    changes: dict[str, object] = {}
-    if tz is not None:
-        changes["timezone"] = tz
-    if order is not None:
-        changes["order"] = order
-    for name, value in (("fields", fields), ("severity", severity), ("state", state)):
-        if value:
-            changes[name] = value
-    if changes:
-        mapping = mapping.replace(**changes)
-    canonical = canonicalize(table, mapping, on_error=on_error)
+    else:
+        mapping = chosen
+    return _canonical(table, _adjusted(mapping, options), notes, options)
+
+
+def _canonical(table: Table, mapping: Mapping, notes: list[str], options: _Options) -> LoadResult:
+    canonical = canonicalize(table, mapping, on_error=options.on_error)
     rows_read = table.frame.height + len(table.rejected)
     # Only UTC is ever assumed: a zone named by the analyst or the mapping is a statement.
     naive = _has_naive_note(canonical.notes)
-    assumed = "UTC" if tz is None and mapping.timezone == "UTC" and naive else None
+    assumed = "UTC" if options.tz is None and mapping.timezone == "UTC" and naive else None
     return LoadResult(
         canonical.incidents,
         canonical.quarantine,

@@ -12,8 +12,10 @@ can quarantine them with the reason.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -22,7 +24,7 @@ import polars as pl
 
 from ddinc.errors import LoadError
 
-__all__ = ["ROW", "FileKind", "Rejected", "Table", "file_kind", "read_table"]
+__all__ = ["ROW", "FileKind", "Rejected", "Table", "file_kind", "read_header", "read_table"]
 
 ROW: Final = "__row"
 
@@ -82,9 +84,16 @@ def file_kind(path: Path) -> FileKind:
 
 
 def read_table(
-    path: str | Path, *, sheet: str | None = None, separator: str | None = None
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    separator: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Table:
     """Read ``path`` into a :class:`Table` of raw values.
+
+    ``columns`` limits a CSV read to those columns (the loader passes the ones its mapping
+    reads: on wide exports this halves the read).
 
     Raises
     ------
@@ -101,7 +110,7 @@ def read_table(
         )
     kind = file_kind(path)
     if kind == "csv":
-        return _read_csv(path, separator)
+        return _read_csv(path, separator, columns)
     if kind == "json":
         return _read_json(path)
     if kind == "jsonl":
@@ -174,7 +183,33 @@ def _sniff_separator(head: str) -> str:
     return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
-def _read_csv(path: Path, separator: str | None) -> Table:
+def read_header(path: str | Path) -> list[str] | None:
+    """The column names of a CSV file, read from its first line, or None when that cannot be
+    done cheaply and safely (not CSV, not UTF-8, repeated names): then read it whole.
+    """
+    path = Path(path)
+    if not path.is_file() or file_kind(path) != "csv":
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    if head.startswith(_UTF16_BOMS) or not head.strip():
+        return None
+    sep = _sniff_separator(head.decode("utf-8", errors="replace"))
+    try:
+        names = pl.read_csv(path, n_rows=0, infer_schema=False, separator=sep).columns
+    except pl.exceptions.PolarsError:
+        return None
+    return None if any("_duplicated_" in name for name in names) else names
+
+
+def _project(frame: pl.DataFrame, columns: Sequence[str] | None) -> pl.DataFrame:
+    if columns is None:
+        return frame
+    keep = set(columns) | {ROW}
+    return frame.select([name for name in frame.columns if name in keep])
+
+
+def _read_csv(path: Path, separator: str | None, columns: Sequence[str] | None) -> Table:
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
     if not head.strip() and path.stat().st_size <= len(head):
@@ -183,7 +218,13 @@ def _read_csv(path: Path, separator: str | None) -> Table:
     if not head.startswith(_UTF16_BOMS):
         # The fast path: polars reads the file itself, no copy through Python.
         try:
-            frame = pl.read_csv(path, infer_schema=False, separator=sep, raise_if_empty=False)
+            frame = pl.read_csv(
+                path,
+                infer_schema=False,
+                separator=sep,
+                raise_if_empty=False,
+                columns=list(columns) if columns is not None else None,
+            )
         except pl.exceptions.ComputeError:
             pass  # not UTF-8, or ragged rows: handled below
         else:
@@ -193,8 +234,9 @@ def _read_csv(path: Path, separator: str | None) -> Table:
         frame = pl.read_csv(data, infer_schema=False, separator=sep, raise_if_empty=False)
     except pl.exceptions.ComputeError:
         # Ragged rows: polars cannot say which; Python's csv can, row by row.
-        return _read_csv_slowly(path, data, sep, notes)
-    return _finish(path, kind="csv", frame=frame, notes=notes)
+        table = _read_csv_slowly(path, data, sep, notes)
+        return dataclasses.replace(table, frame=_project(table.frame, columns))
+    return _finish(path, kind="csv", frame=_project(frame, columns), notes=notes)
 
 
 def _read_csv_slowly(path: Path, data: bytes, sep: str, notes: tuple[str, ...]) -> Table:

@@ -94,7 +94,8 @@ QUARANTINE_SCHEMA: Final = pl.Schema(
         "reason": pl.String,
         "column": pl.String,
         "value": pl.String,
-        # The whole input row as JSON, so nothing is lost even when the reason is about one cell.
+        # The row as JSON: every column ddinc read from it (for a CSV, the columns its mapping
+        # uses; the file itself holds the rest at source_row).
         "record": pl.String,
     }
 )

@@ -59,6 +59,20 @@ def _identity() -> pl.Expr:
     )
 
 
+# The predicate and the message of probable_duplicate both need the clusters of the same
+# frame in one run_checks call: remember the last answer (holding the frame itself, so an
+# identity match can never be a different, recycled object).
+_last_clusters: list[tuple[pl.DataFrame, CheckContext, pl.DataFrame]] = []
+
+
+def _clusters_once(frame: pl.DataFrame, context: CheckContext) -> pl.DataFrame:
+    if _last_clusters and _last_clusters[0][0] is frame and _last_clusters[0][1] == context:
+        return _last_clusters[0][2]
+    clusters = duplicate_clusters(frame, context)
+    _last_clusters[:] = [(frame, context, clusters)]
+    return clusters
+
+
 def duplicate_clusters(frame: pl.DataFrame, context: CheckContext) -> pl.DataFrame:
     """The rows of ``frame`` that are probable duplicates, with their cluster.
 
@@ -99,14 +113,14 @@ def duplicate_clusters(frame: pl.DataFrame, context: CheckContext) -> pl.DataFra
 
 
 def _probable_duplicate(frame: pl.DataFrame, context: CheckContext) -> pl.Expr:
-    rows = duplicate_clusters(frame, context)["row"]
+    rows = _clusters_once(frame, context)["row"]
     return pl.col("row").is_in(rows.implode())
 
 
 def _probable_duplicate_details(
     frame: pl.DataFrame, context: CheckContext
 ) -> Mapping[str, pl.Expr]:
-    clusters = duplicate_clusters(frame, context)
+    clusters = _clusters_once(frame, context)
     members = clusters.group_by("cluster").agg(
         shown=pl.col("identity").unique().sort().head(_SHOWN + 1),
         n_ids=pl.col("identity").n_unique(),

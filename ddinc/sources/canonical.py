@@ -330,11 +330,24 @@ def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> 
 # --- incidents ---------------------------------------------------------------------------
 
 
+def _in_event_order(frame: pl.DataFrame) -> bool:
+    """Whether rows already run by id, then event order, then row (no missing order)."""
+    previous_id, previous_order = pl.col(_ID).shift(1), pl.col(_ORDER).shift(1)
+    in_order = (pl.col(_ID) > previous_id) | (
+        (pl.col(_ID) == previous_id) & (pl.col(_ORDER) >= previous_order)
+    )
+    checked = frame.select(
+        in_order.fill_null(False).slice(1).all() & pl.col(_ORDER).is_not_null().all()
+    )
+    return bool(checked.item())
+
+
 def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """One row per incident id from an event log."""
     assert mapping.events is not None
     earliest = set(mapping.events.earliest)
-    ordered = good.sort([_ID, _ORDER, ROW], nulls_last=True)
+    # Audit logs usually come sorted by id and event order already: skip the sort then.
+    ordered = good if _in_event_order(good) else good.sort([_ID, _ORDER, ROW], nulls_last=True)
     aggs: list[pl.Expr] = [pl.col(ROW).alias("source_rows")]
     for name in TEXT_FIELDS:
         if name in ("state", "severity"):
@@ -375,7 +388,8 @@ def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataF
 
 def _quarantine(table: Table, mapping: Mapping, bad: pl.DataFrame) -> pl.DataFrame:
     records = (
-        table.frame.join(bad.select(ROW), on=ROW, how="semi")
+        # A filter, not a semi-join: the table is wide and the bad rows are few.
+        table.frame.filter(pl.col(ROW).is_in(bad.get_column(ROW).implode()))
         .sort(ROW)
         .select(ROW, pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"))
     )

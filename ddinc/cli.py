@@ -187,7 +187,7 @@ def _run_emulator(argv: Sequence[str]) -> int:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from ddinc.synth import write_samples
 
-    for path in write_samples(args.directory, seed=args.seed):
+    for path in write_samples(args.directory, seed=args.seed, truth=args.truth):
         print(path)
     return 0
 
@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="(re)generate the seeded sample exports")
     synth.add_argument("directory", type=Path, help="folder to write the samples to")
     synth.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    synth.add_argument(
+        "--truth", action="store_true", help="also write <name>.truth.csv beside each sample"
+    )
     synth.set_defaults(run=_cmd_synth)
     return parser
 

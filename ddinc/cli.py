@@ -158,13 +158,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return 2
     started = datetime.now(UTC)
     print(f"ddinc demo: {len(samples)} sample exports from {data}\n")
+    rows: list[tuple[str, str, int, int, int, int]] = []
     for sample in samples:
-        mapping = data / f"{sample.stem}_mapping.toml"
-        mapping = mapping if mapping.exists() else data / "spreadsheet_mapping.toml"
-        source = str(mapping) if sample.stem.startswith("spreadsheet") else None
         print(f"== {sample.name} " + "=" * max(0, 70 - len(sample.name)))
         try:
-            result = load(sample, source)
+            result = load(sample, _mapping_beside(sample))
         except DdincError as error:
             print(f"  could not load: {error}\n")
             continue
@@ -173,9 +171,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         target = out / f"{sample.name}.cleaned.csv"
         write_csv(result.incidents, target, result.quarantine)
         print(f"\n  exported {target} and {quarantine_path(target)}\n")
+        report = summary["_report"]
+        rows.append(
+            (
+                sample.name,
+                result.source,
+                result.incidents.height,
+                result.quarantine.height,
+                report.n_errors,
+                report.n_warnings,
+            )
+        )
     elapsed = (datetime.now(UTC) - started).total_seconds()
-    print(f"demo done in {elapsed:.1f}s; cleaned CSVs are in {out}")
+    print(
+        f"{'sample':<36}{'source':<13}{'incidents':>10}{'quarant.':>10}{'blocked':>9}{'warned':>8}"
+    )
+    for name, source, incidents, quarantined, blocked, warned in rows:
+        print(f"{name:<36}{source:<13}{incidents:>10}{quarantined:>10}{blocked:>9}{warned:>8}")
+    print(f"\ndemo done in {elapsed:.1f}s; cleaned CSVs are in {out}")
     return 0
+
+
+def _mapping_beside(sample: Path) -> str | None:
+    """A sample's own mapping file: ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml``."""
+    mapping = sample.with_name(f"{sample.stem.split('_')[0]}_mapping.toml")
+    return str(mapping) if mapping.exists() else None
 
 
 def _run_emulator(argv: Sequence[str]) -> int:

@@ -193,7 +193,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _mapping_beside(sample: Path) -> str | None:
-    """A sample's own mapping file: ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml``."""
+    """A sample's own mapping file.
+
+    ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml``, when it exists.
+    """
     mapping = sample.with_name(f"{sample.stem.split('_')[0]}_mapping.toml")
     return str(mapping) if mapping.exists() else None
 

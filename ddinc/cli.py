@@ -52,13 +52,7 @@ def _load(args: argparse.Namespace) -> LoadResult:
 
 
 def _check_summary(result: LoadResult) -> dict[str, Any]:
-    from ddinc.checks import CheckContext, run_checks
-
-    report = run_checks(
-        result.incidents,
-        context=CheckContext(assumed_timezone=result.assumed_timezone),
-        notes=result.notes,
-    )
+    report = result.check()
     timeline = timeline_summary(result.incidents)
     return {
         **result.summary(),

@@ -7,9 +7,11 @@ from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from ddinc.checks import DEFAULT_CHECKS, Check, CheckContext, CheckReport, run_checks
 from ddinc.errors import ConfigError
 from ddinc.readers import ROW, Table, read_header, read_table
 from ddinc.schema import QUARANTINE_SCHEMA, empty_incidents, empty_quarantine
@@ -49,6 +51,19 @@ class LoadResult:
     notes: tuple[str, ...]
     rows_read: int
     assumed_timezone: str | None = None
+
+    def check(self, checks: Sequence[Check] | None = None, **context: Any) -> CheckReport:
+        """Run the checks on these incidents, with this load's notes and assumed time zone.
+
+        ``context`` keywords go to :class:`~ddinc.checks.CheckContext` (``now``, ...).
+        """
+        settings = {"assumed_timezone": self.assumed_timezone, **context}
+        return run_checks(
+            self.incidents,
+            DEFAULT_CHECKS if checks is None else checks,
+            context=CheckContext(**settings),
+            notes=self.notes,
+        )
 
     def summary(self) -> dict[str, object]:
         """Counts for a script or a log line."""

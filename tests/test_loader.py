@@ -377,3 +377,22 @@ def test_a_copied_sample_keeps_its_own_path(tmp_path: Path) -> None:
     shutil.copy(sample, copy)
     result = load(copy)
     assert set(result.incidents.get_column("source_file").to_list()) == {str(copy)}
+
+
+def test_result_check_reports_the_assumed_time_zone(tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "id,title,state,opened,fixed\nA-1,Disk full,resolved,2024-01-02 10:00,2024-01-02 09:00\n",
+        encoding="utf-8",
+    )
+    mapping = Mapping(
+        source="sheet",
+        id="id",
+        columns={"title": "title", "state": "state", "declared": "opened", "resolved": "fixed"},
+    )
+    report = load(sheet, mapping).check()
+    assert any("assumed" in note and "UTC" in note for note in report.notes)
+    # The reversed interval (fixed before opened) is found on the loaded incidents.
+    assert report.result("reversed_interval").n_failing == 1
+    zoned = load(sheet, mapping, tz="Europe/Paris").check()
+    assert not any("assumed" in note for note in zoned.notes)

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ddinc.errors import DdincError
+from ddinc.errors import ConfigError, DdincError
 from ddinc.export import quarantine_path, write_csv
 from ddinc.loader import LoadResult, load
 from ddinc.timeline import timeline_summary
@@ -38,6 +38,13 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         "--order", choices=["day_first", "month_first"], help="order of numeric dates"
     )
     parser.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=COLUMN",
+        help="carry a legacy column as the Datadog field KEY (repeatable)",
+    )
 
 
 def _load(args: argparse.Namespace) -> LoadResult:
@@ -48,7 +55,20 @@ def _load(args: argparse.Namespace) -> LoadResult:
         tz=args.tz,
         order=args.order,
         sheet=args.sheet,
+        fields=_fields(args.field),
     )
+
+
+def _fields(pairs: list[str]) -> dict[str, str]:
+    fields = {}
+    for pair in pairs:
+        key, sep, column = pair.partition("=")
+        if not sep or not key.strip() or not column.strip():
+            raise ConfigError(
+                f"--field {pair!r}: write it as KEY=COLUMN, e.g. root_cause=close_notes"
+            )
+        fields[key.strip()] = column.strip()
+    return fields
 
 
 def _check_summary(result: LoadResult) -> dict[str, Any]:
@@ -110,7 +130,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(printable, default=str))
     else:
         _print_check(summary)
-    return 0
+    return 1 if args.strict and summary["_report"].blocking else 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -221,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_load_options(check)
     check.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    check.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when an error-level check fails"
+    )
     check.set_defaults(run=_cmd_check)
 
     export = commands.add_parser(

@@ -108,3 +108,24 @@ def test_emulator_options_reach_the_emulator(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "--rate-limit" in out
     assert "--port" in out
+
+
+def test_check_strict_exits_1_on_blocking_errors_and_fields_are_carried(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "log.csv"
+    source.write_text(
+        "number,incident_state,sys_mod_count,priority,opened_at,resolved_at,opened_by,"
+        "assignment_group,category\n"
+        "INC1,Resolved,1,1 - Critical,29/2/2016 01:16,29/2/2016 03:00,Ann,G1,Network\n",
+        encoding="utf-8",
+    )
+    # No short_description column: every incident lacks a title, an error-level finding.
+    assert main(["check", str(source), "--strict"]) == 1
+    assert main(["check", str(source)]) == 0
+    capsys.readouterr()
+    target = tmp_path / "clean.csv"
+    assert main(["export", str(source), "--field", "category=category", "-o", str(target)]) == 0
+    assert pl.read_csv(target).get_column("field.category").to_list() == ["Network"]
+    assert main(["check", str(source), "--field", "category"]) == 2
+    assert "KEY=COLUMN" in capsys.readouterr().err

@@ -108,12 +108,20 @@ def import_many_sync(
             return _failed_or_unknown(index, request, error)
 
     source = enumerate(requests)
+    # An unexpected error (the source failing to build a request, a bug) stops sending, but
+    # the imports in flight may create incidents: their outcomes are yielded before it is raised.
+    failure: list[Exception] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ddinc-import") as pool:
         pending: set[Future[ImportOutcome]] = set()
         try:
             while True:
                 while not stop.is_set() and len(pending) < concurrency:
-                    item = next(source, None)
+                    try:
+                        item = next(source, None)
+                    except Exception as error:
+                        failure.append(error)
+                        stop.set()
+                        break
                     if item is None:
                         break
                     pending.add(pool.submit(run, *item))
@@ -121,11 +129,19 @@ def import_many_sync(
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        outcome = future.result()
+                    except Exception as error:
+                        failure.append(error)
+                        stop.set()
+                        continue
+                    yield outcome
         finally:
             # Stopped early (by the caller or an error): send nothing new, let in-flight finish.
             stop.set()
             wait(pending)
+    if failure:
+        raise failure[0]
     if fatal:
         raise fatal[0]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
@@ -102,7 +103,9 @@ def is_loopback_host(host: str) -> bool:
     >>> is_loopback_host("127.0.0.1"), is_loopback_host("[::1]"), is_loopback_host("10.0.0.1")
     (True, True, False)
     """
-    name = host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+    # No stripping of spaces or trailing dots: "localhost." and "127.0.0.1." are absolute DNS
+    # names that the resolver may send to a DNS server, which can answer any address.
+    name = host.lower().removeprefix("[").removesuffix("]")
     if name == "localhost":
         return True
     try:
@@ -114,18 +117,31 @@ def is_loopback_host(host: str) -> bool:
 def site_of(base_url: str) -> str | None:
     """The Datadog site a base URL points at (``https://api.<site>`` only), else None."""
     parts = urlsplit(base_url.strip())
-    if parts.scheme != "https" or parts.port not in (None, 443):
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: not a Datadog site either
+        return None
+    if parts.scheme != "https" or port not in (None, 443):
         return None
     return _API_HOSTS.get((parts.hostname or "").lower())
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` for a message: anything before an ``@`` may be a key, so it is masked."""
+    return re.sub(r"^([^/]*//)?[^/]*@", r"\1***@", url)
+
+
 def _check_base_url(base_url: str, *, custom_transport: bool) -> str:
     text = base_url.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"base_url {base_url!r} is not an http(s) URL. Give the API root, such as "
-            "'https://api.datadoghq.eu' or the emulator's 'http://127.0.0.1:8126'."
+            f"base_url {_without_userinfo(base_url)!r} is not an http(s) URL. Give the API "
+            "root, such as 'https://api.datadoghq.eu' or the emulator's 'http://127.0.0.1:8126'."
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(

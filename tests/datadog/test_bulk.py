@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from ddinc.datadog.errors import (
     ImportOutcomeUnknownError,
     UnauthorizedError,
 )
-from ddinc.errors import ConfigError
+from ddinc.errors import ConfigError, InvalidRequestError
 
 CREATED = {"data": {"id": "", "type": "incidents", "attributes": {"title": ""}}}
 
@@ -191,3 +192,34 @@ def test_stopping_early_sends_nothing_new() -> None:
 def test_concurrency_below_one_is_refused() -> None:
     with sync_client(Scripted()) as client, pytest.raises(ConfigError, match="below 1"):
         list(client.import_many(requests("ok"), concurrency=0))
+
+
+def records_then_a_broken_one(count: int) -> Iterator[IncidentImportRequest]:
+    """Requests built lazily from legacy rows, the last of which breaks a rule."""
+    for i in range(count):
+        yield IncidentImportRequest.of(f"ok{i}")
+    yield IncidentImportRequest.of("x" * 2000)  # raises: the title is too long
+
+
+def test_a_failing_source_still_reports_the_imports_already_sent() -> None:
+    # The first four were sent (and created) before the source failed: the caller must learn
+    # their incident ids, or a re-run would create them a second time.
+    fake = Scripted()
+    seen: list[ImportOutcome] = []
+    with sync_client(fake) as client, pytest.raises(InvalidRequestError):
+        seen.extend(client.import_many(records_then_a_broken_one(4), concurrency=8))
+    assert sorted(fake.seen) == ["ok0", "ok1", "ok2", "ok3"]
+    assert sorted(o.title for o in seen if o.status == "created") == sorted(fake.seen)
+
+    fake = Scripted()
+    seen = []
+
+    async def run() -> None:
+        async with async_client(fake) as client:
+            async for outcome in client.import_many(records_then_a_broken_one(4), concurrency=8):
+                seen.append(outcome)
+
+    with pytest.raises(InvalidRequestError):
+        asyncio.run(run())
+    assert sorted(o.title for o in seen if o.status == "created") == sorted(fake.seen)
+    assert len(fake.seen) == 4

@@ -98,6 +98,39 @@ def test_other_urls_are_refused_with_the_reason(url: str, why: str) -> None:
         resolve_base_url(base_url=url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        # A trailing dot makes an absolute DNS name: the resolver may ask a DNS server,
+        # which can answer any address, instead of /etc/hosts.
+        "http://localhost.:8126",
+        "http://127.0.0.1.:8126",
+        # A space is part of the host httpx would look up, not loopback.
+        "http://127.0.0.1 :8126",
+    ],
+)
+def test_loopback_look_alikes_that_go_through_dns_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match="neither a Datadog API site"):
+        resolve_base_url(base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.datadoghq.com:abc", "http://127.0.0.1:99999", "http://[::1.]:8126"]
+)
+def test_urls_that_cannot_be_parsed_are_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="not an http"):
+        resolve_base_url(base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://me:SECRETKEY@127.0.0.1", "SECRETKEY@127.0.0.1:8126", "http://a:SECRETKEY@h:x"]
+)
+def test_a_key_written_into_a_refused_url_is_not_echoed(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_base_url(base_url=url)
+    assert "SECRETKEY" not in str(caught.value)
+
+
 def test_a_custom_transport_accepts_any_http_url() -> None:
     # The requests never leave the process, so no key can leak to that host.
     assert resolve_base_url(base_url="http://emulator.local", custom_transport=True) == (

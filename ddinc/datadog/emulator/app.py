@@ -123,10 +123,17 @@ def _error(operation: str, problem: Problem, state: AppState) -> Response:
     return JSONResponse(render.api_error(*problem.messages), status_code=problem.status)
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 async def _json_body(request: Request) -> object | Problem:
     raw = await request.body()
     try:
-        parsed: object = json.loads(raw)
+        # NaN/Infinity are not JSON, and an escaped unpaired surrogate is no character: stored,
+        # either would make every later answer that shows it fail to render.
+        parsed: object = json.loads(raw, parse_constant=_no_constant)
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         return parsed
     except ValueError as exc:
         return Problem.of(400, f"the request body is not valid JSON ({exc})")

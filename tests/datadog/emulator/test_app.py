@@ -280,6 +280,43 @@ def test_a_body_that_is_not_json_is_a_400(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        # An escaped unpaired surrogate (what json.dumps writes for a surrogateescape'd byte)
+        # and NaN (which Python's json writes by default) are not JSON text Datadog accepts;
+        # stored, they would make every later answer that shows them fail.
+        b'{"data": {"type": "incidents", "attributes": {"title": "caf\\udce9"}}}',
+        b'{"data": {"type": "incidents", "attributes": {"title": "t", "fields": NaN}}}',
+    ],
+    ids=["lone surrogate", "NaN"],
+)
+def test_a_body_that_cannot_be_answered_back_is_a_400_and_nothing_is_stored(
+    client: httpx.Client, emulator: Emulator, raw: bytes
+) -> None:
+    response = client.post(IMPORT, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert emulator.incidents == []
+    search = client.get("/api/v2/incidents/search", params={"query": "state:active"})
+    assert search.status_code == 200
+
+
+def test_an_impact_with_nan_is_a_400_and_the_incident_stays_readable(
+    client: httpx.Client, emulator: Emulator
+) -> None:
+    incident_id = client.post(IMPORT, json=import_body()).json()["data"]["id"]
+    attributes = {**IMPACT["data"]["attributes"], "fields": {"share": float("nan")}}
+    raw = json.dumps({"data": {**IMPACT["data"], "attributes": attributes}})  # writes NaN
+    response = client.post(
+        f"/api/v2/incidents/{incident_id}/impacts",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert emulator.impacts == []
+    assert client.get(f"/api/v2/incidents/{incident_id}/impacts").status_code == 200
+
+
+@pytest.mark.parametrize(
     ("body", "mentions"),
     [
         (import_body(incident_type_uuid=UNKNOWN_ID), UNKNOWN_ID),

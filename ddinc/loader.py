@@ -141,10 +141,28 @@ def load(
         table = _frame_table(data)
         chosen, notes = _choose(table, source)
         return _load_table(table, chosen, notes, options)
-    paths = [data] if isinstance(data, str | Path) else list(data)
+    paths = [data] if isinstance(data, str | Path) else _paths(data)
     if not paths:
         raise ConfigError("load() got an empty list of files")
     return _combine([_load_path(Path(path), source, options) for path in paths])
+
+
+def _paths(data: object) -> list[PathLike]:
+    """``data`` as a list of paths; anything else (a pandas frame...) is refused, not iterated:
+    iterating a frame yields its column names, which were then looked for as files.
+    """
+    if isinstance(data, Sequence) and all(isinstance(item, str | Path) for item in data):
+        return list(data)
+    kind = type(data).__name__
+    hint = (
+        "collect it first: load(lazy.collect(), ...)"
+        if isinstance(data, pl.LazyFrame)
+        else "for a pandas frame, convert it first: load(pl.from_pandas(frame), ...)"
+    )
+    raise ConfigError(
+        f"load() reads a file path, a list of file paths or a polars DataFrame, not a {kind}; "
+        + hint
+    )
 
 
 @dataclass(frozen=True)

@@ -133,10 +133,12 @@ def _guard(path: Path, read: Any) -> pl.DataFrame:
 
 
 def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
-    # Every cell as text, like CSV: the loader decides what is a date.
+    # Every cell as text, like CSV: the loader decides what is a date. Empty rows are kept
+    # (as in CSV) so that row numbers stay the sheet's own: dropping them shifted every later
+    # row and pointed the analyst at the wrong line.
     if sheet is None:
-        return pl.read_excel(path, infer_schema_length=0)
-    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+        return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
+    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
 
 
 def _finish(
@@ -316,16 +318,54 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _records_frame(path: Path, records: list[dict[str, Any]]) -> pl.DataFrame:
+def _records_frame(records: list[dict[str, Any]]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """The flattened records as a frame, built column by column, and notes on odd shapes.
+
+    Built here rather than by polars' inference, which either stops the whole load on one
+    odd record (a list in one, text in another) or silently mangles values (a list of objects
+    beside a list of names).
+    """
     flat = [_flatten(record) for record in records]
-    try:
-        return pl.from_dicts(flat, infer_schema_length=None) if flat else pl.DataFrame()
-    except (pl.exceptions.PolarsError, TypeError, ValueError) as error:
-        raise LoadError(
-            f"records have shapes that cannot share one table: {error}",
-            file=path,
-            hint="check that every record has the same structure",
-        ) from None
+    names = list(dict.fromkeys(name for record in flat for name in record))
+    columns: list[pl.Series] = []
+    notes: list[str] = []
+    for name in names:
+        series, note = _column(name, [record.get(name) for record in flat])
+        columns.append(series)
+        notes.extend(note)
+    return pl.DataFrame(columns, height=len(flat)), tuple(notes)
+
+
+def _column(name: str, values: list[Any]) -> tuple[pl.Series, tuple[str, ...]]:
+    """One column of flattened values: text, a list of text, or a list of objects."""
+    if not any(isinstance(value, list) for value in values):
+        return pl.Series(name, values, dtype=pl.String), ()
+    notes: tuple[str, ...] = ()
+    if any(value is not None and not isinstance(value, list) for value in values):
+        notes = (
+            f"{name}: some records hold one value, others a list; single values were "
+            "read as one-item lists",
+        )
+        values = [
+            value if value is None or isinstance(value, list) else [value] for value in values
+        ]
+    items = [item for value in values if value for item in value if item is not None]
+    if items and all(isinstance(item, dict) for item in items):
+        keys = dict.fromkeys(key for item in items for key in item)
+        dtype = pl.List(pl.Struct(dict.fromkeys(keys, pl.String)))
+        return pl.Series(name, values, dtype=dtype), notes
+    if any(isinstance(item, dict) for item in items):
+        notes = (
+            *notes,
+            f"{name}: lists mix objects and plain values; objects were kept as JSON text",
+        )
+        values = [
+            None
+            if value is None
+            else [json.dumps(item) if isinstance(item, dict) else item for item in value]
+            for value in values
+        ]
+    return pl.Series(name, values, dtype=pl.List(pl.String)), notes
 
 
 def _read_json(path: Path) -> Table:
@@ -362,9 +402,12 @@ def _read_json(path: Path) -> Table:
             rows.append(number)
         else:
             rejected.append(Rejected(number, "record is not a JSON object", json.dumps(item)))
-    frame = _records_frame(path, records)
+    frame, notes = _records_frame(records)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
-    return _finish(path, kind="json", frame=frame, rejected=tuple(rejected), container=container)
+    notes = tuple(f"{path.name}: {note}" for note in notes)
+    return _finish(
+        path, kind="json", frame=frame, rejected=tuple(rejected), notes=notes, container=container
+    )
 
 
 def _read_jsonl(path: Path) -> Table:
@@ -389,6 +432,7 @@ def _read_jsonl(path: Path) -> Table:
         rows.append(number)
     if number == 0:
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    frame = _records_frame(path, records)
+    frame, shapes = _records_frame(records)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
+    notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(path, kind="jsonl", frame=frame, rejected=tuple(rejected), notes=notes)

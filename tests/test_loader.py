@@ -363,6 +363,17 @@ def test_a_polars_frame_loads_like_a_file(tmp_path: Path) -> None:
     check_spreadsheet(load(frame, paris_mapping()))
 
 
+def test_a_pandas_frame_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    # Iterating it yielded its column names, which were then looked for as files ("id: file
+    # not found"): say what was passed and how to convert it.
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"id": ["1"], "title": ["a"]})
+    with pytest.raises(ConfigError, match=r"not a DataFrame.*pl\.from_pandas"):
+        load(frame, paris_mapping())
+    with pytest.raises(ConfigError, match=r"not a LazyFrame.*collect"):
+        load(pl.DataFrame({"id": ["1"]}).lazy(), paris_mapping())  # type: ignore[arg-type]
+
+
 def test_result_repr_and_summary(tmp_path: Path) -> None:
     result = load(write(tmp_path, "sheet.csv", SPREADSHEET), paris_mapping())
     assert repr(result) == "LoadResult(spreadsheet: 2 incidents from 2 rows, 0 rows quarantined)"

@@ -173,6 +173,42 @@ def test_list_of_objects_becomes_a_list_of_structs(tmp_path: Path) -> None:
     assert names.to_series().to_list() == [["Payments"], []]
 
 
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_field_that_is_text_in_one_record_and_a_list_in_another_is_read(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Hand-made exports do this; polars' inference stopped the whole load on it.
+    records = [{"id": "1", "tags": "db"}, {"id": "2", "tags": ["db", "net"]}, {"id": "3"}]
+    text = "\n".join(map(json.dumps, records)) if suffix == ".jsonl" else json.dumps(records)
+    table = read_table(write(tmp_path, f"x{suffix}", text))
+    assert table.frame.get_column("tags").to_list() == [["db"], ["db", "net"], None]
+    assert any("tags" in note and "one-item lists" in note for note in table.notes)
+
+
+def test_lists_mixing_objects_and_names_keep_every_value(tmp_path: Path) -> None:
+    # polars' inference turned [{"name": "Payments"}] into ['{"Payments"}'] here: the key lost.
+    records = [
+        {"id": "1", "teams": [{"name": "Payments"}]},
+        {"id": "2", "teams": ["Search", None]},
+        {"id": "3", "teams": [1, None, {"a": None}]},
+    ]
+    table = read_table(write(tmp_path, "x.json", json.dumps(records)))
+    assert table.frame.get_column("teams").to_list() == [
+        ['{"name": "Payments"}'],
+        ["Search", None],
+        ["1", None, '{"a": null}'],
+    ]
+    assert any("teams" in note and "JSON text" in note for note in table.notes)
+
+
+def test_objects_in_lists_keep_keys_first_seen_late(tmp_path: Path) -> None:
+    records = [{"id": str(i), "teams": [{"id": "T"}]} for i in range(150)]
+    records.append({"id": "late", "teams": [{"id": "T9", "summary": "Payments"}]})
+    frame = read_table(write(tmp_path, "x.json", json.dumps(records))).frame
+    names = frame.select(pl.col("teams").list.eval(pl.element().struct.field("summary")))
+    assert names.to_series().to_list()[-1] == ["Payments"]
+
+
 @pytest.mark.parametrize("key", ["incidents", "data", "issues", "my_records"])
 def test_json_container_key_is_found(tmp_path: Path, key: str) -> None:
     document = {"page": {"id": "p"}, key: [{"id": "A"}, {"id": "B"}], "more": False}
@@ -254,6 +290,20 @@ def test_excel_cells_are_read_as_text(tmp_path: Path) -> None:
     assert table.frame.get_column("Incident #").to_list() == ["INC-1", "INC-2"]
     assert table.frame.get_column(ROW).to_list() == [1, 2]
     assert read_table(path, sheet="Notes").frame.get_column("note").to_list() == ["hello"]
+
+
+def test_excel_rows_keep_their_sheet_position_after_an_empty_row(tmp_path: Path) -> None:
+    # Sheet rows 2, 3 (empty) and 4: the third incident is data row 3, as in a CSV export.
+    path = tmp_path / "sheet.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["id", "opened"])
+    sheet.write_row(1, 0, ["INC-1", "12/01/2024 15:45"])
+    sheet.write_row(3, 0, ["INC-3", "13/01/2024 09:00"])
+    workbook.close()
+    frame = read_table(path).frame
+    assert frame.get_column("id").to_list() == ["INC-1", None, "INC-3"]
+    assert frame.get_column(ROW).to_list() == [1, 2, 3]
 
 
 def test_parquet_is_read_with_its_types(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ Decisions worth knowing:
 - ``state_missing`` (no state and no raw state either) is an ERROR like ``state_unmapped``:
   the push needs a state, and an incident imported without one would show up as open.
 - ``resolved_time_while_open`` only looks at rows that have a state; a row without one
-  already fails a state check. ``completed`` counts as resolved.
+  already fails a state check. Any state but ``resolved`` fails it, ``completed`` too: the
+  import endpoint accepts a resolved time only with the state ``resolved``.
+- ``resolved_time_missing`` counts ``completed`` as resolved.
 - Blank text (empty or only whitespace) counts as missing.
 """
 
@@ -36,7 +38,8 @@ TITLE_MAX_CHARS: Final = 1024
 """The import endpoint's limit on ``title``, in characters."""
 
 _RESOLVED_STATES: Final = ("resolved", "completed")
-_OPEN_STATES: Final = ("active", "stable")
+# The only state the import endpoint accepts a resolved time with.
+_ACCEPTS_RESOLVED_TIME: Final = "resolved"
 
 
 def _state() -> pl.Expr:
@@ -116,12 +119,12 @@ SEVERITY_UNMAPPED: Final = Check(
 RESOLVED_TIME_WHILE_OPEN: Final = Check(
     name="resolved_time_while_open",
     level=Level.ERROR,
-    description="A resolved time on an active or stable incident: the import endpoint accepts "
-    "resolved only for resolved incidents.",
+    description="A resolved time on an incident whose state is not resolved (active, stable "
+    "or completed): the import endpoint accepts resolved only for resolved incidents.",
     message="resolved at {resolved} but the state is {state}; map the state to resolved or "
     "clear the resolved time",
     predicate=lambda frame, context: (
-        pl.col("resolved").is_not_null() & _state().is_in(_OPEN_STATES)
+        pl.col("resolved").is_not_null() & (_state() != _ACCEPTS_RESOLVED_TIME)
     ),
     columns=("state", "resolved"),
 )

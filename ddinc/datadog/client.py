@@ -145,6 +145,17 @@ class _ClientBase:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
 
 
+def _in_process(transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> bool:
+    """Whether requests through ``transport`` stay in this process (a mock, the emulator).
+
+    httpx's own network transports leave it: with them the base URL must still be a Datadog
+    site or loopback, so keys never go anywhere else.
+    """
+    if transport is None:
+        return False
+    return not isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport)
+
+
 class DatadogClient(_ClientBase):
     """Synchronous client; safe to share between threads.
 
@@ -191,7 +202,7 @@ class DatadogClient(_ClientBase):
             base_url=base_url,
             api_key=api_key,
             app_key=app_key,
-            custom_transport=transport is not None,
+            custom_transport=_in_process(transport),
             policy=policy,
             seed=seed,
             environ=environ,
@@ -389,7 +400,7 @@ class AsyncDatadogClient(_ClientBase):
             base_url=base_url,
             api_key=api_key,
             app_key=app_key,
-            custom_transport=transport is not None,
+            custom_transport=_in_process(transport),
             policy=policy,
             seed=seed,
             environ=environ,

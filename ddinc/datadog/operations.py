@@ -91,7 +91,8 @@ def _segment(value: str, what: str) -> str:
 def _include(
     values: Iterable[str], allowed: tuple[str, ...], operation: str
 ) -> tuple[tuple[str, str], ...]:
-    chosen = list(dict.fromkeys(values))
+    # One value given as a plain string is one value, not its characters.
+    chosen = [values] if isinstance(values, str) else list(dict.fromkeys(values))
     unknown = [value for value in chosen if value not in allowed]
     if unknown:
         raise ConfigError(

@@ -246,10 +246,13 @@ def _timestamps(
                 column=column,
             )
         except LoadError as error:
+            # The parser counts positions in the column; the analyst needs the file's row.
+            row = frame.get_column(ROW)[error.row - 1] if error.row is not None else None
             raise LoadError(
                 error.problem,
                 hint=error.hint,
                 file=table.path,
+                row=row,
                 column=column,
                 value=error.value,
             ) from None
@@ -288,7 +291,7 @@ def _timestamps(
             pl.when(pl.col(f"__ambiguous_{name}")).then(
                 pl.format(
                     f"{name}: local time {{}} happened twice in {mapping.timezone} "
-                    "(clocks went back); the earlier one was taken",
+                    "(clocks went back), the earlier one was taken",
                     pl.col(_raw(name)),
                 )
             )
@@ -350,11 +353,13 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     ordered = good if _in_event_order(good) else good.sort([_ID, _ORDER, ROW], nulls_last=True)
     aggs: list[pl.Expr] = [pl.col(ROW).alias("source_rows")]
     for name in TEXT_FIELDS:
-        if name in ("state", "severity"):
-            aggs.append(pl.col(name).last())
+        if name in _VOCABULARY_FIELDS:
+            # The latest event that says something: an unmapped word still wins (and is
+            # flagged), a missing value does not.
+            aggs.append(pl.col(name).filter(pl.col(_raw(name)).is_not_null()).last())
         else:
             aggs.append(pl.col(name).drop_nulls().last())
-    aggs += [pl.col(_raw("state")).last(), pl.col(_raw("severity")).last()]
+    aggs += [pl.col(_raw(name)).drop_nulls().last() for name in _VOCABULARY_FIELDS]
     for name in LIST_FIELDS:
         aggs.append(pl.col(name).drop_nulls().last())
     for name in TIMESTAMPS:
@@ -429,7 +434,8 @@ def _raise_first(table: Table, bad: pl.DataFrame) -> None:
             (
                 row[ROW],
                 LoadError(
-                    row[_REASON],
+                    # The error names the column itself: no need to say it twice.
+                    row[_REASON].removeprefix(f"column {row[_REASON_COLUMN]!r}: "),
                     file=table.path,
                     row=row[ROW],
                     column=row[_REASON_COLUMN],

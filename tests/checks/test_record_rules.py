@@ -35,7 +35,9 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"severity": None, "raw_severity": "P9"},
         {"severity": None, "raw_severity": "   "},
     ),
-    ("resolved_time_while_open", {"state": "active"}, {"state": "completed"}),
+    ("resolved_time_while_open", {"state": "active"}, {"state": "resolved"}),
+    # The endpoint takes a resolved time only with state resolved: completed is refused too.
+    ("resolved_time_while_open", {"state": "completed"}, {"state": "completed", "resolved": None}),
     ("resolved_time_while_open", {"state": "stable"}, {"state": "stable", "resolved": None}),
     ("resolved_time_missing", {"resolved": None}, {"resolved": None, "state": "active"}),
     (

@@ -388,3 +388,19 @@ def test_sync_and_async_build_identical_requests() -> None:
             other.content,
         )
         assert one.headers["DD-API-KEY"] == other.headers["DD-API-KEY"]
+
+
+def test_a_network_transport_does_not_open_the_door_to_other_hosts() -> None:
+    # A mock or the emulator's transport keeps requests in-process: any base URL will do.
+    DatadogClient(
+        base_url="http://x.test", api_key="a", app_key="b", transport=httpx.MockTransport(_ok)
+    ).close()
+    # httpx's real network transport would carry the keys to that host: refused.
+    with pytest.raises(ConfigError):
+        DatadogClient(
+            base_url="http://x.test", api_key="a", app_key="b", transport=httpx.HTTPTransport()
+        )
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={})

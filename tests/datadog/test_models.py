@@ -290,7 +290,10 @@ timestamps = st.datetimes(
 
 
 @given(
-    title=st.text(min_size=1, max_size=TITLE_MAX_CHARS),
+    # A title the API accepts: not blank, no lone surrogates (both refused before sending).
+    title=st.text(
+        st.characters(exclude_categories=("Cs",)), min_size=1, max_size=TITLE_MAX_CHARS
+    ).filter(str.strip),
     detected=st.none() | timestamps,
     fields=st.dictionaries(
         st.from_regex(r"[a-z_]{1,12}", fullmatch=True), field_values, max_size=5
@@ -332,3 +335,9 @@ def test_both_error_shapes_are_read() -> None:
 def test_reading_an_error_body_never_raises(body: bytes) -> None:
     messages = error_messages(body)
     assert all(len(message) <= 300 for message in messages)
+
+
+@pytest.mark.parametrize("title", ["   ", "\t\n", "caf\udce9"])
+def test_blank_or_unsendable_titles_are_refused_before_sending(title: str) -> None:
+    with pytest.raises(InvalidRequestError, match="title"):
+        IncidentImportRequest.of(title)

@@ -98,3 +98,9 @@ def test_parse_is_generic_over_models() -> None:
         a: int
 
     assert ops.parse(ops.list_users(), _answer(b'{"a": 1}'), Tiny, "h").a == 1
+
+
+def test_one_include_value_given_as_a_string_is_one_value() -> None:
+    from ddinc.datadog import operations as ops
+
+    assert ops._include("incident_type", ("incident_type",), "X") == (("include", "incident_type"),)

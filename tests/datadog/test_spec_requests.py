@@ -237,7 +237,10 @@ moments = st.datetimes(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    title=st.text(min_size=1, max_size=TITLE_MAX_CHARS),
+    # A title the API accepts: not blank, no lone surrogates (both refused before sending).
+    title=st.text(
+        st.characters(exclude_categories=("Cs",)), min_size=1, max_size=TITLE_MAX_CHARS
+    ).filter(str.strip),
     detected=st.none() | moments,
     declared=st.none() | moments,
     resolved=st.none() | moments,

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ddinc.errors import ConfigError, LoadError
+from ddinc.loader import load
 from ddinc.readers import read_table
 from ddinc.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
 from ddinc.sources.canonical import Canonical, canonicalize
@@ -144,6 +145,16 @@ def test_a_column_no_value_of_which_is_a_date_is_an_error(tmp_path: Path) -> Non
         run(path)
     assert caught.value.column == "opened"
     assert caught.value.file == str(path)
+
+
+def test_a_column_no_value_of_which_is_a_date_names_the_file_row(tmp_path: Path) -> None:
+    # Row 1 is unreadable as a record (too many cells), so the first value the parser sees is
+    # on the file's row 3 (row 2 has none): the error must say row 3, not the parser's count.
+    rows = [[*row("A", opened="soon"), "extra"], row("B", opened="?"), row("C", opened="later")]
+    with pytest.raises(LoadError) as caught:
+        run(write_csv(tmp_path / "x.csv", rows))
+    assert (caught.value.row, caught.value.value) == (3, "later")
+    assert "row 3" in str(caught.value)
 
 
 def test_vocabulary_lookup_ignores_case_and_spaces(tmp_path: Path) -> None:
@@ -326,3 +337,32 @@ def test_the_invariant_check_catches_a_lost_row(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "x.csv", [row("A"), row("B")])
     with pytest.raises(AssertionError):
         _assert_every_row_exactly_once(path, [row("A"), row("B"), row("C")], ONE_ROW)
+
+
+def test_event_log_state_comes_from_the_latest_event_that_states_one(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "number,incident_state,sys_mod_count,priority,opened_at,resolved_at,opened_by,"
+        "assignment_group\n"
+        "INC1,New,0,2 - High,1/3/2016 09:00,?,Ann,G1\n"
+        "INC1,Resolved,1,2 - High,1/3/2016 09:00,1/3/2016 10:00,Ann,G1\n"
+        "INC1,?,2,?,1/3/2016 09:00,1/3/2016 10:00,Ann,G1\n",
+        encoding="utf-8",
+    )
+    incident = load(log, "servicenow").incidents.row(0, named=True)
+    assert (incident["state"], incident["severity"]) == ("resolved", "SEV-2")
+    assert (incident["raw"]["state"], incident["raw"]["severity"]) == ("Resolved", "2 - High")
+
+
+def test_raised_error_names_the_column_once(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("id,opened\nA,2024-01-02 10:00\nB,2024-02-31 10:00\n", encoding="utf-8")
+    mapping = Mapping(source="s", id="id", columns={"declared": "opened"})
+    with pytest.raises(LoadError) as error:
+        load(sheet, mapping, on_error="raise")
+    assert str(error.value).count("'opened'") == 1
+    assert (error.value.row, error.value.column, error.value.value) == (
+        2,
+        "opened",
+        "2024-02-31 10:00",
+    )

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ddinc.datadog.models._base import StrictRequest, UtcTimestamp
 from ddinc.errors import InvalidRequestError
@@ -103,6 +103,20 @@ class IncidentImportAttributes(StrictRequest):
     fields: dict[str, FieldValue] | None = None
     incident_type_uuid: Annotated[str, Field(min_length=1)] | None = None
     visibility: Literal["organization", "private"] | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_is_sendable(cls, title: str) -> str:
+        if not title.strip():
+            raise ValueError("the title is blank: Datadog needs a title to show")
+        try:
+            title.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "the title holds a character that cannot be sent as UTF-8 (a lone surrogate, "
+                "usually from a badly decoded export)"
+            ) from None
+        return title
 
     @model_validator(mode="after")
     def _resolved_needs_resolved_state(self) -> IncidentImportAttributes:

@@ -4,6 +4,10 @@
 was posted (declared), ``resolved_at`` when it was marked resolved. Affected ``components``
 become services. Maintenance statuses (scheduled, in_progress, verifying, completed) are not
 incident states and stay unmapped, so the checks flag them.
+
+``postmortem`` (a postmortem was published) maps to ``resolved``, not ``completed``: Datadog
+accepts a resolved time only with state ``resolved``, and ``completed`` is optional per org.
+Pass ``state={"postmortem": "completed"}`` to ``ddinc.load`` where the org uses it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ STATE: Final = {
     "identified": "active",
     "monitoring": "stable",
     "resolved": "resolved",
-    "postmortem": "completed",
+    "postmortem": "resolved",
 }
 
 _COMPONENT_NAMES: Final = "__component_names"

@@ -156,7 +156,8 @@ def test_old_backfilled_and_unusual_statuses_in_json_lines(tmp_path: Path) -> No
     got = by_id(loader.load(path))
     old = got["old"]
     assert old["declared"] == old["resolved"] == datetime(2014, 6, 1, tzinfo=UTC)
-    assert (old["state"], old["severity"]) == ("completed", "SEV-1")
+    # resolved, not completed: Datadog keeps a resolved time only with state resolved.
+    assert (old["state"], old["severity"]) == ("resolved", "SEV-1")
     assert got["watch"]["state"] == "stable"
     assert got["watch"]["resolved"] is None
     # Maintenance statuses are not incident states: kept raw, not guessed.

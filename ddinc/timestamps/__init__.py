@@ -20,7 +20,8 @@ How a column is read, and why:
   above 12 proves day-first, a second number above 12 proves month-first. A column proving
   both is a :class:`~ddinc.errors.LoadError`. When nothing proves either, day-first is
   assumed (the legacy exports this tool meets, ServiceNow above all, are day-first, and
-  ``str.to_datetime`` does the same) and the assumption is written into ``styles``.
+  ``str.to_datetime`` does the same), except for a 12-hour clock (``3:45 PM``), a US habit,
+  which is taken month-first; the assumption is written into ``styles``.
 - Epoch digits: 9 or 10 digits are seconds, 12 or 13 digits are milliseconds, an optional
   ``.fraction`` kept to the microsecond. Both ranges cover the same instants, 1973-03-03 to
   2286-11-20, so the magnitude decides the unit unambiguously; other digit strings (``0``,

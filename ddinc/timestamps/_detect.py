@@ -36,6 +36,17 @@ def _first_proof(text: pl.Series, styles: Sequence[Style]) -> str | None:
     return None
 
 
+def _unproven_order(sample: pl.Series) -> DateOrder:
+    """The order to assume when no value proves one (every day and month is 12 or less).
+
+    A 12-hour clock (``3:45 PM``) is a US habit, and the US writes month first; otherwise
+    day-first, the order of most of the world and of ServiceNow's exports.
+    """
+    numeric = sample.filter(sample.str.contains(_NUMERIC_SHAPE).fill_null(False))
+    twelve_hour = numeric.str.contains(r"(?i)[0-9]\s*[ap]\.?m\.?\s*$").fill_null(False)
+    return DateOrder.MONTH_FIRST if twelve_hour.any() else DateOrder.DAY_FIRST
+
+
 def _sample(text: pl.Series) -> pl.Series:
     present = text.drop_nulls()
     if len(present) <= _SAMPLE_SIZE:
@@ -74,7 +85,12 @@ def detect(
     month = _first_proof(sample, numeric_styles(DateOrder.MONTH_FIRST))
     if day is not None and month is not None:
         raise _mixed_orders(column, day, month)
-    decided = DateOrder.MONTH_FIRST if month is not None else DateOrder.DAY_FIRST
+    if month is not None:
+        decided = DateOrder.MONTH_FIRST
+    elif day is not None:
+        decided = DateOrder.DAY_FIRST
+    else:
+        decided = _unproven_order(sample)
     proof = day or month
     outcome = read(decided, prove=proof is None)
     proof = proof or outcome.proof

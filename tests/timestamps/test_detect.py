@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 import pytest
 
@@ -94,3 +96,20 @@ def test_styles_are_listed_most_rows_first() -> None:
     parsed = parse(values)
     assert parsed.format_codes == ("%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%dT%H:%M:%S%.f%#z")
     assert parsed.styles[0] == "D/M/YYYY HH:MM"
+
+
+def test_unproven_twelve_hour_dates_are_taken_month_first_and_say_so() -> None:
+    # 2/1 and 3/4 prove nothing; a 12-hour clock is a US export, and the US writes month first.
+    parsed = parse_timestamps(pl.Series(["2/1/2024 9:05:07 AM", "3/4/2024 1:00 PM"]))
+    assert parsed.values.to_list() == [
+        datetime(2024, 2, 1, 9, 5, 7, tzinfo=UTC),
+        datetime(2024, 3, 4, 13, 0, tzinfo=UTC),
+    ]
+    assert parsed.order == DateOrder.MONTH_FIRST
+    assert all("month-first assumed" in style for style in parsed.styles)
+
+
+def test_unproven_24_hour_dates_stay_day_first() -> None:
+    parsed = parse_timestamps(pl.Series(["2/1/2024 09:05", "3/4/2024 13:00"]))
+    assert parsed.order == DateOrder.DAY_FIRST
+    assert parsed.values.to_list()[0] == datetime(2024, 1, 2, 9, 5, tzinfo=UTC)

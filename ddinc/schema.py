@@ -11,7 +11,8 @@ in groups, in this order:
   timezone-aware UTC);
 - durations: ``time_to_detect``, ``time_to_declare``, ``time_to_resolve``, ``time_to_repair``
   (see :mod:`ddinc.timeline`);
-- ``raw``: a struct holding the text the parser saw for every parsed value;
+- ``raw``: a struct holding the text the parser saw for every parsed value (title, state,
+  severity, timestamps);
 - ``load_notes``: what the loader noticed about the values (ambiguous or non-existent local
   times), one line each, for the checks to report;
 - then any number of carried legacy columns, each named ``field.<datadog field key>``.
@@ -60,7 +61,7 @@ TIMESTAMPS: Final = ("impact_start", "detected", "declared", "resolved", "impact
 DURATIONS: Final = ("time_to_detect", "time_to_declare", "time_to_resolve", "time_to_repair")
 
 # Every value a loader parses (rather than copies) keeps its raw text here.
-RAW_FIELDS: Final = ("state", "severity", *TIMESTAMPS)
+RAW_FIELDS: Final = ("title", "state", "severity", *TIMESTAMPS)
 Raw: Final = pl.Struct(dict.fromkeys(RAW_FIELDS, pl.String))
 
 _CANONICAL_COLUMNS: dict[str, pl.DataType] = {

@@ -74,8 +74,9 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         *[
             _text(frame, mapping.columns.get(name)).alias(name)
             for name in TEXT_FIELDS
-            if name not in _VOCABULARY_FIELDS
+            if name not in (*_VOCABULARY_FIELDS, "title")
         ],
+        *_title_columns(frame, mapping.columns.get("title")),
         *_vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
         *_vocabulary_columns(
             frame, mapping.columns.get("severity"), mapping.severity, Severity, "severity"
@@ -169,6 +170,18 @@ def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
     return (
         normalize_nulls(pl.col(column).cast(pl.String)).cast(pl.Float64, strict=False).alias(_ORDER)
     )
+
+
+def _title_columns(frame: pl.DataFrame, column: str | None) -> list[pl.Expr]:
+    """The title exactly as written (a null spelling or blank is missing), and its raw text."""
+    if column is None or column not in frame.columns:
+        return [
+            pl.lit(None, dtype=pl.String).alias("title"),
+            pl.lit(None, dtype=pl.String).alias(_raw("title")),
+        ]
+    written = pl.col(column).cast(pl.String)
+    title = pl.when(normalize_nulls(written).is_null()).then(None).otherwise(written)
+    return [title.alias("title"), written.alias(_raw("title"))]
 
 
 def _vocabulary_columns(
@@ -359,7 +372,7 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
             aggs.append(pl.col(name).filter(pl.col(_raw(name)).is_not_null()).last())
         else:
             aggs.append(pl.col(name).drop_nulls().last())
-    aggs += [pl.col(_raw(name)).drop_nulls().last() for name in _VOCABULARY_FIELDS]
+    aggs += [pl.col(_raw(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
     for name in LIST_FIELDS:
         aggs.append(pl.col(name).drop_nulls().last())
     for name in TIMESTAMPS:

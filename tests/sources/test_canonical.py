@@ -366,3 +366,13 @@ def test_raised_error_names_the_column_once(tmp_path: Path) -> None:
         "opened",
         "2024-02-31 10:00",
     )
+
+
+def test_titles_are_kept_as_written_and_missing_ones_keep_their_raw_text(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text('id,name\nA," Disk full  "\nB,N/A\nC,\n', encoding="utf-8")
+    incidents = load(sheet, Mapping(source="s", id="id", columns={"title": "name"})).incidents
+    rows = {row["source_id"]: row for row in incidents.iter_rows(named=True)}
+    assert rows["A"]["title"] == " Disk full  "  # cleaning is the analyst's call, not the loader's
+    assert (rows["B"]["title"], rows["B"]["raw"]["title"]) == (None, "N/A")
+    assert (rows["C"]["title"], rows["C"]["raw"]["title"]) == (None, None)

@@ -407,3 +407,11 @@ def test_result_check_reports_the_assumed_time_zone(tmp_path: Path) -> None:
     assert report.result("reversed_interval").n_failing == 1
     zoned = load(sheet, mapping, tz="Europe/Paris").check()
     assert not any("assumed" in note for note in zoned.notes)
+
+
+def test_a_json_export_with_no_records_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "incidents.json"
+    empty.write_text('{"incidents": []}', encoding="utf-8")
+    with pytest.raises(LoadError, match="holds no records") as error:
+        load(empty, "statuspage")
+    assert error.value.file == str(empty)

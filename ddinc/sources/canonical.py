@@ -122,6 +122,13 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
 
 def _require_columns(table: Table, mapping: Mapping) -> None:
     available = [c for c in table.frame.columns if c != ROW]
+    # Columns a source's prepare step added ("__...") are not the file's.
+    if not any(not c.startswith("__") for c in available) and not table.rejected:
+        raise LoadError(
+            "the file holds no records",
+            file=table.path,
+            hint="check that the export is complete; an empty list exports no incidents",
+        )
     missing = mapping.missing_columns(available)
     if not missing:
         return

@@ -148,6 +148,17 @@ NUMERIC = {
     ]
     for order in DateOrder
 }
+# The 24-hour numeric styles: a column of these with nothing to prove its order is read
+# day-first (a 12-hour clock would make it month-first; see test_detect).
+NUMERIC_24H = {
+    order: [
+        _numeric(order, sep, year, clock)
+        for sep in "/-."
+        for year in (4, 2)
+        for clock in ("", "hm", "hms")
+    ]
+    for order in DateOrder
+}
 ZONES = {
     "UTC": timedelta(0),
     "Etc/GMT-5": timedelta(hours=5),
@@ -186,9 +197,10 @@ def rendered(draw: st.DrawFn, styles: list[Style], zone: str) -> tuple[str, date
 def columns(draw: st.DrawFn) -> tuple[list[tuple[str, datetime]], str, DateOrder | None]:
     zone = draw(st.sampled_from(sorted(ZONES)))
     order = draw(st.sampled_from([None, DateOrder.DAY_FIRST, DateOrder.MONTH_FIRST]))
-    # Without a given order, only day-first numbers: a month-first column whose days are all
-    # <= 12 is legitimately read day-first (the documented assumption).
-    numeric = NUMERIC[order or DateOrder.DAY_FIRST]
+    # Without a given order, only day-first 24-hour numbers: a month-first column whose days
+    # are all <= 12 is legitimately read day-first (the documented assumption), and a 12-hour
+    # clock with nothing proving the order is legitimately read month-first.
+    numeric = NUMERIC[order] if order is not None else NUMERIC_24H[DateOrder.DAY_FIRST]
     pool = draw(st.lists(st.sampled_from([*ORDER_FREE, *numeric]), min_size=1, max_size=4))
     cells = draw(st.lists(rendered(pool, zone), min_size=1, max_size=30))
     return cells, zone, order

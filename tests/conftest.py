@@ -13,11 +13,13 @@ from hypothesis import HealthCheck, settings
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # Shared CI machines stall now and then: a per-example deadline would turn that into a flaky
-# failure that says nothing about the code. Examples stay random; failures print their seed.
-settings.register_profile(
-    "ddinc", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
-)
-settings.load_profile("ddinc")
+# failure that says nothing about the code. The default profile is derandomized so that a
+# run is repeatable (what fails in CI fails again here); HYPOTHESIS_PROFILE=explore draws new
+# examples each run, to hunt for bugs before committing.
+_COMMON = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("ddinc", parent=_COMMON, derandomize=True)
+settings.register_profile("explore", parent=_COMMON, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ddinc"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -202,8 +202,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     for name, source, incidents, quarantined, blocked, warned in rows:
         print(f"{name:<36}{source:<13}{incidents:>10}{quarantined:>10}{blocked:>9}{warned:>8}")
+    _demo_datadog()
     print(f"\ndemo done in {elapsed:.1f}s; cleaned CSVs are in {out}")
     return 0
+
+
+def _demo_datadog() -> None:
+    """Meet the org through the embedded emulator: the same client a real site gets."""
+    from ddinc.datadog import DatadogClient
+    from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
+
+    print("\n== Datadog, through the embedded emulator " + "=" * 31)
+    with (
+        Emulator().serve() as url,
+        DatadogClient(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY) as client,
+    ):
+        users = list(client.iter_users())
+        types = client.list_incident_types().data
+        fields = client.list_user_defined_fields().data
+        field_names = sorted({f.attributes.name for f in fields})
+        print(
+            f"  {url}: {len(users)} users, {len(types)} incident types, {len(field_names)} fields"
+        )
+        names = [t.attributes.name for t in types if t.attributes and t.attributes.name]
+        print("  incident types: " + ", ".join(names))
+        print("  fields: " + ", ".join(field_names))
+    print("  a real org is one setting away: DD_SITE, DD_API_KEY, DD_APP_KEY")
 
 
 def _mapping_beside(sample: Path) -> str | None:

@@ -99,6 +99,8 @@ def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
     exported = sorted(tmp_path.glob("*.cleaned.csv"))
     assert len(exported) == len(samples)
     assert "could not load" not in result.stdout
+    # The demo meets the org through the embedded emulator, over real HTTP.
+    assert "incident types: Incident" in result.stdout
 
 
 def test_emulator_options_reach_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,6 @@ incident's ``source_rows`` or in the quarantine with its reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -25,9 +24,17 @@ from ddinc.schema import (
     State,
     field_column,
 )
-from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping, vocabulary_key
+from ddinc.sources.columns import (
+    carried_column,
+    list_column,
+    raw_name,
+    text_column,
+    title_columns,
+    vocabulary_columns,
+)
+from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
 from ddinc.timeline import timeline_durations
-from ddinc.timestamps import NULL_SPELLINGS, DateOrder, normalize_nulls, parse_timestamps
+from ddinc.timestamps import DateOrder, normalize_nulls, parse_timestamps
 
 __all__ = ["Canonical", "OnError", "canonicalize"]
 
@@ -40,10 +47,6 @@ _REASON_COLUMN: Final = "__reason_column"
 _REASON_VALUE: Final = "__reason_value"
 _NOTES: Final = "load_notes"
 _ORDER: Final = "__order"
-
-
-def _raw(name: str) -> str:
-    return f"__raw_{name}"
 
 
 @dataclass(frozen=True)
@@ -70,23 +73,23 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
 
     work = frame.select(
         pl.col(ROW),
-        _text(frame, mapping.id).alias(_ID),
+        text_column(frame, mapping.id).alias(_ID),
         *[
-            _text(frame, mapping.columns.get(name)).alias(name)
+            text_column(frame, mapping.columns.get(name)).alias(name)
             for name in TEXT_FIELDS
             if name not in (*_VOCABULARY_FIELDS, "title")
         ],
-        *_title_columns(frame, mapping.columns.get("title")),
-        *_vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
-        *_vocabulary_columns(
+        *title_columns(frame, mapping.columns.get("title")),
+        *vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
+        *vocabulary_columns(
             frame, mapping.columns.get("severity"), mapping.severity, Severity, "severity"
         ),
         *[
-            _list(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
+            list_column(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
         ],
         *[
-            _carried(frame, column).alias(field_column(key))
+            carried_column(frame, column).alias(field_column(key))
             for key, column in mapping.fields.items()
         ],
         *([_order(frame, mapping.events.order_by)] if mapping.events else []),
@@ -145,93 +148,10 @@ def _require_columns(table: Table, mapping: Mapping) -> None:
     )
 
 
-def _text(frame: pl.DataFrame, column: str | None) -> pl.Expr:
-    """Text of ``column`` with null spellings as null."""
-    if column is None or column not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    expr = pl.col(column)
-    if isinstance(frame.schema[column], pl.List):
-        expr = expr.list.eval(pl.element().cast(pl.String)).list.join(", ")
-    return normalize_nulls(expr.cast(pl.String))
-
-
-def _list(frame: pl.DataFrame, column: str | None, separator: str) -> pl.Expr:
-    if column is None or column not in frame.columns:
-        return pl.lit(None, dtype=pl.List(pl.String))
-    dtype = frame.schema[column]
-    if isinstance(dtype, pl.List):
-        items = pl.col(column).cast(pl.List(pl.String))
-    else:
-        items = normalize_nulls(pl.col(column).cast(pl.String)).str.split(separator)
-    cleaned = items.list.eval(normalize_nulls(pl.element()).drop_nulls())
-    return cleaned
-
-
-def _carried(frame: pl.DataFrame, column: str) -> pl.Expr:
-    if isinstance(frame.schema[column], pl.List):
-        return pl.col(column).cast(pl.List(pl.String))
-    return normalize_nulls(pl.col(column).cast(pl.String))
-
-
 def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
     return (
         normalize_nulls(pl.col(column).cast(pl.String)).cast(pl.Float64, strict=False).alias(_ORDER)
     )
-
-
-def _title_columns(frame: pl.DataFrame, column: str | None) -> list[pl.Expr]:
-    """The title exactly as written (a null spelling or blank is missing), and its raw text."""
-    if column is None or column not in frame.columns:
-        return [
-            pl.lit(None, dtype=pl.String).alias("title"),
-            pl.lit(None, dtype=pl.String).alias(_raw("title")),
-        ]
-    written = pl.col(column).cast(pl.String)
-    title = pl.when(normalize_nulls(written).is_null()).then(None).otherwise(written)
-    return [title.alias("title"), written.alias(_raw("title"))]
-
-
-def _vocabulary_columns(
-    frame: pl.DataFrame,
-    column: str | None,
-    vocabulary: MappingABC[str, str],
-    dtype: pl.Enum,
-    name: str,
-) -> list[pl.Expr]:
-    """The raw text and the Datadog value of a vocabulary column (state, severity).
-
-    Worked out once per distinct legacy value, then spread by one lookup: these columns hold
-    a handful of values over millions of rows. A word the vocabulary maps is never a null
-    spelling (Statuspage's impact ``none`` is a severity); any other null spelling is missing.
-    Values already in Datadog's vocabulary pass as they are, in any case.
-    """
-    if column is None or column not in frame.columns:
-        return [
-            pl.lit(None, dtype=pl.String).alias(_raw(name)),
-            pl.lit(None, dtype=dtype).alias(name),
-        ]
-    legacy = frame.get_column(column)
-    if isinstance(legacy.dtype, pl.List):
-        legacy = legacy.list.eval(pl.element().cast(pl.String)).list.join(", ")
-    legacy = legacy.cast(pl.String)
-    lookup = {value.casefold(): value for value in dtype.categories.to_list()}
-    lookup.update(vocabulary)
-    distinct: list[str] = legacy.drop_nulls().unique().to_list()
-    texts: list[str | None] = []
-    values: list[str | None] = []
-    for raw in distinct:
-        key = vocabulary_key(raw)
-        text = raw.strip()
-        missing = key not in lookup and text in NULL_SPELLINGS
-        texts.append(None if missing else text)
-        values.append(None if missing else lookup.get(key))
-    legacy_expr = pl.lit(legacy)
-    return [
-        legacy_expr.replace_strict(distinct, texts, default=None, return_dtype=pl.String).alias(
-            _raw(name)
-        ),
-        legacy_expr.replace_strict(distinct, values, default=None, return_dtype=dtype).alias(name),
-    ]
 
 
 # --- timestamps --------------------------------------------------------------------------
@@ -253,7 +173,7 @@ def _timestamps(
             parsed_columns.append(
                 pl.Series(name, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
             )
-            parsed_columns.append(pl.Series(_raw(name), [None] * frame.height, dtype=pl.String))
+            parsed_columns.append(pl.Series(raw_name(name), [None] * frame.height, dtype=pl.String))
             continue
         raw = frame.get_column(column)
         raw_text = raw.cast(pl.String) if not isinstance(raw.dtype, pl.String) else raw
@@ -277,7 +197,7 @@ def _timestamps(
                 value=error.value,
             ) from None
         parsed_columns.append(result.values.alias(name))
-        parsed_columns.append(raw_text.alias(_raw(name)))
+        parsed_columns.append(raw_text.alias(raw_name(name)))
         flags = f"__invalid_{name}"
         parsed_columns.append(result.invalid.alias(flags))
         parsed_columns.append(result.nonexistent.alias(f"__nonexistent_{name}"))
@@ -291,11 +211,11 @@ def _timestamps(
                 pl.when(pl.col(flags)).then(
                     pl.format(
                         f"column {column!r}: cannot read {{}} as a date and time ({styles})",
-                        pl.col(_raw(name)),
+                        pl.col(raw_name(name)),
                     )
                 ),
                 column,
-                _raw(name),
+                raw_name(name),
             )
         )
         note_exprs.append(
@@ -303,7 +223,7 @@ def _timestamps(
                 pl.format(
                     f"{name}: local time {{}} does not exist in {mapping.timezone} "
                     "(clocks went forward); left empty",
-                    pl.col(_raw(name)),
+                    pl.col(raw_name(name)),
                 )
             )
         )
@@ -312,7 +232,7 @@ def _timestamps(
                 pl.format(
                     f"{name}: local time {{}} happened twice in {mapping.timezone} "
                     "(clocks went back), the earlier one was taken",
-                    pl.col(_raw(name)),
+                    pl.col(raw_name(name)),
                 )
             )
         )
@@ -376,10 +296,10 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
         if name in _VOCABULARY_FIELDS:
             # The latest event that says something: an unmapped word still wins (and is
             # flagged), a missing value does not.
-            aggs.append(pl.col(name).filter(pl.col(_raw(name)).is_not_null()).last())
+            aggs.append(pl.col(name).filter(pl.col(raw_name(name)).is_not_null()).last())
         else:
             aggs.append(pl.col(name).drop_nulls().last())
-    aggs += [pl.col(_raw(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
+    aggs += [pl.col(raw_name(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
     for name in LIST_FIELDS:
         aggs.append(pl.col(name).drop_nulls().last())
     for name in TIMESTAMPS:
@@ -387,11 +307,11 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
             aggs.append(pl.col(name).min())
             aggs.append(
                 pl.coalesce(
-                    pl.col(_raw(name)).min_by(name), pl.col(_raw(name)).drop_nulls().first()
-                ).alias(_raw(name))
+                    pl.col(raw_name(name)).min_by(name), pl.col(raw_name(name)).drop_nulls().first()
+                ).alias(raw_name(name))
             )
         else:
-            aggs += [pl.col(name).last(), pl.col(_raw(name)).last()]
+            aggs += [pl.col(name).last(), pl.col(raw_name(name)).last()]
     carried = [c for c in good.columns if c.startswith("field.")]
     aggs += [pl.col(c).drop_nulls().last() for c in carried]
     aggs.append(pl.col(_NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(_NOTES))
@@ -404,7 +324,7 @@ def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataF
         pl.lit(mapping.source).alias("source"),
         pl.col(_ID).alias("source_id"),
         pl.lit(str(table.path)).alias("source_file"),
-        pl.struct([pl.col(_raw(name)).alias(name) for name in RAW_FIELDS]).alias("raw"),
+        pl.struct([pl.col(raw_name(name)).alias(name) for name in RAW_FIELDS]).alias("raw"),
     ).with_columns(timeline_durations())
     return built.select(
         [*[pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()], *carried]

@@ -7,8 +7,10 @@ no error is rendered and the story's key output is on screen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -20,14 +22,21 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import ROOT
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run browser tests", allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is absent: install Debian's chromium to run browser tests",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install the 'test' extra"
 )
@@ -58,10 +67,6 @@ EXPECTED = {
 _ANY_RUNNING = (
     "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
     ".some(p => p.textContent.includes('[*]'))"
-)
-_ALL_DONE = (
-    "() => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];"
-    " return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }"
 )
 
 
@@ -110,10 +115,8 @@ def _write_settings(settings_dir: Path) -> None:
 
 def _stop(proc: subprocess.Popen[bytes], lab: Lab) -> None:
     # Ask the server to shut itself and its kernels down; kill only if it does not.
-    try:
+    with contextlib.suppress(OSError, urllib.error.URLError):
         _api(lab.url, lab.token, "/api/shutdown", method="POST")
-    except (OSError, urllib.error.URLError):
-        pass
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -178,7 +181,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             _stop(proc, lab)
 
 
-def _run_all(page: sync_api.Page) -> None:
+def _run_all(page: Page) -> None:
     # Right after load the Run All command can be ignored (the notebook is not yet the current
     # widget): focus the notebook and retry until a cell shows [*].
     for _ in range(6):
@@ -215,17 +218,29 @@ def test_notebook_runs_in_jupyterlab(
 
             _run_all(page)
             try:
-                page.wait_for_function(_ALL_DONE, timeout=RUN_ALL_TIMEOUT_MS)
+                # Run All queues every cell as [*] at once and stops at the first error, so
+                # "no [*] left" means finished either way; the counts then tell which.
+                page.wait_for_function(f"() => !({_ANY_RUNNING})()", timeout=RUN_ALL_TIMEOUT_MS)
             finally:
                 page.screenshot(path=str(shot), full_page=True)
+            prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt")
+            unrun = [p for p in prompts.all_inner_texts() if not re.search(r"\[\d+\]", p)]
 
             outputs = page.locator(".jp-Notebook .jp-OutputArea-output")
+            # JupyterLab 4.6 renders an error as stderr text, so the "Traceback" check below is
+            # the one that bites today; the error mime type is kept for renderers that use it.
             errors = page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error'] .jp-RenderedText"
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+                " .jp-RenderedText"
             )
             text = "\n".join(outputs.all_inner_texts())
+            assert not unrun, (
+                f"{len(unrun)} code cells never ran; screenshot: {shot}\n{text[-3000:]}"
+            )
             assert errors.count() == 0, f"error output rendered; screenshot: {shot}"
-            assert "Traceback" not in text, f"traceback rendered; screenshot: {shot}\n{text[-3000:]}"
+            assert "Traceback" not in text, (
+                f"traceback rendered; screenshot: {shot}\n{text[-3000:]}"
+            )
             assert EXPECTED[name] in text, f"{EXPECTED[name]!r} not shown; screenshot: {shot}"
         finally:
             browser.close()

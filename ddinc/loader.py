@@ -14,7 +14,6 @@ import polars as pl
 from ddinc.checks import DEFAULT_CHECKS, Check, CheckContext, CheckReport, run_checks
 from ddinc.errors import ConfigError
 from ddinc.readers import ROW, Table, read_header, read_table
-from ddinc.schema import QUARANTINE_SCHEMA, empty_incidents, empty_quarantine
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
 
@@ -246,7 +245,7 @@ def _canonical(table: Table, mapping: Mapping, notes: list[str], options: _Optio
     canonical = canonicalize(table, mapping, on_error=options.on_error)
     rows_read = table.frame.height + len(table.rejected)
     # Only UTC is ever assumed: a zone named by the analyst or the mapping is a statement.
-    naive = _has_naive_note(canonical.notes)
+    naive = bool(canonical.naive_columns)
     assumed = "UTC" if options.tz is None and mapping.timezone == "UTC" and naive else None
     return LoadResult(
         canonical.incidents,
@@ -258,21 +257,15 @@ def _canonical(table: Table, mapping: Mapping, notes: list[str], options: _Optio
     )
 
 
-def _has_naive_note(notes: Sequence[str]) -> bool:
-    return any(note.startswith("naive times in ") for note in notes)
-
-
 def _combine(results: list[LoadResult]) -> LoadResult:
     if len(results) == 1:
         return results[0]
     names = sorted({r.source for r in results})
     incidents = pl.concat([r.incidents for r in results], how="diagonal_relaxed")
-    quarantine = pl.concat([empty_quarantine(), *[r.quarantine for r in results]]).cast(
-        QUARANTINE_SCHEMA
-    )
+    quarantine = pl.concat([r.quarantine for r in results])
     assumed = next((r.assumed_timezone for r in results if r.assumed_timezone), None)
     return LoadResult(
-        incidents if incidents.width else empty_incidents(),
+        incidents,
         quarantine,
         "+".join(names),
         tuple(note for r in results for note in r.notes),

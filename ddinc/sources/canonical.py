@@ -56,6 +56,8 @@ class Canonical:
     incidents: pl.DataFrame
     quarantine: pl.DataFrame
     notes: tuple[str, ...]
+    # Columns whose values carried no zone and were read in the mapping's time zone.
+    naive_columns: tuple[str, ...] = ()
 
 
 def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarantine") -> Canonical:
@@ -94,8 +96,9 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         ],
         *([_order(frame, mapping.events.order_by)] if mapping.events else []),
     )
-    work, reasons, row_notes, parse_notes = _timestamps(frame, work, table, mapping)
-    notes.extend(parse_notes)
+    parsed = _timestamps(frame, work, table, mapping)
+    work, reasons, row_notes = parsed.work, parsed.reasons, parsed.row_notes
+    notes.extend(parsed.notes)
 
     # The first problem of a row is its reason: a missing id, else the first unreadable date.
     missing_id = pl.col(_ID).is_null()
@@ -117,7 +120,7 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     )
     incidents = _finish(incidents, table, mapping)
     quarantine = _quarantine(table, mapping, bad)
-    return Canonical(incidents, quarantine, tuple(notes))
+    return Canonical(incidents, quarantine, tuple(notes), parsed.naive_columns)
 
 
 # --- columns -----------------------------------------------------------------------------
@@ -157,9 +160,19 @@ def _order(frame: pl.DataFrame, column: str) -> pl.Expr:
 # --- timestamps --------------------------------------------------------------------------
 
 
-def _timestamps(
-    frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: Mapping
-) -> tuple[pl.DataFrame, list[tuple[pl.Expr, str, str]], pl.Expr, list[str]]:
+@dataclass(frozen=True)
+class _Parsed:
+    """``work`` with its timestamps parsed, and what the parse found."""
+
+    work: pl.DataFrame
+    # (reason text expression, legacy column, raw-text column) per timestamp column
+    reasons: list[tuple[pl.Expr, str, str]]
+    row_notes: pl.Expr
+    notes: list[str]
+    naive_columns: tuple[str, ...]
+
+
+def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: Mapping) -> _Parsed:
     """Parse each mapped timestamp; return reasons for unreadable cells and per-row notes."""
     reasons: list[tuple[pl.Expr, str, str]] = []
     notes: list[str] = []
@@ -251,7 +264,7 @@ def _timestamps(
         if note_exprs
         else pl.lit([], dtype=pl.List(pl.String))
     )
-    return work, reasons, row_notes, notes
+    return _Parsed(work, reasons, row_notes, notes, tuple(assumed))
 
 
 def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> list[pl.Expr]:

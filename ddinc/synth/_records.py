@@ -7,6 +7,8 @@ appends the copies of ``duplicate`` records at the end, as concatenated exports 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from collections.abc import Mapping, Sequence
@@ -30,6 +32,7 @@ from ddinc.synth._world import world
 
 __all__ = [
     "assemble",
+    "csv_bytes",
     "dirty_ids",
     "dirty_titles",
     "dumps",
@@ -140,3 +143,12 @@ def assemble(
 def dumps(document: object) -> bytes:
     """JSON as the APIs write it: UTF-8, no ASCII escaping, newline at the end."""
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    """A CSV file's bytes: ``header`` then ``rows``, ``\\n`` line ends, as legacy tools write."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode()

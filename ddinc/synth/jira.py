@@ -9,8 +9,6 @@ statuses from the service desk's workflow; Assignee and Reporter are display nam
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -32,7 +30,7 @@ from ddinc.synth._dirt import (
     TRAILING_SPACE,
     DirtSpec,
 )
-from ddinc.synth._records import assemble, dirty_ids, dirty_titles, prepare
+from ddinc.synth._records import assemble, csv_bytes, dirty_ids, dirty_titles, prepare
 from ddinc.synth._sample import Sample
 from ddinc.synth._world import END
 
@@ -184,11 +182,7 @@ def jira_csv(n_incidents: int = 80, *, seed: int = 7) -> Sample:
         )
     # Jira's issue navigator exports newest first.
     rows, truth_frame = assemble(rows[::-1], truth[::-1], TIMESTAMPS)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
-    return Sample("jira", buffer.getvalue().encode(), truth_frame, DIRT)
+    return Sample("jira", csv_bytes(CSV_COLUMNS, rows), truth_frame, DIRT)
 
 
 def write_jira(path: Path, *, n_incidents: int = 80, seed: int = 7, truth: bool = False) -> Path:

@@ -9,8 +9,6 @@ epoch-millisecond integers. Both files render the same alerts from the same seed
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +31,15 @@ from ddinc.synth._dirt import (
     TRAILING_SPACE,
     DirtSpec,
 )
-from ddinc.synth._records import assemble, dirty_ids, dirty_titles, dumps, prepare, random_token
+from ddinc.synth._records import (
+    assemble,
+    csv_bytes,
+    dirty_ids,
+    dirty_titles,
+    dumps,
+    prepare,
+    random_token,
+)
 from ddinc.synth._sample import Sample
 
 __all__ = [
@@ -194,11 +200,7 @@ def opsgenie_csv(n_incidents: int = 80, *, seed: int = 7) -> Sample:
         for alert in alerts
     ]
     rows, truth_frame = assemble(rows, truth, TIMESTAMPS)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
-    return Sample("opsgenie", buffer.getvalue().encode(), truth_frame, DIRT)
+    return Sample("opsgenie", csv_bytes(CSV_COLUMNS, rows), truth_frame, DIRT)
 
 
 def write_opsgenie(

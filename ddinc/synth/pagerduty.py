@@ -16,8 +16,6 @@ from the same seed, with the same dirt, so they share one truth.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,7 +38,15 @@ from ddinc.synth._dirt import (
     TRAILING_SPACE,
     DirtSpec,
 )
-from ddinc.synth._records import assemble, dirty_ids, dirty_titles, dumps, prepare, random_token
+from ddinc.synth._records import (
+    assemble,
+    csv_bytes,
+    dirty_ids,
+    dirty_titles,
+    dumps,
+    prepare,
+    random_token,
+)
 from ddinc.synth._sample import Sample
 
 __all__ = [
@@ -263,11 +269,7 @@ def pagerduty_csv(n_incidents: int = 80, *, seed: int = 7) -> Sample:
             ]
         )
     rows, truth_frame = assemble(rows, truth, TIMESTAMPS)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
-    return Sample("pagerduty", buffer.getvalue().encode(), truth_frame, DIRT)
+    return Sample("pagerduty", csv_bytes(CSV_COLUMNS, rows), truth_frame, DIRT)
 
 
 def write_pagerduty(

@@ -11,7 +11,6 @@ exist (the spring-forward hour, ``dst_gap``) and one that exists twice (the fall
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 from datetime import UTC, datetime, timedelta
@@ -40,7 +39,7 @@ from ddinc.synth._dirt import (
     TRAILING_SPACE,
     DirtSpec,
 )
-from ddinc.synth._records import assemble, dirty_ids, dirty_titles, prepare
+from ddinc.synth._records import assemble, csv_bytes, dirty_ids, dirty_titles, prepare
 from ddinc.synth._sample import Sample
 
 __all__ = [
@@ -236,11 +235,7 @@ def spreadsheet_csv(n_incidents: int = 80, *, seed: int = 7) -> Sample:
         for row in rows
     ]
     text_rows, truth_frame = assemble(text_rows, truth, TIMESTAMPS)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(text_rows)
-    return Sample("generic", buffer.getvalue().encode(), truth_frame, DIRT)
+    return Sample("generic", csv_bytes(COLUMNS, text_rows), truth_frame, DIRT)
 
 
 def spreadsheet_xlsx(n_incidents: int = 80, *, seed: int = 7) -> Sample:

@@ -376,3 +376,12 @@ def test_titles_are_kept_as_written_and_missing_ones_keep_their_raw_text(tmp_pat
     assert rows["A"]["title"] == " Disk full  "  # cleaning is the analyst's call, not the loader's
     assert (rows["B"]["title"], rows["B"]["raw"]["title"]) == (None, "N/A")
     assert (rows["C"]["title"], rows["C"]["raw"]["title"]) == (None, None)
+
+
+def test_naive_columns_are_reported_as_data_not_only_as_a_note(tmp_path: Path) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("id,opened,fixed\nA,2024-01-02 10:00,2024-01-02T12:00:00Z\n", encoding="utf-8")
+    mapping = Mapping(source="s", id="id", columns={"declared": "opened", "resolved": "fixed"})
+    canonical = canonicalize(read_table(sheet), mapping)
+    # "fixed" carries its own zone; only "opened" was read in the mapping's zone.
+    assert canonical.naive_columns == ("opened",)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+import fastexcel
 import polars as pl
 
 from ddinc.csv_records import BadRecord, strict_records
@@ -136,9 +137,21 @@ def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
     # Every cell as text, like CSV: the loader decides what is a date. Empty rows are kept
     # (as in CSV) so that row numbers stay the sheet's own: dropping them shifted every later
     # row and pointed the analyst at the wrong line.
-    if sheet is None:
-        return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
-    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    if path.stat().st_size == 0:
+        raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
+    try:
+        if sheet is None:
+            return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
+        return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    except fastexcel.FastExcelError as error:
+        # calamine's message is a multi-line trace ("Context: 0: ..."); its first line says it.
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise LoadError(
+            f"cannot open the workbook ({first.removeprefix('calamine error: ')})",
+            file=path,
+            hint="check that the download is complete and that it really is an Excel workbook; "
+            "open it in Excel and save it again as .xlsx, or export the sheet as CSV",
+        ) from None
 
 
 def _finish(

@@ -416,6 +416,33 @@ def test_excel_rows_keep_their_sheet_position_after_an_empty_row(tmp_path: Path)
     assert frame.get_column(ROW).to_list() == [1, 2, 3]
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.xlsx", b""),
+        ("cut.xlsx", None),  # the first 3000 bytes of a real workbook
+        ("text.xlsx", b"id,title\n1,a\n"),
+        ("old.xls", b"id,title\n1,a\n"),
+    ],
+)
+def test_a_corrupt_or_empty_workbook_is_a_load_error_naming_the_file(
+    tmp_path: Path, name: str, data: bytes | None
+) -> None:
+    if data is None:
+        whole = tmp_path / "whole.xlsx"
+        workbook = xlsxwriter.Workbook(whole)
+        workbook.add_worksheet().write_row(0, 0, ["id", "title"])
+        workbook.close()
+        data = whole.read_bytes()[:3000]
+    path = write(tmp_path, name, data)
+    with pytest.raises(LoadError) as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
+    assert "Excel" in str(caught.value) or "empty" in str(caught.value)
+    # calamine's own multi-line context must not leak into the one-line message.
+    assert "Context:" not in str(caught.value)
+
+
 def test_parquet_is_read_with_its_types(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     pl.DataFrame({"id": ["A", "B"], "n": [1, 2]}).write_parquet(path)

@@ -11,17 +11,18 @@ can quarantine them with the reason.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+import fastexcel
 import polars as pl
 
+from ddinc.csv_records import BadRecord, strict_records
+from ddinc.encodings import decode, wide_encoding
 from ddinc.errors import LoadError
 
 __all__ = ["ROW", "FileKind", "Rejected", "Table", "file_kind", "read_header", "read_table"]
@@ -136,9 +137,21 @@ def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
     # Every cell as text, like CSV: the loader decides what is a date. Empty rows are kept
     # (as in CSV) so that row numbers stay the sheet's own: dropping them shifted every later
     # row and pointed the analyst at the wrong line.
-    if sheet is None:
-        return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
-    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    if path.stat().st_size == 0:
+        raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
+    try:
+        if sheet is None:
+            return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
+        return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    except fastexcel.FastExcelError as error:
+        # calamine's message is a multi-line trace ("Context: 0: ..."); its first line says it.
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise LoadError(
+            f"cannot open the workbook ({first.removeprefix('calamine error: ')})",
+            file=path,
+            hint="check that the download is complete and that it really is an Excel workbook; "
+            "open it in Excel and save it again as .xlsx, or export the sheet as CSV",
+        ) from None
 
 
 def _finish(
@@ -159,24 +172,22 @@ def _finish(
 
 
 _HEAD_BYTES: Final = 64 * 1024
-_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _decode(path: Path, data: bytes) -> tuple[bytes, tuple[str, ...]]:
-    """UTF-8 bytes of ``data``, decoding UTF-16 and Windows-1252 files, with a note if so."""
-    if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16").encode(), (f"{path.name}: decoded from UTF-16",)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        text = data.decode("cp1252", errors="replace")
-        note = (
-            f"{path.name}: not UTF-8 (first bad byte on line {line}); decoded as Windows-1252. "
-            "Re-export as UTF-8 if accented names look wrong"
-        )
-        return text.encode(), (note,)
-    return data, ()
+    """UTF-8 bytes of ``data``, decoding UTF-16/32 and Windows-1252 files, with a note if so."""
+    return decode(data, path)
+
+
+def _needs_decoding(head: bytes) -> bool:
+    """Whether polars cannot be handed the file as it is: UTF-16/32, or CR-only line ends."""
+    return wide_encoding(head) is not None or _cr_only(head)
+
+
+def _cr_only(head: bytes) -> bool:
+    # Classic Mac OS (and Excel's "CSV (Macintosh)") ends lines with CR alone; polars reads
+    # such a file as one long header.
+    return b"\r" in head and b"\n" not in head
 
 
 def _sniff_separator(head: str) -> str:
@@ -194,7 +205,7 @@ def read_header(path: str | Path) -> list[str] | None:
         return None
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
-    if head.startswith(_UTF16_BOMS) or not head.strip():
+    if _needs_decoding(head) or not head.strip():
         return None
     sep = _sniff_separator(head.decode("utf-8", errors="replace"))
     try:
@@ -216,9 +227,9 @@ def _read_csv(path: Path, separator: str | None, columns: Sequence[str] | None) 
         head = handle.read(_HEAD_BYTES)
     if not head.strip() and path.stat().st_size <= len(head):
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    sep = separator or _sniff_separator(head.decode("utf-8", errors="replace"))
-    if not head.startswith(_UTF16_BOMS):
+    if not _needs_decoding(head):
         # The fast path: polars reads the file itself, no copy through Python.
+        sep = separator or _sniff_separator(head.decode("utf-8", errors="replace"))
         try:
             frame = pl.read_csv(
                 path,
@@ -227,31 +238,54 @@ def _read_csv(path: Path, separator: str | None, columns: Sequence[str] | None) 
                 raise_if_empty=False,
                 columns=list(columns) if columns is not None else None,
             )
-        except pl.exceptions.ComputeError:
-            pass  # not UTF-8, or ragged rows: handled below
+        except pl.exceptions.PolarsError:
+            pass  # not UTF-8, ragged rows or broken quotes: handled below
         else:
             return _finish(path, kind="csv", frame=frame)
     data, notes = _decode(path, path.read_bytes())
+    if _cr_only(data):
+        data = data.replace(b"\r", b"\n")
+        notes = (*notes, f"{path.name}: lines end with CR alone (classic Mac OS); read as lines")
+    sep = separator or _sniff_separator(data[:_HEAD_BYTES].decode("utf-8", errors="replace"))
     try:
         frame = pl.read_csv(data, infer_schema=False, separator=sep, raise_if_empty=False)
-    except pl.exceptions.ComputeError:
-        # Ragged rows: polars cannot say which; Python's csv can, row by row.
+    except pl.exceptions.PolarsError:
+        # Ragged rows or broken quotes: polars cannot say which; Python's csv can, row by row.
         table = _read_csv_slowly(path, data, sep, notes)
         return dataclasses.replace(table, frame=_project(table.frame, columns))
     return _finish(path, kind="csv", frame=_project(frame, columns), notes=notes)
 
 
 def _read_csv_slowly(path: Path, data: bytes, sep: str, notes: tuple[str, ...]) -> Table:
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
+    """Read record by record, setting aside (in ``rejected``) what cannot be read safely.
+
+    Every physical line ends up in a row or in ``rejected``: a quote that never closes would
+    otherwise make the rest of the file one cell, and that is silent data loss.
+    """
+    records = strict_records(data.decode("utf-8-sig"), sep)
     try:
-        header = next(reader)
+        first = next(records)
     except StopIteration:
         raise LoadError("the file has no header row", file=path) from None
-    names = _unique_names(header)
+    if isinstance(first, BadRecord):
+        raise LoadError(
+            f"the header (line {first.first_line}) cannot be read: {first.problem}",
+            file=path,
+            hint="fix the header line of the export, or export it again",
+        )
+    names = _unique_names(first.cells)
     good: list[list[str | None]] = []
     rows: list[int] = []
     rejected: list[Rejected] = []
-    for number, cells in enumerate(reader, start=1):
+    number = 0
+    for record in records:
+        if isinstance(record, BadRecord):
+            for line in record.lines:
+                number += 1
+                rejected.append(Rejected(number, record.problem, json.dumps([line])))
+            continue
+        number += 1
+        cells = record.cells
         if len(cells) > len(names):
             rejected.append(
                 Rejected(

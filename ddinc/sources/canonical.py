@@ -218,6 +218,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
         parsed_columns.append(result.ambiguous.alias(f"__ambiguous_{name}"))
         styles = " / ".join(result.styles) or "no values"
         notes.append(f"{column} -> {name}: read as {styles}")
+        notes.extend(result.notes)  # leap seconds, values out of range
         if result.assumed_tz is not None:
             assumed.append(column)
         reasons.append(

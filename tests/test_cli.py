@@ -56,7 +56,7 @@ def test_export_writes_incidents_and_quarantine(tmp_path: Path) -> None:
     incidents = pl.read_csv(target, infer_schema=False)
     assert incidents.get_column("source_id").to_list() == ["INC1"]
     assert incidents.get_column("declared").item() == "2016-02-29T01:16:00Z"
-    assert incidents.get_column("time_to_resolve_s").item() == "6240.0"
+    assert incidents.get_column("time_to_resolve_s").item() == "6240"
     quarantine = pl.read_csv(tmp_path / "out" / "clean.quarantine.csv", infer_schema=False)
     assert quarantine.get_column("source_row").to_list() == ["3"]
 

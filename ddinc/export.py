@@ -38,6 +38,7 @@ from ddinc.sources.canonical_csv import (
 __all__ = [
     "FAILING_CHECKS",
     "LIST_SEPARATOR",
+    "check_targets",
     "failing_check_names",
     "flatten_incidents",
     "quarantine_path",
@@ -142,6 +143,30 @@ def _write(frame: pl.DataFrame, target: Path, *, excel: bool) -> None:
         frame.write_csv(handle, include_bom=excel)
 
 
+def check_targets(
+    path: str | Path, *, quarantine: bool = True, inputs: Iterable[str | Path] = ()
+) -> list[Path]:
+    """The files :func:`write_csv` would write to ``path``, after checking it may write them.
+
+    Cheap, so a command can refuse a bad ``-o`` before a long load rather than after it.
+
+    Raises
+    ------
+    ConfigError
+        When a target is an input, a directory, under a file, or its folder cannot be read.
+    """
+    path = Path(path)
+    targets = [path, quarantine_path(path)] if quarantine else [path]
+    protected = _protected(inputs)
+    target = path
+    try:
+        for target in targets:
+            _check_target(target, protected)
+    except OSError as error:
+        raise _cannot_write(target, error) from None
+    return targets
+
+
 def write_csv(
     incidents: pl.DataFrame,
     path: str | Path,
@@ -181,16 +206,13 @@ def write_csv(
         When a target is an input, a directory, under a file, or cannot be written.
     """
     path = Path(path)
-    targets = [path] if quarantine is None else [path, quarantine_path(path)]
+    targets = check_targets(path, quarantine=quarantine is not None, inputs=inputs)
     frame = incidents
     if report is not None:
         frame = frame.with_columns(failing_check_names(incidents, report))
         frame = frame.select(ROW_KEY, FAILING_CHECKS, pl.exclude(ROW_KEY, FAILING_CHECKS))
-    protected = _protected(inputs)
     target = path
     try:
-        for target in targets:
-            _check_target(target, protected)
         _write(flatten(frame), path, excel=excel)
         if quarantine is not None:
             target = targets[1]

@@ -29,21 +29,12 @@ from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
 from ddinc.sources.canonical_csv import (
     FAILING_CHECKS,
-    LIST_SEPARATOR,
     flatten,
     flatten_quarantine,
     quarantine_path,
 )
 
-__all__ = [
-    "FAILING_CHECKS",
-    "LIST_SEPARATOR",
-    "check_targets",
-    "failing_check_names",
-    "flatten_incidents",
-    "quarantine_path",
-    "write_csv",
-]
+__all__ = ["check_targets", "failing_check_names", "flatten_incidents", "write_csv"]
 
 _NAMES: Final = pl.List(pl.String)
 

@@ -12,9 +12,9 @@ from polars.testing import assert_frame_equal
 
 import ddinc
 from ddinc.errors import ConfigError
-from ddinc.export import FAILING_CHECKS, failing_check_names, flatten_incidents, write_csv
+from ddinc.export import failing_check_names, flatten_incidents, write_csv
 from ddinc.schema import CANONICAL_SCHEMA, empty_quarantine
-from ddinc.sources.canonical_csv import quarantine_path
+from ddinc.sources.canonical_csv import FAILING_CHECKS, quarantine_path
 from ddinc.timeline import with_timeline
 
 T0 = datetime(2024, 1, 12, 15, 45, tzinfo=UTC)

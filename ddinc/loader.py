@@ -17,6 +17,7 @@ from ddinc.readers import ROW, Table, read_header, read_table
 from ddinc.rowkey import with_row_keys
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
+from ddinc.sources.canonical_csv import CanonicalSource
 
 __all__ = ["LoadResult", "load"]
 
@@ -213,10 +214,14 @@ def _load_path(path: Path, source: str | Source | Mapping | None, options: _Opti
     if names is None:
         table = read_table(path, sheet=options.sheet)
         chosen, notes = _choose(table, source)
+        if isinstance(chosen, CanonicalSource) and table.kind == "csv":
+            return _read_back(path, chosen, notes, options)
         return _load_table(table, chosen, notes, options)
     # A CSV whose header is known: choose the mapping first, then read only what it reads.
     header = Table(path, "csv", pl.DataFrame(schema=dict.fromkeys(names, pl.String)))
     chosen, notes = _choose(header, source)
+    if isinstance(chosen, CanonicalSource):
+        return _read_back(path, chosen, notes, options)
     if isinstance(chosen, Source) and chosen.prepare is not None:
         return _load_table(read_table(path), chosen, notes, options)
     mapping = _adjusted(
@@ -228,6 +233,25 @@ def _load_path(path: Path, source: str | Source | Mapping | None, options: _Opti
     whole = len(columns) == len(names) or bool(mapping.missing_columns(names))
     table = read_table(path, columns=None if whole else columns)
     return _canonical(table, mapping, notes, options)
+
+
+def _read_back(
+    path: Path, chosen: CanonicalSource, notes: list[str], options: _Options
+) -> LoadResult:
+    """A canonical CSV ddinc wrote: read as written, nothing re-parsed, collapsed or re-keyed."""
+    given = [
+        n for n in ("tz", "order", "fields", "severity", "state", "sheet") if getattr(options, n)
+    ]
+    if given:
+        raise ConfigError(
+            f"{path} is a canonical CSV written by ddinc (source 'ddinc'): its values are "
+            f"already canonical, so {', '.join(f'{n}=' for n in given)} cannot apply; "
+            "load the legacy export with them instead"
+        )
+    read = chosen.read(path)
+    return LoadResult(
+        read.incidents, read.quarantine, chosen.name, (*notes, *read.notes), read.rows_read
+    )
 
 
 def _load_table(

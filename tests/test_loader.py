@@ -155,8 +155,8 @@ def test_toml_mapping_with_an_unknown_field_is_a_config_error(tmp_path: Path) ->
 def test_committed_spreadsheet_with_its_mapping_file(name: str) -> None:
     path = DATA / name
     mapping_file = DATA / "spreadsheet_mapping.toml"
-    if not path.exists() or not mapping_file.exists():
-        pytest.skip(f"{path} or {mapping_file} is not committed yet")
+    assert path.is_file(), f"{path} is missing: regenerate it with `ddinc synth data`"
+    assert mapping_file.is_file(), f"{mapping_file} is missing"
     result = load(path, Mapping.from_toml(mapping_file))
     assert_every_row_once(result)
     truth = truth_of(path)
@@ -200,7 +200,8 @@ def _committed_with_source() -> list[object]:
             continue
         source = next((s for prefix, s in expected.items() if path.name.startswith(prefix)), None)
         params.append(pytest.param(path, source, id=path.name))
-    return params or [pytest.param(None, None, marks=pytest.mark.skip(reason="no data/ yet"))]
+    assert params, f"no sample exports in {DATA}: regenerate them with `ddinc synth data`"
+    return params
 
 
 @pytest.mark.parametrize(("path", "source"), _committed_with_source())

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ddinc.cli import check, demo, export, misc
+from ddinc.cli._wording import cli_wording
 from ddinc.errors import DdincError
 
 __all__ = ["build_parser", "main"]
@@ -39,6 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except DdincError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {cli_wording(str(error))}", file=sys.stderr)
         return 2
     return status

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ddinc.cli._common import Subparsers
+from ddinc.cli._wording import cli_wording
 from ddinc.cli.check import check_summary, print_check
 from ddinc.errors import DdincError
-from ddinc.export import quarantine_path, write_csv
+from ddinc.export import write_csv
 from ddinc.loader import load
 
-__all__ = ["DEFAULT_DATA", "register"]
+__all__ = ["DEFAULT_DATA", "cleaned_names", "register"]
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -22,62 +24,93 @@ def register(commands: Subparsers) -> None:
     demo = commands.add_parser("demo", help="load, check and export every sample in data/")
     demo.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of sample exports")
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder for cleaned CSVs")
+    demo.add_argument(
+        "--verbose", action="store_true", help="print each sample's checks and timeline too"
+    )
     demo.set_defaults(run=_run)
 
 
+def _samples(data: Path) -> list[Path]:
+    if not data.is_dir():
+        return []
+    return sorted(
+        p
+        for p in data.iterdir()
+        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
+    )
+
+
+def cleaned_names(samples: list[Path]) -> dict[Path, str]:
+    """The cleaned CSV's name of each sample: ``<stem>.cleaned.csv``.
+
+    Two samples sharing a stem (``alerts.csv``, ``alerts.json``) get their format in the name
+    (``alerts-csv.cleaned.csv``), so neither overwrites the other.
+
+    >>> sorted(cleaned_names([Path("a.csv"), Path("a.json"), Path("b.jsonl")]).values())
+    ['a-csv.cleaned.csv', 'a-json.cleaned.csv', 'b.cleaned.csv']
+    """
+    stems = Counter(sample.stem for sample in samples)
+    return {
+        sample: (
+            f"{sample.stem}.cleaned.csv"
+            if stems[sample.stem] == 1
+            else f"{sample.stem}-{sample.suffix.lstrip('.')}.cleaned.csv"
+        )
+        for sample in samples
+    }
+
+
 def _run(args: argparse.Namespace) -> int:
-    """Load every sample export, check it, and export cleaned CSVs."""
+    """Load every sample export, check it, export cleaned CSVs: one screen, or more with
+    ``--verbose``."""
     data: Path = args.data
     out: Path = args.out
-    samples = (
-        sorted(
-            p
-            for p in data.iterdir()
-            if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
-        )
-        if data.is_dir()
-        else []
-    )
+    samples = _samples(data)
     if not samples:
         print(
             f"error: no sample exports in {data}; run `ddinc synth {data}` first", file=sys.stderr
         )
         return 2
     started = datetime.now(UTC)
-    print(f"ddinc demo: {len(samples)} sample exports from {data}\n")
-    rows: list[tuple[str, str, int, int, int, int]] = []
+    print(f"ddinc demo: load, check and export the {len(samples)} sample exports in {data}\n")
+    print(
+        f"{'sample':<34}{'source':<12}{'incidents':>10}{'quarant.':>9}{'blocked':>8}{'warned':>7}"
+    )
+    names = cleaned_names(samples)
+    failures = 0
     for sample in samples:
-        print(f"== {sample.name} " + "=" * max(0, 70 - len(sample.name)))
         try:
             result = load(sample, _mapping_beside(sample))
-        except DdincError as error:
-            print(f"  could not load: {error}\n")
-            continue
-        summary = check_summary(result)
-        print_check(summary)
-        target = out / f"{sample.name}.cleaned.csv"
-        write_csv(result.incidents, target, result.quarantine)
-        print(f"\n  exported {target} and {quarantine_path(target)}\n")
-        report = summary["_report"]
-        rows.append(
-            (
-                sample.name,
-                result.source,
-                result.incidents.height,
-                result.quarantine.height,
-                report.n_errors,
-                report.n_warnings,
+            summary = check_summary(result)
+            report = summary["_report"]
+            write_csv(
+                result.incidents,
+                out / names[sample],
+                result.quarantine,
+                report=report,
+                inputs=[sample],
             )
+        except DdincError as error:
+            failures += 1
+            print(f"{sample.name:<34}could not load: {cli_wording(str(error))}")
+            continue
+        print(
+            f"{sample.name:<34}{result.source:<12}{result.incidents.height:>10}"
+            f"{result.quarantine.height:>9}{report.n_errors:>8}{report.n_warnings:>7}"
         )
+        if args.verbose:
+            print()
+            print_check(summary)
+            print(f"\n  exported {out / names[sample]}\n")
     elapsed = (datetime.now(UTC) - started).total_seconds()
     print(
-        f"{'sample':<36}{'source':<13}{'incidents':>10}{'quarant.':>10}{'blocked':>9}{'warned':>8}"
+        f"\ncleaned CSVs, each row naming the checks it fails, are in {out}/ (<sample>.cleaned.csv)"
     )
-    for name, source, incidents, quarantined, blocked, warned in rows:
-        print(f"{name:<36}{source:<13}{incidents:>10}{quarantined:>10}{blocked:>9}{warned:>8}")
+    more = "" if args.verbose else "; `ddinc demo --verbose` for every sample's checks"
+    print(f"`ddinc check <sample>` details one sample{more}")
     _demo_datadog()
-    print(f"\ndemo done in {elapsed:.1f}s; cleaned CSVs are in {out}")
-    return 0
+    print(f"\ndemo done in {elapsed:.1f}s")
+    return 1 if failures else 0
 
 
 def _demo_datadog() -> None:
@@ -85,7 +118,6 @@ def _demo_datadog() -> None:
     from ddinc.datadog import DatadogClient
     from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
 
-    print("\n== Datadog, through the embedded emulator " + "=" * 31)
     with (
         Emulator().serve() as url,
         DatadogClient(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY) as client,
@@ -94,13 +126,12 @@ def _demo_datadog() -> None:
         types = client.list_incident_types().data
         fields = client.list_user_defined_fields().data
         field_names = sorted({f.attributes.name for f in fields})
-        print(
-            f"  {url}: {len(users)} users, {len(types)} incident types, {len(field_names)} fields"
-        )
         names = [t.attributes.name for t in types if t.attributes and t.attributes.name]
-        print("  incident types: " + ", ".join(names))
-        print("  fields: " + ", ".join(field_names))
-    print("  a real org is one setting away: DD_SITE, DD_API_KEY, DD_APP_KEY")
+        print(
+            f"\nDatadog, through the embedded emulator at {url}: {len(users)} users, "
+            f"incident types {', '.join(names)}, {len(field_names)} fields"
+        )
+    print("a real org is one setting away: DD_SITE, DD_API_KEY, DD_APP_KEY")
 
 
 def _mapping_beside(sample: Path) -> str | None:

@@ -23,6 +23,7 @@ _BUILTIN: Final = {
     "pagerduty": "PAGERDUTY",
     "opsgenie": "OPSGENIE",
     "jira": "JIRA",
+    "canonical_csv": "CANONICAL_CSV",  # ddinc's own canonical CSV, read back as written
 }
 
 

@@ -101,7 +101,7 @@ def register(commands: Subparsers) -> None:
         "rollback", help="delete the incidents a ledger (or one run of it) created"
     )
     rolling.add_argument("--ledger", type=Path, required=True, help="the ledger file")
-    rolling.add_argument("--run", help="only the incidents created by this run id")
+    rolling.add_argument("--run", dest="run_id", help="only the incidents created by this run id")
     rolling.add_argument("--yes", action="store_true", help="delete without asking")
     _connection_options(rolling)
     rolling.set_defaults(run=_run_rollback)
@@ -214,7 +214,7 @@ def _run_rollback(args: argparse.Namespace) -> int:
             return True
         return _ask(f"delete {count} incidents from Datadog?")
 
-    done = rollback(args.ledger, run_id=args.run, confirm=confirm, connection=_connection(args))
+    done = rollback(args.ledger, run_id=args.run_id, confirm=confirm, connection=_connection(args))
     print(done.summary())
     return EXIT_OK if done.deleted == done.frame.height else EXIT_FAILED
 

@@ -51,6 +51,7 @@ __all__ = ["Connection", "plan", "plan_async", "push", "push_async", "run_blocki
 
 T = TypeVar("T")
 _IMPORT: Final = "ImportIncident"
+_NOT_CONFIRMED: Final = "not confirmed"
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,8 @@ def _unsent(row: PlannedRow, stopped_by: str | None) -> RecordOutcome:
         return RecordOutcome(row.row_key, title, "held", row.reason)
     if row.status == "unknown":
         return RecordOutcome(row.row_key, title, "unknown", row.reason, **ids)
+    if stopped_by == _NOT_CONFIRMED:
+        return RecordOutcome(row.row_key, title, "held", "not sent: the push was not confirmed")
     return RecordOutcome(
         row.row_key, title, "failed", f"not sent: the run stopped early ({stopped_by})"
     )
@@ -405,15 +408,21 @@ async def push_async(
     report: CheckReport | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool = True,
+    confirm: Callable[[Plan], bool] | None = None,
 ) -> PushResult:
-    """Plan, then send the ready rows and the customer impacts still to send."""
+    """Plan, then send the ready rows and the customer impacts still to send.
+
+    ``confirm`` is shown the plan before anything is sent; False sends nothing.
+    """
     if concurrency < 1:
         raise ConfigError(f"concurrency {concurrency} is below 1: use 1 for one at a time")
     planned = await plan_async(
         data, client, ledger=ledger, where=where, options=options, report=report
     )
-    if planned.options.provenance_field:
-        ledger.set_meta("provenance_field", planned.options.provenance_field)
+    if confirm is not None and not confirm(planned):
+        records = tuple(_unsent(row, _NOT_CONFIRMED) for row in planned.rows)
+        return PushResult(records, None, ledger.path, _NOT_CONFIRMED)
+    ledger.set_meta("provenance_field", planned.options.provenance_field)
     run_id = ledger.start_run("push", client.base_url)
     ready = planned.ready
     ledger.mark_planned(run_id, [(r.row_key, r.payload.title, r.payload.hash or "") for r in ready])
@@ -441,6 +450,7 @@ def push(
     report: CheckReport | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool = True,
+    confirm: Callable[[Plan], bool] | None = None,
     connection: Connection | None = None,
     **connect: Any,
 ) -> PushResult:
@@ -452,8 +462,8 @@ def push(
     The same call again sends only what is still to send.
 
     Parameters are those of :func:`plan`, plus ``concurrency`` (requests in flight; the
-    client's pacer keeps them under the rate limit) and ``progress`` (a tqdm bar: a widget in
-    JupyterLab, text in a terminal).
+    client's pacer keeps them under the rate limit), ``progress`` (a tqdm bar: a widget in
+    JupyterLab, text in a terminal) and ``confirm`` (shown the plan; False sends nothing).
     """
     target = connection or Connection.of(**connect)
 
@@ -469,6 +479,7 @@ def push(
                     report=report,
                     concurrency=concurrency,
                     progress=progress,
+                    confirm=confirm,
                 )
 
     return run_blocking(run)

@@ -24,6 +24,7 @@ import pytest
 
 from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig
 from ddinc.datadog.emulator.faults import Faults
+from ddinc.datadog.emulator.ratelimit import RateLimit
 from ddinc.push import Ledger, reconcile
 from tests.conftest import ROOT
 from tests.push._trial import impacts_per_incident, legacy_ids, write_trial
@@ -88,7 +89,11 @@ def _until_done(
     rng = random.Random(seed)
     path, mapping = write_trial(tmp_path, n, seed=seed)
     ledger = tmp_path / "trial.ledger"
-    emulator = Emulator(EmulatorConfig(faults=Faults(**{**FAULTS.__dict__, "seed": seed})))
+    # A generous import limit: the 429 bursts then advertise it, as Datadog's 429s do.
+    config = EmulatorConfig(
+        faults=Faults(**{**FAULTS.__dict__, "seed": seed}), rate_limit=RateLimit(2000, 10)
+    )
+    emulator = Emulator(config)
     log: list[str] = []
     with emulator.serve() as url:
         for round_number in range(max_rounds):
@@ -96,7 +101,7 @@ def _until_done(
             if round_number < kills:
                 killed_at = _kill_when_sent(process, ledger, rng.randrange(1, n))
                 log.append(f"  killed after {killed_at} records were written")
-            out, err = process.communicate(timeout=120)
+            out, err = process.communicate(timeout=300)
             log.append(f"round {round_number}: exit {process.returncode}: {out.decode()[-300:]}")
             assert process.returncode in (0, 1, 3, -signal.SIGKILL), err.decode()[-2000:]
             settled = reconcile(ledger, base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY)

@@ -144,7 +144,7 @@ def test_faults_and_one_kill_end_exactly_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [2, 3])
+@pytest.mark.parametrize("seed", [2])
 def test_thousands_under_faults_and_kills_end_exactly_once(tmp_path: Path, seed: int) -> None:
     emulator, ledger, _ = _until_done(n=1500, seed=seed, kills=3, tmp_path=tmp_path)
     _assert_exactly_once(emulator, ledger, 1500)

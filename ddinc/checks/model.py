@@ -76,6 +76,14 @@ class CheckContext:
         for overlaps between incidents with the same title.
     assumed_timezone
         The zone a loader assumed for naive times, if any; the report says so.
+    order_tolerance
+        Two timestamps out of order by less than this are taken as in order by
+        ``timestamps_out_of_order`` and ``impact_after_resolution``: fields set by two
+        systems often differ by milliseconds. The durations keep their real (tiny negative)
+        value, so ``reversed_interval`` still reports it.
+    detected_from
+        Where the loader took a missing detected time from (``"impact_start"`` or
+        ``"declared"``), if the analyst chose to; the report's note on detection says so.
     """
 
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -88,6 +96,8 @@ class CheckContext:
     hour_offset_min_rows: int = 5
     duplicate_slack: timedelta = timedelta(0)
     assumed_timezone: str | None = None
+    order_tolerance: timedelta = timedelta(seconds=1)
+    detected_from: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("now", "earliest"):
@@ -131,6 +141,16 @@ class CheckContext:
                 f"CheckContext.hour_offset_min_rows must be at least 2, "
                 f"got {self.hour_offset_min_rows}"
             )
+        if not timedelta(0) <= self.order_tolerance <= timedelta(hours=1):
+            raise ConfigError(
+                "CheckContext.order_tolerance must be between 0 and 1 hour, "
+                f"got {self.order_tolerance}"
+            )
+        if self.detected_from not in (None, "impact_start", "declared"):
+            raise ConfigError(
+                f"CheckContext.detected_from must be 'impact_start', 'declared' or None, "
+                f"got {self.detected_from!r}"
+            )
         if self.duplicate_slack < timedelta(0):
             raise ConfigError(
                 f"CheckContext.duplicate_slack must not be negative, got {self.duplicate_slack}"
@@ -149,6 +169,8 @@ class CheckContext:
             "hour_offset_min_rows": self.hour_offset_min_rows,
             "duplicate_slack_seconds": self.duplicate_slack.total_seconds(),
             "assumed_timezone": self.assumed_timezone,
+            "order_tolerance_seconds": self.order_tolerance.total_seconds(),
+            "detected_from": self.detected_from,
         }
 
 

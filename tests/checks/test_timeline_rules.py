@@ -16,7 +16,7 @@ from ddinc.checks import CheckContext, Level, outlier_check, run_checks
 from ddinc.checks.timeline_rules import OUTLIER_CHECKS, TIMELINE_CHECKS
 from ddinc.errors import ConfigError
 from ddinc.schema import DURATIONS, TIMESTAMPS
-from tests.checks.conftest import CONTEXT, NOW, failing, incident, incidents, start_of
+from tests.checks.conftest import CONTEXT, NOW, failing, incident, incidents, positions, start_of
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -223,5 +223,5 @@ def test_detect_outlier_sees_its_own_column_only() -> None:
     late = incident(impact_start=start_of(30) - timedelta(days=20))
     frame = incidents(*[incident()] * 30, late)
     report = run_checks(frame, context=CONTEXT)
-    assert report.failing("time_to_detect_outlier")["row"].to_list() == [30]
+    assert positions(report, "time_to_detect_outlier") == [30]
     assert report.failing("time_to_resolve_outlier").height == 0

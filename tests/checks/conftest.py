@@ -39,7 +39,10 @@ def start_of(i: int) -> datetime:
 
 
 def incident(**overrides: Any) -> dict[str, Any]:
-    """One row's overrides; ``raw_<field>=`` sets a field of the ``raw`` struct."""
+    """One row's overrides; ``raw_<field>=`` sets a field of the ``raw`` struct.
+
+    Raw timestamps are written with an explicit offset (``...+00:00``, as PagerDuty's JSON
+    does), or without one (``2023-03-01 09:00:00``) when ``naive=True``."""
     return overrides
 
 
@@ -68,10 +71,16 @@ def _row(i: int, overrides: Mapping[str, Any]) -> dict[str, Any]:
             raw[key.removeprefix("raw_")] = value
         else:
             row[key] = value
+    naive = bool(row.pop("naive", False))
     for name in TIMESTAMPS:
         if f"raw_{name}" not in overrides:
             value = row[name]
-            raw[name] = value.isoformat() if value is not None else None
+            if value is None:
+                raw[name] = None
+            elif naive:
+                raw[name] = value.strftime("%Y-%m-%d %H:%M:%S")
+            else:
+                raw[name] = value.isoformat()
     row["raw"] = {name: raw.get(name) for name in RAW_FIELDS}
     return row
 

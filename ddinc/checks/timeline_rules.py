@@ -18,7 +18,8 @@ Every timestamp is compared as a UTC instant; durations come from :mod:`ddinc.ti
   milliseconds. ``reversed_interval`` keeps its definition (any negative duration), since
   statistics exclude exactly those rows; its message shows the real gap.
 - Outliers are judged per duration column over the whole frame, on log seconds of the
-  positive values; zero and negative spans belong to other checks.
+  values of at least the order tolerance; zero, negative and sub-tolerance spans belong to
+  other checks and would stretch log quartiles.
 """
 
 from __future__ import annotations
@@ -336,14 +337,21 @@ WHOLE_HOUR_OFFSET: Final = Check(
 )
 
 
-def _log_seconds(name: str) -> pl.Expr:
+def _log_seconds(name: str, context: CheckContext) -> pl.Expr:
+    """log(seconds) of the measured values of ``name``; null for the others.
+
+    Zero and negative spans are back-fills and reversed intervals (other checks report them),
+    and spans under the order tolerance are two clocks disagreeing, not a response lasting
+    57 ms: on a log scale any of them would stretch the quartiles by orders of magnitude.
+    """
     micros = pl.col(name).dt.total_microseconds()
-    return pl.when(micros > 0).then((micros.cast(pl.Float64) / _US_PER_SECOND).log())
+    floor = max(1, int(context.order_tolerance.total_seconds() * _US_PER_SECOND))
+    return pl.when(micros >= floor).then((micros.cast(pl.Float64) / _US_PER_SECOND).log())
 
 
 def _outlier_threshold(name: str, context: CheckContext) -> pl.Expr:
-    """Q3 + k * IQR of log seconds over the positive values of ``name`` (a scalar)."""
-    logs = _log_seconds(name)
+    """Q3 + k * IQR of log seconds over the measured values of ``name`` (a scalar)."""
+    logs = _log_seconds(name, context)
     q1 = logs.quantile(0.25, interpolation="linear")
     q3 = logs.quantile(0.75, interpolation="linear")
     # A column of near-identical durations has an IQR near 0, which would flag every value a
@@ -366,7 +374,7 @@ def outlier_check(name: str) -> Check:
         )
 
     def predicate(frame: pl.DataFrame, context: CheckContext) -> pl.Expr:
-        logs = _log_seconds(name)
+        logs = _log_seconds(name, context)
         enough = logs.count() >= context.outlier_min_samples
         return enough & (logs > _outlier_threshold(name, context))
 

@@ -7,6 +7,7 @@ Only the check under test is looked at; other checks may fire on the same rows.
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -389,3 +390,35 @@ def test_impact_after_resolution_names_both_times_and_the_gap() -> None:
     assert (
         "resolved 2023-03-01T11:13:00Z is before impact_start 2023-03-01T13:13:00Z by 2 h"
     ) in message
+
+
+def test_a_1400_hour_incident_among_2_hour_ones_in_a_realistic_history() -> None:
+    # ~30 incidents of a status-page history: 16 measured resolve times around 2 h (a
+    # lognormal spread, seeded), 4 back-fills (every time equal), 6 back-fills whose fields
+    # two systems stamped milliseconds apart, 2 reversed intervals, and one incident resolved
+    # 1,400 h later. Zero, negative and sub-second spans must not stretch the log quartiles,
+    # and 17 measured values must be enough to judge.
+    rng = random.Random(20240112)
+    rows: list[dict[str, Any]] = []
+    for _ in range(16):
+        rows.append(resolving_after(len(rows), timedelta(hours=2 * math.exp(rng.gauss(0, 0.6)))))
+    for _ in range(4):
+        rows.append(incident(**dict.fromkeys(TIMESTAMPS, start_of(len(rows)))))
+    for _ in range(6):
+        at = start_of(len(rows))
+        stamped = at + timedelta(milliseconds=rng.randint(20, 400))
+        rows.append(incident(**{**dict.fromkeys(TIMESTAMPS, at), "resolved": stamped}))
+    for _ in range(2):
+        rows.append(resolving_after(len(rows), -timedelta(days=rng.randint(1, 40))))
+    rows.append(resolving_after(len(rows), timedelta(hours=1400)))
+    frame = incidents(*rows)
+    assert failing(frame, "time_to_resolve_outlier") == [len(rows) - 1]
+    # Counting the millisecond spans as measured durations hides it (Q1 falls below a
+    # second): the reason for the floor, and proof that this test can fail.
+    loose = CheckContext(now=NOW, order_tolerance=timedelta(0))
+    assert failing(frame, "time_to_resolve_outlier", loose) == []
+    # So does asking for more measured values than such a history has.
+    assert (
+        failing(frame, "time_to_resolve_outlier", CheckContext(now=NOW, outlier_min_samples=20))
+        == []
+    )

@@ -17,6 +17,7 @@ from ddinc.errors import ConfigError
 
 __all__ = [
     "MISSING",
+    "PY_WHITESPACE",
     "duration_text",
     "is_blank",
     "join_when",
@@ -32,9 +33,18 @@ MISSING: Final = "(missing)"
 _US_PER_SECOND: Final = 1_000_000
 
 
+# Python's whitespace (str.isspace), which the request models and ddinc.limits strip: polars'
+# own set lacks the four information separators \x1c-\x1f, so a title of "\x1c" passed the
+# check and was then refused by the client.
+PY_WHITESPACE: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def is_blank(expr: pl.Expr) -> pl.Expr:
-    """True where the text ``expr`` is null, empty or only whitespace."""
-    return expr.is_null() | (expr.str.strip_chars() == "")
+    """True where the text ``expr`` is null, empty or only whitespace (as Python's strip)."""
+    return expr.is_null() | (expr.str.strip_chars(PY_WHITESPACE) == "")
 
 
 def quoted(expr: pl.Expr) -> pl.Expr:

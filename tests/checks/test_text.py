@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ddinc.checks._text import (
     MISSING,
+    PY_WHITESPACE,
     duration_text,
     pair_texts,
     render_template,
@@ -149,3 +150,9 @@ def test_render_template_fills_fields_and_keeps_braces() -> None:
 def test_render_template_rejects_what_it_cannot_fill(template: str, pattern: str) -> None:
     with pytest.raises(ConfigError, match=pattern):
         render_template(template, {"a": pl.col("a")}, owner="demo")
+
+
+def test_py_whitespace_is_exactly_what_python_strips() -> None:
+    # The request models strip with str.strip; the checks must call the same titles blank.
+    everything = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+    assert set(PY_WHITESPACE) == set(everything)

@@ -216,6 +216,10 @@ class Check:
         The columns involved, shown next to each failing row.
     details
         See :data:`Details`.
+    row_wise
+        True when the message of a row depends on that row alone (no window, no aggregate):
+        messages are then rendered for the failing rows only, which keeps a report of a
+        million incidents fast. Leave False when a detail looks at other rows.
     """
 
     name: str
@@ -225,6 +229,7 @@ class Check:
     predicate: Predicate
     columns: tuple[str, ...] = ()
     details: Details = no_details
+    row_wise: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):

@@ -375,16 +375,19 @@ def _failing_rows(
         raise ConfigError(
             f"check {check.name}: involved column(s) {', '.join(unknown)} are not in the frame"
         )
-    values = {name: text(pl.col(name), dtype) for name, dtype in work.schema.items()}
-    values.update(check.details(work, context))
+    # A row-wise message needs only the failing rows; any other may look at the whole frame.
+    scope = work.filter(mask) if check.row_wise else work
+    values = {name: text(pl.col(name), dtype) for name, dtype in scope.schema.items()}
+    values.update(check.details(scope, context))
     message = render_template(check.message, values, owner=check.name)
-    return work.select(
+    rows = scope.select(
         *KEY_COLUMNS,
         pl.lit(check.name, dtype=pl.String).alias("check"),
         pl.lit(check.level.value, dtype=LEVEL_DTYPE).alias("level"),
         message.alias("message"),
         *involved,
-    ).filter(mask)
+    )
+    return rows if check.row_wise else rows.filter(mask)
 
 
 def run_checks(

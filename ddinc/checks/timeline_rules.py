@@ -174,6 +174,7 @@ REVERSED_INTERVAL: Final = Check(
     predicate=lambda frame, context: _any_reversed(),
     columns=TIMESTAMPS,
     details=_reversed_details,
+    row_wise=True,
 )
 
 
@@ -204,6 +205,7 @@ TIMESTAMPS_OUT_OF_ORDER: Final = Check(
     predicate=lambda frame, context: pl.any_horizontal([c for c, _ in _gap_violations(context)]),
     columns=_CHAIN,
     details=lambda frame, context: {"order": join_when(_gap_violations(context))},
+    row_wise=True,
 )
 
 IMPACT_AFTER_RESOLUTION: Final = Check(
@@ -221,6 +223,7 @@ IMPACT_AFTER_RESOLUTION: Final = Check(
     details=lambda frame, context: {
         "gap": _with_hint(_before("impact_start", "resolved"), "impact_start", "resolved")
     },
+    row_wise=True,
 )
 
 
@@ -249,6 +252,7 @@ TIMESTAMP_IN_FUTURE: Final = Check(
         "late": join_when(_outside(context, future=True)),
         **literal_texts(now=context.now.strftime("%Y-%m-%dT%H:%M:%SZ")),
     },
+    row_wise=True,
 )
 
 TIMESTAMP_TOO_OLD: Final = Check(
@@ -265,6 +269,7 @@ TIMESTAMP_TOO_OLD: Final = Check(
         "early": join_when(_outside(context, future=False)),
         **literal_texts(earliest=context.earliest.strftime("%Y-%m-%dT%H:%M:%SZ")),
     },
+    row_wise=True,
 )
 
 
@@ -287,6 +292,7 @@ ZERO_LENGTH_INCIDENT: Final = Check(
         "present": _present_count().cast(pl.String),
         "at": timestamp_text(pl.min_horizontal(TIMESTAMPS)),
     },
+    row_wise=True,
 )
 
 

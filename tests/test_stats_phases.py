@@ -208,3 +208,10 @@ def test_html_and_text_say_measured_from_and_escape_group_names() -> None:
     assert "<b>x</b>" not in page
     assert "95% bootstrap interval (20 resamples, seed 0)" in page
     assert "measured from 2 of 3" in str(stats)
+
+
+def test_html_leaves_out_phases_measured_for_no_incident_and_names_them() -> None:
+    page = phase_stats(incidents([1.0, 2.0]), n_boot=10).to_html()
+    assert "Not measured for any incident, so not shown: time_to_detect, time_to_declare" in page
+    assert "<td>time_to_detect</td>" not in page
+    assert "<td>time_to_resolve</td>" in page

@@ -239,12 +239,16 @@ def compare_periods(
     *,
     split: datetime | date | str,
     on: str = "declared",
-    **options: object,
+    n_boot: int = 2000,
+    n_splits: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+    include_unreal: bool = False,
 ) -> Comparison:
     """Compare incidents whose ``on`` time is before ``split`` with those on or after it.
 
     ``split`` is a datetime (naive is taken as UTC), a date, or an ISO text such as
-    ``"2024-01-01"``; other keywords go to :func:`compare`.
+    ``"2024-01-01"``; the other settings are those of :func:`compare`.
     """
     if on not in incidents.columns:
         raise ConfigError(f"cannot split on {on!r}: the frame has no such column")
@@ -268,5 +272,9 @@ def compare_periods(
         a=pl.col(on) < when,
         b=pl.col(on) >= when,
         labels=(f"before {stamp}", f"from {stamp}"),
-        **options,  # type: ignore[arg-type]
+        n_boot=n_boot,
+        n_splits=n_splits,
+        level=level,
+        seed=seed,
+        include_unreal=include_unreal,
     )

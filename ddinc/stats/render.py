@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Final
 
+import polars as pl
+
 from ddinc.stats.units import human_duration
 
 if TYPE_CHECKING:
@@ -56,7 +58,11 @@ def stats_html(stats: PhaseStats) -> str:
     header += [label for _, label in _STATS]
     head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
     body = []
+    measured = stats.table.group_by("phase").agg(pl.col("measured").sum())
+    unmeasured = set(measured.filter(pl.col("measured") == 0).get_column("phase").to_list())
     for row in stats.table.iter_rows(named=True):
+        if row["phase"] in unmeasured:
+            continue
         cells = [
             f"<td>{html.escape(row['phase'])}</td>",
             f"<td>{html.escape(row['group'])}</td>",
@@ -68,7 +74,15 @@ def stats_html(stats: PhaseStats) -> str:
             ci = f'<br><span class="ci">{interval}</span>' if interval else ""
             cells.append(f'<td class="num">{html.escape(value)}{ci}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    caption = html.escape(_caption(stats))
+    caption = _caption(stats)
+    if unmeasured:
+        names = ", ".join(
+            p
+            for p in stats.table.get_column("phase").unique(maintain_order=True)
+            if p in unmeasured
+        )
+        caption += f" Not measured for any incident, so not shown: {names}."
+    caption = html.escape(caption)
     return (
         f'<div class="ddinc-stats"><style>{STATS_STYLE}</style><table><caption>{caption}'
         f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"

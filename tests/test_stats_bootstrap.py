@@ -39,9 +39,9 @@ def test_replicates_follow_the_resampling_distribution(n: int, statistic: str) -
         assert abs(np.quantile(ours[:, 0], level) - np.quantile(plain, level)) <= tolerance
 
 
-def test_geomean_beyond_the_chunk_count_keeps_the_spread() -> None:
-    # More values than chunks: the chunk approximation must keep the interval width.
-    n = boot.CHUNKS * 40
+def test_geomean_beyond_the_exact_limit_keeps_the_interval() -> None:
+    # Past the exact limit replicates come from the normal limit: same interval.
+    n = boot.EXACT_LIMIT * 4
     values = np.sort(np.random.default_rng(3).lognormal(6, 1.4, n))
     ours = boot.bootstrap_geomean(
         np.log(values), ONE, np.array([n]), rng=np.random.default_rng(4), n_boot=4000
@@ -51,6 +51,8 @@ def test_geomean_beyond_the_chunk_count_keeps_the_spread() -> None:
     plain_width = np.quantile(plain, 0.975) - np.quantile(plain, 0.025)
     assert width == pytest.approx(plain_width, rel=0.1)
     assert np.median(ours) == pytest.approx(np.median(plain), rel=0.01)
+    for level in (0.025, 0.975):
+        assert np.quantile(ours, level) == pytest.approx(np.quantile(plain, level), rel=0.01)
 
 
 @given(

@@ -8,11 +8,13 @@ says how many it did not show. Statistics come from :mod:`ddinc.stats`, so what 
 is what the tables say (same exclusions, same intervals)::
 
     ax = ddinc.plot.histogram(incidents, "resolve")     # per severity
+    ax.figure                                           # shows it in a notebook
     ddinc.plot.save(ax, "resolve.png")                  # or .svg
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -32,6 +34,7 @@ from ddinc.stats.units import unit_for
 
 __all__ = [
     "SEVERITY_COLOURS",
+    "PlotFigure",
     "check_chart",
     "duration_axis",
     "ecdf",
@@ -73,10 +76,23 @@ _MAX_TICKS: Final = 8
 _LEVEL_COLOURS: Final = {"error": "#b00020", "warning": "#d4a017"}
 
 
+class PlotFigure(Figure):
+    """A figure that shows itself in a notebook (``ax.figure``) without pyplot.
+
+    Plots never go through pyplot, so nothing accumulates in its global figure registry
+    (a report draws many); this figure renders itself as PNG for Jupyter instead.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.0)) -> Axes:
     if ax is not None:
         return ax
-    figure = Figure(figsize=size, layout="constrained")
+    figure = PlotFigure(figsize=size, layout="constrained")
     return figure.add_subplot()
 
 

@@ -166,3 +166,9 @@ def test_empty_frames_draw_an_honest_empty_plot() -> None:
     empty = sample().clear()
     assert "(nothing measured)" in plot.histogram(empty).get_xlabel()
     assert plot.timeline(empty).get_title() == "the 0 latest incidents, phase by phase"
+
+
+def test_a_plot_shows_itself_in_a_notebook_without_pyplot() -> None:
+    figure = plot.histogram(sample()).get_figure(root=True)
+    assert isinstance(figure, plot.PlotFigure)
+    assert figure._repr_png_().startswith(b"\x89PNG")

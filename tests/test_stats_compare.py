@@ -48,8 +48,8 @@ def test_a_real_threefold_change_is_told_from_noise() -> None:
     assert 0 < result.detectable < b - a
     assert result.distinguishable
     assert "distinguishable from noise" in result.sentence
-    assert "in Q1 (n = 300)" in result.sentence
-    assert "in Q2 (n = 300)" in result.sentence
+    assert "for Q1 (n = 300)" in result.sentence
+    assert "for Q2 (n = 300)" in result.sentence
 
 
 def test_no_change_at_all_is_called_noise() -> None:
@@ -113,7 +113,7 @@ def test_too_few_measured_incidents_says_so() -> None:
 def test_compare_periods_splits_on_the_declared_date() -> None:
     hours = np.random.default_rng(4).lognormal(1.0, 1.0, 100)
     result = compare_periods(incidents(hours), "resolve", split="2024-01-03", n_boot=200)
-    assert result.labels == ("before 2024-01-03", "from 2024-01-03")
+    assert result.labels == ("incidents before 2024-01-03", "incidents from 2024-01-03")
     assert result.n == (48, 52)  # declared hourly from 2024-01-01 00:00
     frame = result.to_frame()
     assert frame["n_a"].item() == 48

@@ -208,8 +208,8 @@ def compare(
         else "so this change cannot be told from noise"
     )
     sentence = (
-        f"Median {what}: {human_duration(median_a)} in {labels[0]} (n = {n_a:,}) and "
-        f"{human_duration(median_b)} in {labels[1]} (n = {n_b:,}), a change of "
+        f"Median {what}: {human_duration(median_a)} for {labels[0]} (n = {n_a:,}) and "
+        f"{human_duration(median_b)} for {labels[1]} (n = {n_b:,}), a change of "
         f"{_signed(difference)} ({percent} CI {_signed(low)} to {_signed(high)}); random "
         f"splits of the same incidents into groups of these sizes move the median by up to "
         f"{human_duration(detectable)} in {percent} of splits, {verdict}."
@@ -271,7 +271,7 @@ def compare_periods(
         phase,
         a=pl.col(on) < when,
         b=pl.col(on) >= when,
-        labels=(f"before {stamp}", f"from {stamp}"),
+        labels=(f"incidents before {stamp}", f"incidents from {stamp}"),
         n_boot=n_boot,
         n_splits=n_splits,
         level=level,

@@ -14,6 +14,7 @@ import polars as pl
 from ddinc.checks import DEFAULT_CHECKS, Check, CheckContext, CheckReport, run_checks
 from ddinc.errors import ConfigError
 from ddinc.readers import ROW, Table, read_header, read_table
+from ddinc.rowkey import with_row_keys
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
 
@@ -261,7 +262,8 @@ def _combine(results: list[LoadResult]) -> LoadResult:
     if len(results) == 1:
         return results[0]
     names = sorted({r.source for r in results})
-    incidents = pl.concat([r.incidents for r in results], how="diagonal_relaxed")
+    # An id in two files is a duplicate of the whole load: keys are made unique across files.
+    incidents = with_row_keys(pl.concat([r.incidents for r in results], how="diagonal_relaxed"))
     quarantine = pl.concat([r.quarantine for r in results])
     assumed = next((r.assumed_timezone for r in results if r.assumed_timezone), None)
     return LoadResult(

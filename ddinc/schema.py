@@ -3,6 +3,7 @@
 One row per incident, the same columns whatever legacy system it came from. Columns come
 in groups, in this order:
 
+- ``row_key``: the incident's stable name for every later step (:mod:`ddinc.rowkey`);
 - provenance: ``source``, ``source_id``, ``source_file``, ``source_rows`` (1-based data rows of
   the file that made this incident: several for event logs);
 - description: ``title``, ``state``, ``severity``, ``commander``, ``declared_by``, ``teams``,
@@ -65,6 +66,8 @@ RAW_FIELDS: Final = ("title", "state", "severity", *TIMESTAMPS)
 Raw: Final = pl.Struct(dict.fromkeys(RAW_FIELDS, pl.String))
 
 _CANONICAL_COLUMNS: dict[str, pl.DataType] = {
+    # Built from source and source id, never from positions: see ddinc.rowkey.
+    "row_key": pl.String(),
     "source": pl.String(),
     "source_id": pl.String(),
     "source_file": pl.String(),

@@ -19,6 +19,7 @@ import polars as pl
 
 from ddinc.checks._text import is_blank, quoted
 from ddinc.checks.model import Check, Level
+from ddinc.limits import RESOLVED_TIME_STATE, TITLE_MAX_CHARS
 
 __all__ = [
     "LOAD_NOTE",
@@ -34,12 +35,9 @@ __all__ = [
     "TITLE_TOO_LONG",
 ]
 
-TITLE_MAX_CHARS: Final = 1024
-"""The import endpoint's limit on ``title``, in characters."""
-
 _RESOLVED_STATES: Final = ("resolved", "completed")
 # The only state the import endpoint accepts a resolved time with.
-_ACCEPTS_RESOLVED_TIME: Final = "resolved"
+_ACCEPTS_RESOLVED_TIME: Final = RESOLVED_TIME_STATE
 
 
 def _state() -> pl.Expr:

@@ -15,6 +15,7 @@ import polars as pl
 
 from ddinc.errors import LoadError
 from ddinc.readers import ROW, Table
+from ddinc.rowkey import ROW_KEY, with_row_keys
 from ddinc.schema import (
     CANONICAL_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -334,13 +335,16 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
 def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataFrame:
     carried = [c for c in incidents.columns if c.startswith("field.")]
     built = incidents.with_columns(
+        pl.lit(None, dtype=pl.String).alias(ROW_KEY),
         pl.lit(mapping.source).alias("source"),
         pl.col(_ID).alias("source_id"),
         pl.lit(str(table.path)).alias("source_file"),
         pl.struct([pl.col(raw_name(name)).alias(name) for name in RAW_FIELDS]).alias("raw"),
     ).with_columns(timeline_durations())
-    return built.select(
-        [*[pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()], *carried]
+    return with_row_keys(
+        built.select(
+            [*[pl.col(name).cast(dtype) for name, dtype in CANONICAL_SCHEMA.items()], *carried]
+        )
     )
 
 

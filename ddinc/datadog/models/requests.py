@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ddinc.datadog.models._base import StrictRequest, UtcTimestamp
 from ddinc.errors import InvalidRequestError
+from ddinc.limits import TITLE_MAX_CHARS
 
 __all__ = [
     "IMPORT_INCLUDE_VALUES",
@@ -31,8 +32,6 @@ __all__ = [
     "UserRef",
     "UserRelationship",
 ]
-
-TITLE_MAX_CHARS: Final = 1024
 
 
 def _refused(what: str, error: ValidationError) -> InvalidRequestError:

@@ -1,0 +1,44 @@
+"""The ``ddinc`` command line: one module per command group, each with a ``register`` function.
+
+Every command prints errors as one ``error: ...`` line (exit status 2), never a traceback:
+ddinc's errors already say what to do. Commands return their exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ddinc.cli import check, demo, export, misc
+from ddinc.errors import DdincError
+
+__all__ = ["build_parser", "main"]
+
+# Each module adds its commands to the parser; the order is the order of `ddinc --help`.
+_COMMAND_MODULES = (check, export, demo, misc)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed so tests can check every command is documented)."""
+    parser = argparse.ArgumentParser(
+        prog="ddinc", description="Move legacy incident history into Datadog Incident Management."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ddinc`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        return misc.run_emulator(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except DdincError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return status

@@ -1,0 +1,80 @@
+"""What several commands share: the options that say how to read a source, and the load."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ddinc.errors import ConfigError
+from ddinc.loader import LoadResult, load
+
+__all__ = ["Subparsers", "add_load_options", "format_seconds", "load_from_args", "parse_fields"]
+
+# argparse does not export the type of add_subparsers()' result.
+Subparsers = Any
+
+
+def add_load_options(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
+    """The options of every command that reads a legacy export (or a cleaned canonical CSV)."""
+    parser.add_argument(
+        "path",
+        type=Path,
+        nargs="+" if many else None,
+        help="legacy export file(s)" if many else "legacy export file",
+    )
+    parser.add_argument(
+        "--source",
+        help="source name (servicenow, statuspage, pagerduty, opsgenie, jira) or a TOML mapping "
+        "file; detected when omitted",
+    )
+    parser.add_argument("--tz", help="IANA time zone of naive times in the export (default UTC)")
+    parser.add_argument(
+        "--order", choices=["day_first", "month_first"], help="order of numeric dates"
+    )
+    parser.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    parser.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=COLUMN",
+        help="carry a legacy column as the Datadog field KEY (repeatable)",
+    )
+
+
+def load_from_args(args: argparse.Namespace) -> LoadResult:
+    """Load what the load options of ``args`` name."""
+    paths: list[Path] = args.path if isinstance(args.path, list) else [args.path]
+    return load(
+        paths[0] if len(paths) == 1 else paths,
+        args.source,
+        tz=args.tz,
+        order=args.order,
+        sheet=args.sheet,
+        fields=parse_fields(args.field),
+    )
+
+
+def parse_fields(pairs: list[str]) -> dict[str, str]:
+    """``--field KEY=COLUMN`` pairs as a dict."""
+    fields = {}
+    for pair in pairs:
+        key, sep, column = pair.partition("=")
+        if not sep or not key.strip() or not column.strip():
+            raise ConfigError(
+                f"--field {pair!r}: write it as KEY=COLUMN, e.g. root_cause=close_notes"
+            )
+        fields[key.strip()] = column.strip()
+    return fields
+
+
+def format_seconds(value: float | None) -> str:
+    """A duration in seconds as a short human figure (``1.5h``, ``-3.0d``, ``-`` when missing)."""
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if value >= size:
+            return f"{sign}{value / size:.1f}{unit}"
+    return f"{sign}{value:.0f}s"

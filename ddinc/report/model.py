@@ -205,6 +205,17 @@ def build_report(
         "seed": seed,
         "include_unreal": include_unreal,
     }
+    unknown = [
+        name
+        for name in by
+        if name not in (*DEFAULT_GROUPS, "all", "teams", "services")
+        and name not in incidents.columns
+    ]
+    if unknown:
+        raise ConfigError(
+            f"cannot group by {', '.join(unknown)}: not a column of the frame; group by "
+            f"{', '.join(DEFAULT_GROUPS)} or a column"
+        )
     summary = timeline_summary(incidents, include_unreal=include_unreal)
     groupings = ["all", *(name for name in by if name != "all" and _applies(incidents, name))]
     stats = {

@@ -33,7 +33,13 @@ import polars as pl
 from ddinc.errors import ConfigError
 from ddinc.schema import SEVERITIES, TIMESTAMPS
 from ddinc.stats import _bootstrap as boot
-from ddinc.timeline import PHASE_DEFINITIONS, PHASES, duration_exclusions, phase
+from ddinc.timeline import (
+    EXCLUSION_REASONS,
+    PHASE_DEFINITIONS,
+    PHASES,
+    duration_exclusions,
+    phase,
+)
 
 __all__ = [
     "NONE_GROUP",
@@ -140,6 +146,38 @@ def _missing_reason(name: str) -> pl.Expr:
     )
 
 
+def _long(
+    work: pl.DataFrame, names: tuple[str, ...], groups: list[str], include_unreal: bool
+) -> pl.DataFrame:
+    """The long form with enum columns, so that grouping and sorting millions of rows is cheap."""
+    exclusions = duration_exclusions(names)
+    missing_texts = sorted(
+        {
+            text
+            for name in names
+            for start, end in [PHASE_DEFINITIONS[name]]
+            for text in (f"no {start} nor {end}", f"no {start}", f"no {end}")
+        }
+    )
+    group_dtype, phase_dtype = pl.Enum(groups), pl.Enum(names)
+    missing_dtype, left_out_dtype = pl.Enum(missing_texts), pl.Enum(EXCLUSION_REASONS)
+    parts = [
+        work.select(
+            pl.col("group").cast(group_dtype),
+            pl.lit(name, dtype=phase_dtype).alias("phase"),
+            phase(name).dt.total_seconds(fractional=True).alias("seconds"),
+            _missing_reason(name).cast(missing_dtype).alias("missing"),
+            (
+                pl.lit(None, dtype=left_out_dtype)
+                if include_unreal
+                else exclusions[name].cast(left_out_dtype)
+            ).alias("left_out"),
+        )
+        for name in names
+    ]
+    return pl.concat(parts)
+
+
 def phase_values(
     incidents: pl.DataFrame,
     phases: str | tuple[str, ...] | list[str] | None = None,
@@ -151,24 +189,13 @@ def phase_values(
 
     ``missing`` says which timestamp is absent; ``left_out`` why a measured duration is not
     real (null when kept; always null with ``include_unreal=True``). The long form behind
-    :func:`phase_stats` and the plots.
+    :func:`phase_stats` and the plots; text columns are strings.
     """
     names = phase_names(phases)
     work = grouped(incidents, by)
-    exclusions = duration_exclusions(names)
-    parts = [
-        work.select(
-            "group",
-            pl.lit(name).alias("phase"),
-            phase(name).dt.total_seconds(fractional=True).alias("seconds"),
-            _missing_reason(name).alias("missing"),
-            (pl.lit(None, dtype=pl.String) if include_unreal else exclusions[name]).alias(
-                "left_out"
-            ),
-        )
-        for name in names
-    ]
-    return pl.concat(parts) if parts else pl.DataFrame()
+    groups = _group_order(work.get_column("group").unique().to_list(), by)
+    long = _long(work, names, groups, include_unreal)
+    return long.with_columns(pl.col("group", "phase", "missing", "left_out").cast(pl.String))
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,19 +283,37 @@ def phase_stats(
 
     Examples
     --------
-    >>> import ddinc
-    >>> incidents = ddinc.load("data/pagerduty_incidents.json").incidents
+    >>> from datetime import datetime, timedelta, timezone
+    >>> t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> incidents = pl.DataFrame({
+    ...     "severity": ["SEV-1", "SEV-1", "SEV-2", "SEV-2"],
+    ...     "declared": [t0] * 4,
+    ...     "resolved": [t0 + timedelta(hours=h) for h in (1, 3, 2, 8)],
+    ... })
     >>> table = phase_stats(incidents, "severity", phases="resolve", n_boot=200).table
-    >>> table.columns[:8]
-    ['by', 'group', 'phase', 'of', 'measured', 'missing', 'missing_reasons', 'left_out']
+    >>> table.select("group", "measured", "of", "median_s")
+    shape: (2, 4)
+    ┌───────┬──────────┬─────┬──────────┐
+    │ group ┆ measured ┆ of  ┆ median_s │
+    │ ---   ┆ ---      ┆ --- ┆ ---      │
+    │ str   ┆ i64      ┆ i64 ┆ f64      │
+    ╞═══════╪══════════╪═════╪══════════╡
+    │ SEV-1 ┆ 2        ┆ 2   ┆ 7200.0   │
+    │ SEV-2 ┆ 2        ┆ 2   ┆ 18000.0  │
+    └───────┴──────────┴─────┴──────────┘
     """
     _check_settings(n_boot, level)
     names = phase_names(phases)
     label = "all" if by is None else by
-    long = phase_values(incidents, names, by, include_unreal=include_unreal)
-    groups = _group_order(long.get_column("group").unique().to_list() if names else [], by)
-    counts = long.group_by("group", "phase", "missing", "left_out").agg(
-        n=pl.len(), zero=(pl.col("seconds") == 0).sum()
+    work = grouped(incidents, by)
+    groups = _group_order(work.get_column("group").unique().to_list(), by)
+    if label == "all":
+        groups = ["all"]  # an empty frame still has its one row per phase, measured from 0
+    long = _long(work, names, groups, include_unreal)
+    counts = (
+        long.group_by("group", "phase", "missing", "left_out")
+        .agg(n=pl.len(), zero=(pl.col("seconds") == 0).sum())
+        .with_columns(pl.col("group", "phase", "missing", "left_out").cast(pl.String))
     )
     missing = _reasons(counts, "missing")
     left_out = _reasons(counts, "left_out")
@@ -282,8 +327,7 @@ def phase_stats(
         .iter_rows()
     }
     code = {g: i for i, g in enumerate(groups)}
-    segments = _segments(long, names, code)
-    values, keys, starts, sizes = segments
+    values, keys, starts, sizes = _segments(long, len(groups))
     rng = np.random.default_rng(seed)
     alpha = (1 - level) / 2
     estimates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -372,23 +416,22 @@ def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _segments(
-    long: pl.DataFrame, names: tuple[str, ...], code: dict[str, int]
+    long: pl.DataFrame, n_groups: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Kept values sorted by (phase, group, value); their segment keys, starts and sizes."""
-    n_groups = max(len(code), 1)
-    phase_code = pl.col("phase").replace_strict(
-        list(names), list(range(len(names))), return_dtype=pl.Int64
-    )
-    group_code = pl.col("group").replace_strict(
-        list(code), list(code.values()), return_dtype=pl.Int64
-    )
+    """Kept values sorted by (phase, group, value); their segment keys, starts and sizes.
+
+    A segment's key is ``phase index * n_groups + group index`` (the enums' physical codes).
+    """
+    key = pl.col("phase").to_physical().cast(pl.Int64) * max(n_groups, 1) + pl.col(
+        "group"
+    ).to_physical().cast(pl.Int64)
     kept = (
         long.filter(
             pl.col("seconds").is_not_null()
             & pl.col("missing").is_null()
             & pl.col("left_out").is_null()
         )
-        .select(key=phase_code * n_groups + group_code, seconds="seconds")
+        .select(key=key, seconds="seconds")
         .sort("key", "seconds")
     )
     keys = kept.get_column("key").to_numpy()

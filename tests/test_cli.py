@@ -39,6 +39,8 @@ def test_check_json_is_one_object_with_the_same_counts(capsys: pytest.CaptureFix
         "time_to_declare",
         "time_to_resolve",
         "time_to_repair",
+        "impact_to_declare",
+        "impact_to_resolve",
     }
     assert summary["checks"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,7 +87,7 @@ def test_sources_lists_every_builtin_source(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.slow
-def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
+def test_demo_does_the_whole_job_on_every_sample(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ddinc.cli", "demo", "--out", str(tmp_path)],
         capture_output=True,
@@ -100,18 +101,31 @@ def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
         for p in DATA.iterdir()
         if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
     ]
-    exported = sorted(tmp_path.glob("*.cleaned.csv"))
+    cleaned = tmp_path / "cleaned"
+    exported = sorted(cleaned.glob("*.cleaned.csv"))
     assert len(exported) == len(samples)
     # Named after the sample, not after its file name with the suffix kept.
-    assert (tmp_path / "servicenow_event_log.cleaned.csv").is_file()
-    assert not list(tmp_path.glob("*.csv.cleaned.csv"))
+    assert (cleaned / "servicenow_event_log.cleaned.csv").is_file()
+    assert not list(cleaned.glob("*.csv.cleaned.csv"))
     assert "could not load" not in result.stdout
     # One screen: a line per sample and a few more; the details are behind --verbose.
-    assert len(result.stdout.splitlines()) <= 24
+    assert len(result.stdout.splitlines()) <= 32
     assert "timeline" not in result.stdout
     assert "--verbose" in result.stdout
-    # The demo meets the org through the embedded emulator, over real HTTP.
-    assert "incident types Incident" in result.stdout
+    # Pushed through the embedded emulator with faults, reconciled until nothing is unknown:
+    # the org ends holding every ready row exactly once.
+    ready = int(re.search(r"(\d+) ready", result.stdout).group(1))  # type: ignore[union-attr]
+    held = int(re.search(r"(\d+) held", result.stdout).group(1))  # type: ignore[union-attr]
+    assert ready > 0
+    assert held > 0
+    assert "reconcile" in result.stdout
+    assert f"the emulator holds {ready} incidents" in result.stdout
+    last_push = [line for line in result.stdout.splitlines() if line.startswith("push")][-1]
+    assert "unknown" not in last_push
+    assert (tmp_path / "push.ledger").is_file()
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "<img" in html
+    assert "jupyter lab" in result.stdout
 
 
 def test_demo_verbose_prints_every_sample_in_full(
@@ -125,7 +139,7 @@ def test_demo_verbose_prints_every_sample_in_full(
     assert main(["demo", "--data", str(data), "--out", str(out), "--verbose"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("timeline (seconds-based percentiles") == 2
-    assert sorted(p.name for p in out.glob("*.cleaned.csv")) == [
+    assert sorted(p.name for p in (out / "cleaned").glob("*.cleaned.csv")) == [
         "statuspage_incidents-json.cleaned.csv",
         "statuspage_incidents-jsonl.cleaned.csv",
     ]

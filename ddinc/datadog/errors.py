@@ -13,6 +13,7 @@
     │   └── UnexpectedStatusError      any other status
     ├── DatadogConnectionError         no answer: could not connect, or reads kept failing
     ├── InvalidResponseError           a success answer ddinc cannot read
+    │   └── UndecodableResponseError   ... whose bytes cannot even be decoded (corrupt gzip)
     └── OutcomeUnknownError            a write may or may not have happened: reconcile first
         └── ImportOutcomeUnknownError  ... for an incident import
 
@@ -49,6 +50,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "UnauthorizedError",
+    "UndecodableResponseError",
     "UnexpectedStatusError",
     "error_from_response",
     "request_id_of",
@@ -269,6 +271,14 @@ class InvalidResponseError(DatadogError):
             f"{operation} answered {status} from {host} with a body ddinc cannot read "
             f"({problem}). Check that {host} is a Datadog API site and not a proxy or login page."
         )
+
+
+class UndecodableResponseError(InvalidResponseError):
+    """A success answer whose body could not be decoded (corrupt compression or charset).
+
+    For an import it is the cause of an :class:`ImportOutcomeUnknownError`: the incident was
+    probably created, but its id never arrived.
+    """
 
 
 class OutcomeUnknownError(DatadogError):

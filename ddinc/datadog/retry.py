@@ -37,6 +37,7 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ImportOutcomeUnknownError,
     OutcomeUnknownError,
+    UndecodableResponseError,
     error_from_response,
     request_id_of,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "Exchange",
     "RetryPolicy",
     "Send",
+    "Undecodable",
     "Wait",
     "exchange",
     "may_have_been_sent",
@@ -147,7 +149,31 @@ class Send:
 
 SEND: Final = Send()
 
-Exchange = Generator[Wait | Send, httpx.Response | httpx.TransportError | None, httpx.Response]
+
+@dataclass(frozen=True)
+class Undecodable:
+    """An answer whose body could not be decoded (corrupt gzip, say): status and headers only.
+
+    The driver sends it back instead of the response when reading the body raised
+    ``httpx.DecodingError``: the answer came, so an import may have been applied.
+    """
+
+    status: int
+    headers: httpx.Headers
+    error: httpx.DecodingError
+
+    def without_body(self) -> httpx.Response:
+        """The answer with an empty body, for the rules that only need status and headers."""
+        kept = [
+            (key, value)
+            for key, value in self.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(self.status, headers=kept, content=b"")
+
+
+Received = httpx.Response | httpx.TransportError | Undecodable
+Exchange = Generator[Wait | Send, Received | None, httpx.Response]
 
 
 def _reason(error: httpx.TransportError) -> str:
@@ -181,6 +207,28 @@ def _unknown(
         messages=messages,
         request_id=request_id,
     )
+
+
+def _undecodable(
+    call: Call, answer: Undecodable, host: str
+) -> UndecodableResponseError | ImportOutcomeUnknownError:
+    """The error for a success answer whose body could not be decoded."""
+    problem = f"its body could not be decoded: {answer.error}"
+    error = UndecodableResponseError(
+        problem, operation=call.operation, host=host, status=answer.status
+    )
+    if call.request is None:
+        return error
+    unknown = ImportOutcomeUnknownError(
+        f"Datadog answered {answer.status} but {problem}, so the incident was probably "
+        "created and its id is not known",
+        request=call.request,
+        host=host,
+        status=answer.status,
+        request_id=request_id_of(answer.headers),
+    )
+    unknown.__cause__ = error
+    return unknown
 
 
 @dataclass
@@ -307,6 +355,9 @@ def exchange(
         if result is None:
             pacer.abandon()
             raise RuntimeError("exchange() was resumed without a response after SEND")
+        undecodable = result if isinstance(result, Undecodable) else None
+        if isinstance(result, Undecodable):
+            result = result.without_body()
         if isinstance(result, httpx.TransportError):
             pacer.complete(None, status=None)
             delay = _retry_transport_error(
@@ -319,6 +370,8 @@ def exchange(
         pacer.complete(headers, status=result.status_code, retry_after=retry_after)
         limiter.learn(call.operation, headers)
         if result.is_success:
+            if undecodable is not None:
+                raise _undecodable(call, undecodable, host)
             return result
         wait = _retry_status(call, result, failures=failures, policy=policy, rng=rng, host=host)
         if wait is None:

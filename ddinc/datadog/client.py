@@ -114,7 +114,7 @@ class _ClientBase:
         self._host = urlsplit(self._base_url).netloc
         self._policy = policy or RetryPolicy()
         self._rng = random.Random(seed)
-        self._limiter = RateLimiter()
+        self._limiter = RateLimiter(max_wait=self._policy.max_server_wait)
         self._user_agent = _user_agent()
 
     @property

@@ -26,7 +26,7 @@ body, the operation and the host.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ddinc.datadog.models import error_messages
 from ddinc.datadog.ratelimit import RateLimitHeaders
@@ -198,9 +198,23 @@ class NotFoundError(DatadogAPIError):
 
 
 class RateLimitedError(DatadogAPIError):
-    """429 after the client waited for the window to reset and tried again."""
+    """429 after the client waited for the window to reset and tried again, or a 429 asking
+    for a longer wait than the client's cap (``asked_wait`` > ``max_wait``)."""
 
     status_code = 429
+
+    def __init__(
+        self,
+        status: int,
+        messages: Sequence[str] = (),
+        *,
+        asked_wait: float | None = None,
+        max_wait: float | None = None,
+        **where: Any,
+    ) -> None:
+        self.asked_wait = asked_wait
+        self.max_wait = max_wait
+        super().__init__(status, messages, **where)
 
     def hint(self) -> str:
         limit = self.rate_limit
@@ -210,6 +224,12 @@ class RateLimitedError(DatadogAPIError):
             detail = (
                 f" The limit{name} is {limit.limit} per {limit.period:g} s; it resets in "
                 f"{limit.reset:g} s."
+            )
+        if self.asked_wait is not None and self.max_wait is not None:
+            return (
+                f"The answer asked to wait {self.asked_wait:g} s before trying again, longer "
+                f"than ddinc waits ({self.max_wait:g} s, RetryPolicy(max_server_wait=...)).{detail}"
+                " Try again later, or raise the cap if such a wait is expected."
             )
         return (
             f"Datadog kept refusing for rate limiting.{detail} Another client probably shares "

@@ -37,13 +37,21 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ImportOutcomeUnknownError,
     OutcomeUnknownError,
+    RateLimitedError,
     UndecodableResponseError,
     error_from_response,
     request_id_of,
 )
 from ddinc.datadog.models import error_messages
 from ddinc.datadog.operations import Call
-from ddinc.datadog.ratelimit import Pacer, RateLimiter, RateLimitHeaders, wait_after_429
+from ddinc.datadog.ratelimit import (
+    MAX_SERVER_WAIT,
+    Pacer,
+    RateLimiter,
+    RateLimitHeaders,
+    Slot,
+    wait_after_429,
+)
 
 __all__ = [
     "BACKOFF_INITIAL",
@@ -76,6 +84,7 @@ BACKOFF_INITIAL: Final = 0.5
 
 BACKOFF_MULTIPLIER: Final = 2.0
 BACKOFF_MAX: Final = 8.0
+
 
 # Errors raised before any byte of the request left: resending cannot duplicate anything.
 _NOT_SENT: Final = (
@@ -111,6 +120,8 @@ class RetryPolicy:
     backoff_initial: float = BACKOFF_INITIAL
     backoff_multiplier: float = BACKOFF_MULTIPLIER
     backoff_max: float = BACKOFF_MAX
+    max_server_wait: float = MAX_SERVER_WAIT
+    """Longest wait a server's 429 may impose, in seconds; one asking more raises."""
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter.
@@ -231,6 +242,24 @@ def _undecodable(
     return unknown
 
 
+def _wait_too_long(
+    call: Call, response: httpx.Response, wait: float, cap: float, host: str
+) -> RateLimitedError:
+    """A 429 asking for a longer wait than the client will sleep."""
+    return RateLimitedError(
+        response.status_code,
+        error_messages(response.content),
+        asked_wait=wait,
+        max_wait=cap,
+        operation=call.operation,
+        method=call.method,
+        path=call.path,
+        host=host,
+        request_id=request_id_of(response.headers),
+        rate_limit=RateLimitHeaders.parse(response.headers),
+    )
+
+
 @dataclass
 class _Failures:
     """How many attempts of one call failed, by kind."""
@@ -240,7 +269,7 @@ class _Failures:
     throttled: int = 0
 
 
-def _reserve(pacer: Pacer) -> Generator[Wait, None, None]:
+def _reserve(pacer: Pacer) -> Generator[Wait, None, Slot]:
     """Wait for a slot from the pacer; give it back if cancelled before sending."""
     while True:
         slot = pacer.reserve()
@@ -253,7 +282,7 @@ def _reserve(pacer: Pacer) -> Generator[Wait, None, None]:
             except GeneratorExit:
                 pacer.abandon()
                 raise
-        return
+        return slot
 
 
 def _retry_transport_error(
@@ -345,12 +374,12 @@ def exchange(
     failures = _Failures()
     while True:
         pacer = limiter.pacer(call.operation)
-        yield from _reserve(pacer)
+        slot = yield from _reserve(pacer)
         try:
             result = yield SEND
         except GeneratorExit:
             # The driver was cancelled mid-request: free the slot, then let it go.
-            pacer.complete(None, status=None)
+            pacer.complete(None, status=None, window=slot.window)
             raise
         if result is None:
             pacer.abandon()
@@ -359,7 +388,7 @@ def exchange(
         if isinstance(result, Undecodable):
             result = result.without_body()
         if isinstance(result, httpx.TransportError):
-            pacer.complete(None, status=None)
+            pacer.complete(None, status=None, window=slot.window)
             delay = _retry_transport_error(
                 call, result, failures=failures, policy=policy, rng=rng, host=host
             )
@@ -367,8 +396,12 @@ def exchange(
             continue
         headers = RateLimitHeaders.parse(result.headers)
         retry_after = wait_after_429(result.headers) if result.status_code == 429 else None
-        pacer.complete(headers, status=result.status_code, retry_after=retry_after)
+        pacer.complete(
+            headers, status=result.status_code, retry_after=retry_after, window=slot.window
+        )
         limiter.learn(call.operation, headers)
+        if retry_after is not None and retry_after > policy.max_server_wait:
+            raise _wait_too_long(call, result, retry_after, policy.max_server_wait, host)
         if result.is_success:
             if undecodable is not None:
                 raise _undecodable(call, undecodable, host)

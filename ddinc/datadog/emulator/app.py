@@ -127,14 +127,37 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON value")
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of a request body the emulator reads; a real one is about 6 deep."""
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests arrays and objects, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:  # deeper is refused anyway: stop counting
+                stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 async def _json_body(request: Request) -> object | Problem:
     raw = await request.body()
+    too_deep = Problem.of(400, f"the request body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         # NaN/Infinity are not JSON, and an escaped unpaired surrogate is no character: stored,
         # either would make every later answer that shows it fail to render.
         parsed: object = json.loads(raw, parse_constant=_no_constant)
+        if _depth(parsed) > MAX_JSON_DEPTH:
+            return too_deep
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         return parsed
+    except RecursionError:  # deeper than Python's own stack: far past the limit
+        return too_deep
     except ValueError as exc:
         return Problem.of(400, f"the request body is not valid JSON ({exc})")
 

@@ -196,7 +196,7 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value.upper()).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # 0001-01-01T00:30+01:00 is before year 1 in UTC
         return None
 
 
@@ -253,8 +253,8 @@ def parse_import(body: object, org: Org) -> ImportRequest | Problem:
         times[key] = parse_timestamp(raw) if raw is not None else None
         if raw is not None and times[key] is None:
             problems.append(
-                f"data.attributes.{key}: {raw!r} is not an RFC 3339 date-time with an offset, "
-                f"such as 2025-01-01T00:00:00Z"
+                f"data.attributes.{key}: {raw!r} is not an RFC 3339 date-time with an offset "
+                f"within years 0001-9999 in UTC, such as 2025-01-01T00:00:00Z"
             )
     visibility = attributes.get("visibility", "organization")
     if visibility not in VISIBILITIES:

@@ -34,12 +34,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,6 +78,7 @@ from ddinc.datadog.emulator.validate import (
 __all__ = ["OPERATIONS", "WRITE_OPERATIONS", "AppState", "build_app"]
 
 JSONAPI = "application/vnd.api+json"
+T = TypeVar("T")
 WRITE_OPERATIONS = frozenset({"ImportIncident", "DeleteIncident", "CreateIncidentImpact"})
 _JSONAPI_ERRORS = frozenset(
     {
@@ -183,6 +186,23 @@ class _Routes:
     def fail(self, operation: str, problem: Problem) -> Response:
         return _error(operation, problem, self.state)
 
+    async def _durably(self, write: Callable[[], T]) -> T:
+        """Run a store write, persisted (and fsynced) before the answer, off the event loop.
+
+        In memory a write is a dict update: it runs here. Persisted, the journal's write and
+        its fsync run in a worker thread, so that other requests are served meanwhile.
+        """
+        store = self.state.store
+        if store.path is None:
+            return write()
+
+        def write_and_sync() -> T:
+            result = write()
+            store.sync()
+            return result
+
+        return await run_in_threadpool(write_and_sync)
+
     async def import_incident(self, request: Request) -> Response:
         op = "ImportIncident"
         if not self.state.config.import_enabled:
@@ -196,7 +216,10 @@ class _Routes:
         parsed = body if isinstance(body, Problem) else parse_import(body, self.org)
         if isinstance(parsed, Problem):
             return self.fail(op, parsed)
-        incident = self.state.store.add_incident(lambda public_id: self._build(parsed, public_id))
+        store = self.state.store
+        incident = await self._durably(
+            lambda: store.add_incident(lambda public_id: self._build(parsed, public_id))
+        )
         payload = render.import_response(incident, self.org, include)
         return JSONResponse(payload, status_code=201, media_type=JSONAPI)
 
@@ -251,7 +274,8 @@ class _Routes:
 
     async def delete_incident(self, request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        if not self.state.store.delete_incident(incident_id.lower()):
+        store = self.state.store
+        if not await self._durably(lambda: store.delete_incident(incident_id.lower())):
             return self.fail("DeleteIncident", Problem.of(404, f"incident {incident_id} not found"))
         return Response(status_code=204, media_type="text/html; charset=utf-8")
 
@@ -422,7 +446,8 @@ class _Routes:
             created_by_id=self.org.key_owner_id,
             fields=parsed.fields,
         )
-        stored = self.state.store.add_impact(impact, modified=now)
+        store = self.state.store
+        stored = await self._durably(lambda: store.add_impact(impact, modified=now))
         if stored is None:  # deleted meanwhile
             return self.fail(op, Problem.of(404, f"incident {incident_id} not found"))
         result: dict[str, Any] = {"data": render.impact_resource(stored)}

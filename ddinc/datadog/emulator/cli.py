@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--org", type=Path, help=f"org fixture file (default {DEFAULT_ORG_FILE.name})"
     )
-    serving.add_argument("--persist", type=Path, help="JSON file keeping incidents across restarts")
+    serving.add_argument(
+        "--persist", type=Path, help="journal file (JSON Lines) keeping incidents across restarts"
+    )
     serving.add_argument(
         "--first-public-id", type=int, default=1, help="public_id of the first incident"
     )

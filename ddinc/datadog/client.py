@@ -63,7 +63,7 @@ from ddinc.datadog.models import (
 )
 from ddinc.datadog.ratelimit import PacerState, RateLimiter
 from ddinc.datadog.retry import Exchange, Received, RetryPolicy, Undecodable, Wait, exchange
-from ddinc.datadog.sites import resolve_base_url, site_of
+from ddinc.datadog.sites import is_loopback_host, resolve_base_url, site_of
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncDatadogClient", "DatadogClient", "same_email"]
 
@@ -112,6 +112,9 @@ class _ClientBase:
         )
         self._credentials = Credentials.resolve(api_key, app_key, environ=environ)
         self._host = urlsplit(self._base_url).netloc
+        # The environment's proxies (HTTP_PROXY, ALL_PROXY...) are for reaching Datadog; a
+        # loopback emulator is never proxied, or both keys would travel to the proxy in clear.
+        self._trust_env = not is_loopback_host(urlsplit(self._base_url).hostname or "")
         self._policy = policy or RetryPolicy()
         self._rng = random.Random(seed)
         self._limiter = RateLimiter(max_wait=self._policy.max_server_wait)
@@ -232,7 +235,11 @@ class DatadogClient(_ClientBase):
             environ=environ,
         )
         self._http = httpx.Client(
-            base_url=self._base_url, timeout=timeout, transport=transport, follow_redirects=False
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=self._trust_env,
         )
 
     def __enter__(self) -> Self:
@@ -439,7 +446,11 @@ class AsyncDatadogClient(_ClientBase):
             environ=environ,
         )
         self._http = httpx.AsyncClient(
-            base_url=self._base_url, timeout=timeout, transport=transport, follow_redirects=False
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=self._trust_env,
         )
 
     async def __aenter__(self) -> Self:

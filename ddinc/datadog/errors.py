@@ -25,10 +25,12 @@ body, the operation and the host.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ddinc.datadog.models import error_messages
+from ddinc.datadog.printable import printable
 from ddinc.datadog.ratelimit import RateLimitHeaders
 from ddinc.errors import DatadogError, InvalidRequestError
 
@@ -75,6 +77,29 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
 
 
+def answered_by_datadog(headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether an answer looks like Datadog's own, rather than a proxy's or a gateway's.
+
+    Datadog's API answers carry ``x-ratelimit-*`` headers, a request id, or its JSON error
+    body ``{"errors": [...]}``; a corporate proxy's 502 is typically an HTML page with none.
+    """
+    lowered = {key.lower() for key in headers}
+    if any(key.startswith("x-ratelimit-") for key in lowered):
+        return True
+    if lowered & set(REQUEST_ID_HEADERS):
+        return True
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and "errors" in parsed
+
+
+def via_of(headers: Mapping[str, str]) -> str | None:
+    """The ``Via`` header (proxies that relayed the answer), if any."""
+    return next((value for key, value in headers.items() if key.lower() == "via"), None)
+
+
 class DatadogAPIError(DatadogError):
     """Datadog answered an operation with an error status.
 
@@ -90,6 +115,14 @@ class DatadogAPIError(DatadogError):
         What was called, and where.
     rate_limit
         The answer's ``x-ratelimit-*`` headers, when present.
+    from_datadog
+        False when the answer does not look like Datadog's (see :func:`answered_by_datadog`):
+        a proxy or gateway on the way answered.
+    via
+        The answer's ``Via`` header, naming the proxies that relayed it.
+
+    Datadog's messages, the request id and anything else the server wrote are kept as sent in
+    the attributes, and shown with control characters escaped in the message.
     """
 
     status_code: ClassVar[int | None] = None
@@ -105,6 +138,8 @@ class DatadogAPIError(DatadogError):
         host: str,
         request_id: str | None = None,
         rate_limit: RateLimitHeaders | None = None,
+        from_datadog: bool = True,
+        via: str | None = None,
     ) -> None:
         self.status = status
         self.messages = tuple(messages)
@@ -114,6 +149,8 @@ class DatadogAPIError(DatadogError):
         self.host = host
         self.request_id = request_id
         self.rate_limit = rate_limit
+        self.from_datadog = from_datadog
+        self.via = via
         super().__init__(self._compose())
 
     def hint(self) -> str:
@@ -121,11 +158,17 @@ class DatadogAPIError(DatadogError):
         return "Check the request against Datadog's API documentation for this operation."
 
     def _compose(self) -> str:
-        said = "; ".join(self.messages) if self.messages else "no message"
-        where = f"{self.method} {self.path} on {self.host}"
+        said = "; ".join(map(printable, self.messages)) if self.messages else "no message"
+        where = f"{self.method} {printable(self.path)} on {self.host}"
         text = f"{self.operation} ({where}) answered {self.status}: {said}."
         if self.request_id:
-            text += f" Request id {self.request_id}."
+            text += f" Request id {printable(self.request_id)}."
+        if not self.from_datadog:
+            relayed = f" (Via: {printable(self.via)})" if self.via else ""
+            text += (
+                f" This answer does not look like Datadog's: no Datadog headers or error "
+                f"body{relayed}; a proxy or gateway between you and {self.host} answered."
+            )
         return f"{text} {self.hint()}"
 
 
@@ -241,6 +284,11 @@ class ServerError(DatadogAPIError):
     """5xx: an error on Datadog's side."""
 
     def hint(self) -> str:
+        if not self.from_datadog:
+            return (
+                "Check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) or the network between "
+                "you and Datadog, then try again; Datadog may never have seen the request."
+            )
         return (
             "This is on Datadog's side: try again later, check https://status.datadoghq.com, "
             "and quote the request id to Datadog support if it persists."
@@ -274,7 +322,8 @@ class DatadogConnectionError(DatadogError):
         self.host = host
         self.sent = sent
         super().__init__(
-            f"{operation}: no answer from {host} ({reason}). Check the network, a proxy, and the "
+            f"{operation}: no answer from {host} ({printable(reason)}). Check the network, a "
+            "proxy, and the "
             "site (DD_SITE); for the local emulator, check that it is running on that port."
         )
 
@@ -289,7 +338,8 @@ class InvalidResponseError(DatadogError):
         self.status = status
         super().__init__(
             f"{operation} answered {status} from {host} with a body ddinc cannot read "
-            f"({problem}). Check that {host} is a Datadog API site and not a proxy or login page."
+            f"({printable(problem)}). Check that {host} is a Datadog API site and not a proxy "
+            "or login page."
         )
 
 
@@ -333,13 +383,14 @@ class OutcomeUnknownError(DatadogError):
         super().__init__(self._compose())
 
     def _details(self) -> str:
-        said = f" Datadog said: {'; '.join(self.messages)}." if self.messages else ""
-        request = f" Request id {self.request_id}." if self.request_id else ""
+        said = f" It said: {'; '.join(map(printable, self.messages))}." if self.messages else ""
+        request = f" Request id {printable(self.request_id)}." if self.request_id else ""
         return said + request
 
     def _compose(self) -> str:
         return (
-            f"{self.operation} on {self.host} may or may not have been applied: {self.reason}."
+            f"{self.operation} on {self.host} may or may not have been applied: "
+            f"{printable(self.reason)}."
             f"{self._details()} Do not send it again blindly: look it up first, then resend "
             "only if it is not there."
         )
@@ -383,7 +434,8 @@ class ImportOutcomeUnknownError(OutcomeUnknownError):
     def _compose(self) -> str:
         return (
             f"The import of {self.title[:80]!r} on {self.host} may or may not have created an "
-            f"incident: {self.reason}.{self._details()} Do not import it again blindly: search "
+            f"incident: {printable(self.reason)}.{self._details()} Do not import it again "
+            "blindly: search "
             "for it first (client.search_incidents), or let the push ledger reconcile it."
         )
 
@@ -418,4 +470,6 @@ def error_from_response(
         host=host,
         request_id=request_id_of(headers),
         rate_limit=RateLimitHeaders.parse(headers),
+        from_datadog=answered_by_datadog(headers, body),
+        via=via_of(headers),
     )

@@ -39,8 +39,10 @@ from ddinc.datadog.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     UndecodableResponseError,
+    answered_by_datadog,
     error_from_response,
     request_id_of,
+    via_of,
 )
 from ddinc.datadog.models import error_messages
 from ddinc.datadog.operations import Call
@@ -220,6 +222,19 @@ def _unknown(
     )
 
 
+def _who_answered(response: httpx.Response, host: str) -> str:
+    """'Datadog answered 503', unless the answer came from something else on the way."""
+    status = response.status_code
+    if answered_by_datadog(response.headers, response.content):
+        return f"Datadog answered {status}"
+    via = via_of(response.headers)
+    relayed = f", Via: {via}" if via else ""
+    return (
+        f"{host} answered {status} without Datadog's headers or error body{relayed}: a proxy "
+        "or gateway on the way answered, and may or may not have passed the request on"
+    )
+
+
 def _undecodable(
     call: Call, answer: Undecodable, host: str
 ) -> UndecodableResponseError | ImportOutcomeUnknownError:
@@ -329,7 +344,7 @@ def _retry_status(
         return 0.0
     if status >= 500:
         if call.write:
-            raise _unknown(call, f"Datadog answered {status}", host, response)
+            raise _unknown(call, _who_answered(response, host), host, response)
         failures.reads += 1
         if failures.reads < policy.max_read_attempts:
             return policy.backoff(failures.reads, rng)

@@ -7,7 +7,10 @@ endpoints, so a shared misunderstanding of the API cannot hide in a mock of our 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -465,3 +468,55 @@ def test_a_network_transport_does_not_open_the_door_to_other_hosts() -> None:
 
 def _ok(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={})
+
+
+class RecordingProxy:
+    """A local 'proxy' that records whether anyone connected and answers 502 to all."""
+
+    def __init__(self) -> None:
+        self.contacted = threading.Event()
+        self.seen = b""
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.server.accept()
+                self.contacted.set()
+                with connection:
+                    connection.settimeout(2)
+                    with contextlib.suppress(OSError):
+                        self.seen += connection.recv(65536)
+                        connection.sendall(
+                            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                            b"Connection: close\r\n\r\n"
+                        )
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"])
+def test_requests_to_the_loopback_emulator_never_go_through_a_proxy(
+    emulator: Emulator, url: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = RecordingProxy()
+    try:
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
+        with client_for(url) as client:
+            client.import_incident(IncidentImportRequest.of("not via the proxy"))
+
+        async def run() -> None:
+            async with AsyncDatadogClient(
+                base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY
+            ) as aclient:
+                await aclient.list_incident_types()
+
+        asyncio.run(run())
+    finally:
+        proxy.close()
+    assert not proxy.contacted.is_set(), proxy.seen[:200]
+    assert len(emulator.incidents) == 1

@@ -31,6 +31,7 @@ from typing import Any
 
 from ddinc.datadog.emulator.org import FieldConfig, Org
 from ddinc.datadog.emulator.store import FieldValue
+from ddinc.datadog.printable import printable
 
 __all__ = [
     "IMPACT_INCLUDES",
@@ -85,8 +86,12 @@ class Problem:
 
     @classmethod
     def of(cls, status: int, *messages: str) -> Problem:
-        """A problem from its status and messages."""
-        return cls(status, tuple(messages))
+        """A problem from its status and messages, control characters escaped.
+
+        Messages quote what the client sent (a field name, an id from the path): a terminal
+        showing the answer must not run escape sequences hidden in them.
+        """
+        return cls(status, tuple(printable(message) for message in messages))
 
 
 @dataclass(frozen=True)

@@ -826,3 +826,14 @@ def test_a_deep_body_over_real_http_is_answered_not_dropped(emulator: Emulator) 
         assert response.status_code == 400
         assert "nested" in api_errors(response)[0]
         assert http.post(IMPORT, json=import_body()).status_code == 201
+
+
+def test_what_the_client_sent_is_quoted_with_control_characters_escaped(
+    client: httpx.Client,
+) -> None:
+    body = import_body(fields={"sev\x1b[2Jerity": {"value": "SEV-1"}})
+    (message,) = api_errors(client.post(IMPORT, json=body))
+    assert "\x1b" not in message
+    assert "sev\\x1b[2Jerity" in message
+    response = client.get("/api/v2/incidents/%1B%5B2Jgone")
+    assert "\x1b" not in response.text

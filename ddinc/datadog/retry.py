@@ -13,6 +13,12 @@ timeout, dropped connection after sending     retry with backoff and jitter   ou
 other 4xx                                     raise                           raise
 ============================================  ==============================  =================
 
+A 429 is waited out only up to ``RetryPolicy.max_server_wait`` (default
+:data:`~ddinc.datadog.ratelimit.MAX_SERVER_WAIT`): one asking for longer raises
+:class:`~ddinc.datadog.errors.RateLimitedError` at once. An answer whose body cannot be decoded
+(corrupt compression) is handled as its status says; a 2xx one raises
+:class:`~ddinc.datadog.errors.UndecodableResponseError`, or for an import an unknown outcome.
+
 An unknown outcome raises :class:`~ddinc.datadog.errors.OutcomeUnknownError` (for imports
 :class:`~ddinc.datadog.errors.ImportOutcomeUnknownError`, carrying the request) so that the push
 layer reconciles instead of resending. (The official Python client retries POSTs on 5xx;

@@ -35,8 +35,9 @@ and ``import_many_async(...)`` (and the clients' ``import_many``, which call the
 4. Outcomes come in completion order; ``index`` is the record's position in ``requests``.
 5. If ``on_outcome`` raises, nothing new is started, the in-flight outcomes are still passed
    to it (each call attempted), and the first callback error is raised at the end.
-6. A 401 or 403 stops the run the same way (every later record would fail alike), then the
-   error is raised after the outcomes. An error from ``requests`` itself (building a request
+6. A 401 or 403 stops the run the same way (every later record would fail alike), and so
+   does a 429 asking for a longer wait than ``RetryPolicy.max_server_wait``; the error is
+   raised after the outcomes. An error from ``requests`` itself (building a request
    failed) stops the run too, and is raised after the in-flight outcomes.
 
 Python closes a sync generator abandoned by ``break`` as soon as the ``for`` loop drops it;
@@ -57,6 +58,7 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ForbiddenError,
     ImportOutcomeUnknownError,
+    RateLimitedError,
     UnauthorizedError,
 )
 from ddinc.datadog.models import IncidentImportRequest, IncidentImportResponse
@@ -77,7 +79,16 @@ DEFAULT_CONCURRENCY: Final = 16
 """Imports in flight at once; the pacer keeps them under the rate limit whatever this is."""
 
 FATAL_ERRORS: Final = (UnauthorizedError, ForbiddenError)
-"""Errors after which every other record would fail the same way."""
+"""Errors after which every other record would fail the same way (and a 429 asking for a
+longer wait than the client's cap, see :func:`_is_fatal`)."""
+
+
+def _is_fatal(error: Exception) -> bool:
+    # A 429 asking for more than RetryPolicy.max_server_wait would hold every later record
+    # for the cap and then fail it the same way: stop instead.
+    too_long = isinstance(error, RateLimitedError) and error.asked_wait is not None
+    return too_long or isinstance(error, FATAL_ERRORS)
+
 
 OutcomeStatus = Literal["created", "failed", "unknown"]
 
@@ -148,7 +159,7 @@ class _Run:
     ) -> ImportOutcome:
         """The outcome of an import that raised ``error``."""
         if isinstance(error, _EXPECTED):
-            if isinstance(error, FATAL_ERRORS):
+            if isinstance(error, DatadogAPIError) and _is_fatal(error):
                 self.fatal.append(error)
             return _failed_or_unknown(index, request, error)
         self.failure.append(error)

@@ -19,6 +19,7 @@ from ddinc.datadog.errors import (
     BadRequestError,
     ForbiddenError,
     ImportOutcomeUnknownError,
+    RateLimitedError,
     UnauthorizedError,
     UndecodableResponseError,
 )
@@ -456,3 +457,25 @@ def test_a_201_with_an_undecodable_body_is_an_unknown_outcome() -> None:
             return [o async for o in aclient.import_many(requests("a", "b"), concurrency=2)]
 
     assert {o.status for o in asyncio.run(run())} == {"unknown"}
+
+
+def test_a_429_asking_for_longer_than_the_cap_stops_the_run() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content)["data"]["attributes"]["title"])
+        return httpx.Response(
+            429, headers={"x-ratelimit-reset": "86400"}, json={"errors": ["Too many requests"]}
+        )
+
+    client = DatadogClient(
+        base_url="http://fake.test",
+        api_key="a",
+        app_key="b",
+        transport=httpx.MockTransport(handler),
+    )
+    outcomes: list[ImportOutcome] = []
+    with client, pytest.raises(RateLimitedError, match="asked to wait 86400"):
+        outcomes.extend(client.import_many(requests(*[f"ok{i}" for i in range(20)]), concurrency=1))
+    assert [o.status for o in outcomes] == ["failed"]
+    assert seen == ["ok0"]

@@ -9,7 +9,8 @@ is used as a competent user would: a thread pool around ``IncidentsApi.import_in
 
 Three scenarios:
 
-(a) **Throughput**, no rate limit: time to import N records.
+(a) **Throughput**, no rate limit: time to import N records (median of ``--repeat`` runs, as
+    one run on a shared machine is noise).
 (b) **Advertised rate limit** (emulator ``--rate-limit``): ddinc against the official client
     with ``enable_retry=True`` (it retries 429s after ``x-ratelimit-reset``): time to finish,
     records created or given up, and 429 answers counted by the emulator.
@@ -62,6 +63,7 @@ class Result:
     seconds: float
     outcomes: dict[str, int]
     emulator: dict[str, Any] = field(default_factory=dict)
+    all_seconds: list[float] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -250,13 +252,37 @@ def official_async(url: str, names: list[str], concurrency: int) -> tuple[float,
 Contestant = Callable[[str, list[str]], tuple[float, Counter[str]]]
 
 
-def measure(
+def measure_once(
     scenario: str, name: str, contestant: Contestant, n: int, emulator_args: list[str]
 ) -> Result:
+    """One run of ``contestant`` against a fresh emulator."""
     label = re.sub(r"\W+", "-", name)
     with emulator_process(*emulator_args) as (url, stats):
         seconds, statuses = contestant(url, titles(n, label))
     return Result(scenario, name, n, seconds, dict(statuses), stats)
+
+
+def measure(
+    scenario: str,
+    contestants: list[tuple[str, Contestant]],
+    n: int,
+    emulator_args: list[str],
+    *,
+    repeat: int = 1,
+) -> list[Result]:
+    """Each contestant's run of median time among ``repeat``, the rounds interleaved so that a
+    burst of load from elsewhere on the machine does not fall on one contestant only."""
+    runs: dict[str, list[Result]] = {name: [] for name, _ in contestants}
+    for _ in range(repeat):
+        for name, contestant in contestants:
+            runs[name].append(measure_once(scenario, name, contestant, n, emulator_args))
+    medians = []
+    for results in runs.values():
+        ordered = sorted(results, key=lambda r: r.seconds)
+        median = ordered[len(ordered) // 2]
+        median.all_seconds = [r.seconds for r in results]
+        medians.append(median)
+    return medians
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -266,52 +292,47 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     faulty = [*common, "--fault-5xx-after", str(args.fault_rate)]
     faulty += ["--fault-operations", "ImportIncident"]
     results = [
-        measure(
+        *measure(
             "throughput",
-            f"ddinc AsyncDatadogClient.import_many, concurrency {c}",
-            lambda url, names: ddinc_async(url, names, c),
+            [
+                (
+                    f"ddinc AsyncDatadogClient.import_many, concurrency {c}",
+                    lambda url, names: ddinc_async(url, names, c),
+                ),
+                (
+                    f"official, thread pool of {c}",
+                    lambda url, names: official_thread_pool(url, names, c, retry=False),
+                ),
+                (
+                    f"official AsyncApiClient, {c} in flight",
+                    lambda url, names: official_async(url, names, c),
+                ),
+            ],
             args.n,
             common,
+            repeat=args.repeat,
         ),
-        measure(
-            "throughput",
-            f"official, thread pool of {c}",
-            lambda url, names: official_thread_pool(url, names, c, retry=False),
-            args.n,
-            common,
-        ),
-        measure(
-            "throughput",
-            f"official AsyncApiClient, {c} in flight",
-            lambda url, names: official_async(url, names, c),
-            args.n,
-            common,
-        ),
-        measure(
+        *measure(
             "rate limit",
-            f"ddinc, concurrency {c}",
-            lambda url, names: ddinc_async(url, names, c),
+            [
+                (f"ddinc, concurrency {c}", lambda url, names: ddinc_async(url, names, c)),
+                (
+                    f"official enable_retry, thread pool of {c}",
+                    lambda url, names: official_thread_pool(url, names, c, retry=True),
+                ),
+            ],
             args.limited_n,
             limited,
         ),
-        measure(
-            "rate limit",
-            f"official enable_retry, thread pool of {c}",
-            lambda url, names: official_thread_pool(url, names, c, retry=True),
-            args.limited_n,
-            limited,
-        ),
-        measure(
+        *measure(
             "5xx after store",
-            f"ddinc, concurrency {c}",
-            lambda url, names: ddinc_async(url, names, c),
-            args.fault_n,
-            faulty,
-        ),
-        measure(
-            "5xx after store",
-            f"official enable_retry, thread pool of {c}",
-            lambda url, names: official_thread_pool(url, names, c, retry=True),
+            [
+                (f"ddinc, concurrency {c}", lambda url, names: ddinc_async(url, names, c)),
+                (
+                    f"official enable_retry, thread pool of {c}",
+                    lambda url, names: official_thread_pool(url, names, c, retry=True),
+                ),
+            ],
             args.fault_n,
             faulty,
         ),
@@ -322,6 +343,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "latency_seconds": args.latency,
             "seed": args.seed,
             "n": args.n,
+            "repeat": args.repeat,
             "rate_limit": args.rate_limit,
             "limited_n": args.limited_n,
             "fault_rate": args.fault_rate,
@@ -350,7 +372,7 @@ def table(report: dict[str, Any]) -> str:
         f"concurrency {s['concurrency']}.",
         "Ratios compare contestants of this run; absolute times are noise on a shared machine.",
         "",
-        f"(a) throughput: {s['n']} imports, no rate limit",
+        f"(a) throughput: {s['n']} imports, no rate limit, median of {s['repeat']} runs",
         f"  {'contestant':<52} {'created':>7} {'failed':>6} {'time vs ddinc':>14}",
     ]
     throughput = by_scenario["throughput"]
@@ -394,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="imports in flight, for all")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added by the emulator")
     parser.add_argument("--seed", type=int, default=0, help="seed of the emulator's faults")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each (a), median kept")
     parser.add_argument("--rate-limit", default="100/10", help="LIMIT/PERIOD of (b)")
     parser.add_argument("--limited-n", type=int, default=250, help="imports in (b)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="5xx-after-store in (c)")
@@ -404,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if args.quick:
-        args.n, args.limited_n, args.fault_n = 24, 25, 40
+        args.n, args.limited_n, args.fault_n, args.repeat = 24, 25, 40, 1
         args.rate_limit, args.latency, args.concurrency = "10/1", 0.01, 4
         args.fault_rate = 0.1
     report = run(args)

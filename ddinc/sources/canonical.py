@@ -14,7 +14,7 @@ from typing import Final, Literal
 import polars as pl
 
 from ddinc.errors import LoadError
-from ddinc.readers import ROW, Table
+from ddinc.readers import ROW, ROW_NOTES, Table
 from ddinc.rowkey import ROW_KEY, with_row_keys
 from ddinc.schema import (
     CANONICAL_SCHEMA,
@@ -34,6 +34,8 @@ from ddinc.sources.columns import (
     vocabulary_columns,
 )
 from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.sources.resolve import record_columns, resolve
+from ddinc.sources.specs import label
 from ddinc.timeline import timeline_durations
 from ddinc.timestamps import DateOrder, normalize_nulls, parse_timestamps
 
@@ -70,45 +72,62 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         When a column the mapping needs is missing, when no value of a timestamp column can be
         read, or (with ``on_error="raise"``) at the first row that cannot become an incident.
     """
-    frame = table.frame
     _require_columns(table, mapping)
     notes: list[str] = list(table.notes)
+    original = table
+    resolved = resolve(table, mapping)
+    table, mapping = resolved.table, resolved.mapping
+    frame = table.frame
 
     work = frame.select(
         pl.col(ROW),
-        text_column(frame, mapping.id).alias(_ID),
+        (
+            pl.col(ROW_NOTES)
+            if ROW_NOTES in frame.columns
+            else pl.lit([], dtype=pl.List(pl.String))
+        ).alias(ROW_NOTES),
+        *[pl.col(p.reason) for p in resolved.problems],
+        *[pl.col(p.value) for p in resolved.problems],
+        text_column(frame, label(mapping.id)).alias(_ID),
         *[
-            text_column(frame, mapping.columns.get(name)).alias(name)
+            text_column(frame, _column(mapping, name)).alias(name)
             for name in TEXT_FIELDS
             if name not in (*_VOCABULARY_FIELDS, "title")
         ],
-        *title_columns(frame, mapping.columns.get("title")),
-        *vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
+        *title_columns(frame, _column(mapping, "title")),
+        *vocabulary_columns(frame, _column(mapping, "state"), mapping.state, State, "state"),
         *vocabulary_columns(
-            frame, mapping.columns.get("severity"), mapping.severity, Severity, "severity"
+            frame, _column(mapping, "severity"), mapping.severity, Severity, "severity"
         ),
         *[
-            list_column(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
+            list_column(frame, _column(mapping, name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
         ],
         *[
-            carried_column(frame, column).alias(field_column(key))
+            carried_column(frame, label(column)).alias(field_column(key))
             for key, column in mapping.fields.items()
         ],
         *([_order(frame, mapping.events.order_by)] if mapping.events else []),
     )
     parsed = _timestamps(frame, work, table, mapping)
-    work, reasons, row_notes = parsed.work, parsed.reasons, parsed.row_notes
+    work, row_notes = parsed.work, parsed.row_notes
+    # A value of the wrong shape is the reason before a date that cannot be read.
+    reasons = [
+        *[(pl.col(p.reason), p.column, p.value) for p in resolved.problems],
+        *parsed.reasons,
+    ]
     notes.extend(parsed.notes)
 
     # The first problem of a row is its reason: a missing id, else the first unreadable date.
     missing_id = pl.col(_ID).is_null()
     reason = pl.coalesce(
-        pl.when(missing_id).then(pl.lit(f"no incident id in column {mapping.id!r}")),
+        pl.when(missing_id).then(pl.lit(f"no incident id in column {label(mapping.id)!r}")),
         *[text for text, _, _ in reasons],
     )
     work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, reasons))
-    work = work.with_columns(row_notes.alias(_NOTES))
+    work = work.with_columns(
+        pl.concat_list(pl.col(ROW_NOTES), row_notes).list.drop_nulls().alias(_NOTES)
+    )
 
     bad = work.filter(pl.col(_REASON).is_not_null())
     if on_error == "raise" and (bad.height or table.rejected):
@@ -119,12 +138,21 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         if mapping.events
         else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
     )
+    incidents, filled = _detected_from(incidents, mapping)
+    if filled:
+        notes.append(filled)
     incidents = _finish(incidents, table, mapping)
-    quarantine = _quarantine(table, mapping, bad)
+    quarantine = _quarantine(original, mapping, bad)
     return Canonical(incidents, quarantine, tuple(notes), parsed.naive_columns)
 
 
 # --- columns -----------------------------------------------------------------------------
+
+
+def _column(mapping: Mapping, name: str) -> str | None:
+    """The column feeding ``name`` (once resolved, every entry is a plain column)."""
+    spec = mapping.columns.get(name)
+    return None if spec is None else label(spec)
 
 
 def _require_columns(table: Table, mapping: Mapping) -> None:
@@ -182,7 +210,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
     order = DateOrder(mapping.order) if mapping.order else None
     assumed: list[str] = []
     for name in TIMESTAMPS:
-        column = mapping.columns.get(name)
+        column = _column(mapping, name)
         if column is None or column not in frame.columns:
             parsed_columns.append(
                 pl.Series(name, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
@@ -271,7 +299,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
 def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> list[pl.Expr]:
     """The column and value a row's reason is about (the same precedence as the reason)."""
     missing_id = pl.col(_ID).is_null()
-    columns = [pl.when(missing_id).then(pl.lit(mapping.id))]
+    columns = [pl.when(missing_id).then(pl.lit(label(mapping.id)))]
     values = [pl.when(missing_id).then(pl.lit("", dtype=pl.String))]
     for text, column, raw in reasons:
         columns.append(pl.when(text.is_not_null()).then(pl.lit(column)))
@@ -316,9 +344,22 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     aggs += [pl.col(raw_name(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
     for name in LIST_FIELDS:
         aggs.append(pl.col(name).drop_nulls().last())
+    conflicts: list[pl.Expr] = []
     for name in TIMESTAMPS:
         if name in earliest:
             aggs.append(pl.col(name).min())
+            # min and max run in the native group-by: a cheap way to see events disagree.
+            aggs.append(pl.col(name).max().alias(f"__latest_{name}"))
+            conflicts.append(
+                pl.when(pl.col(f"__latest_{name}") != pl.col(name)).then(
+                    pl.format(
+                        f"{name}: the events give different times, from {{}} to {{}}; "
+                        "the earliest was taken",
+                        pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        pl.col(f"__latest_{name}").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    )
+                )
+            )
             aggs.append(
                 pl.coalesce(
                     pl.col(raw_name(name)).min_by(name), pl.col(raw_name(name)).drop_nulls().first()
@@ -329,7 +370,37 @@ def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     carried = [c for c in good.columns if c.startswith("field.")]
     aggs += [pl.col(c).drop_nulls().last() for c in carried]
     aggs.append(pl.col(_NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(_NOTES))
-    return ordered.group_by(_ID, maintain_order=True).agg(aggs)
+    collapsed = ordered.group_by(_ID, maintain_order=True).agg(aggs)
+    if not conflicts:
+        return collapsed
+    return collapsed.with_columns(
+        pl.concat_list(pl.col(_NOTES), *conflicts).list.drop_nulls().alias(_NOTES)
+    )
+
+
+def _detected_from(incidents: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, str | None]:
+    """Fill a missing detected time from the timestamp the analyst named, and say so: in
+    ``raw.detected`` of each filled row, and in a note counting them."""
+    origin = mapping.detected_from
+    if origin is None:
+        return incidents, None
+    fill = pl.col("detected").is_null() & pl.col(origin).is_not_null()
+    count = int(incidents.select(fill.sum()).item())
+    if not count:
+        return incidents, None
+    filled = incidents.with_columns(
+        pl.when(fill)
+        .then(pl.format(f"from {origin}: {{}}", pl.col(raw_name(origin))))
+        .otherwise(pl.col(raw_name("detected")))
+        .alias(raw_name("detected")),
+        pl.when(fill).then(pl.col(origin)).otherwise(pl.col("detected")).alias("detected"),
+    )
+    # Time to detect is zero for these by construction: say so, never silently.
+    note = (
+        f"detected was missing for {count} incident(s) and taken from {origin} "
+        f"(detected_from={origin!r}); their time to detect is 0 by assumption"
+    )
+    return filled, note
 
 
 def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataFrame:
@@ -353,7 +424,7 @@ def _quarantine(table: Table, mapping: Mapping, bad: pl.DataFrame) -> pl.DataFra
         # A filter, not a semi-join: the table is wide and the bad rows are few.
         table.frame.filter(pl.col(ROW).is_in(bad.get_column(ROW).implode()))
         .sort(ROW)
-        .select(ROW, pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"))
+        .select(ROW, record_columns(table.frame.drop(ROW)).alias("record"))
     )
     parsed = bad.select(
         pl.lit(mapping.source).alias("source"),

@@ -669,3 +669,40 @@ def test_the_cli_reads_column_detected_from_and_records_options(
     assert any(n.startswith("detected was missing for 1 incident(s)") for n in summary["notes"])
     assert main([*args, "--column", "detected"]) == 2
     assert "--column 'detected': write it as FIELD=PATH" in capsys.readouterr().err
+
+
+# --- which list of a JSON object holds the records -------------------------------------------
+
+
+def _json(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_an_empty_list_is_never_the_records_list(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"archive": [STATUSPAGE_LINE], "current": []})
+    result = load(path, "statuspage")
+    assert result.incidents["source_id"].to_list() == ["a"]
+
+
+def test_only_empty_lists_mean_no_records(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"archive": [], "current": []})
+    with pytest.raises(LoadError, match="the file holds no records"):
+        load(path, "statuspage")
+
+
+def test_two_lists_of_records_ask_for_records_and_say_how(tmp_path: Path) -> None:
+    document = {"archive": [STATUSPAGE_LINE], "current": [{**STATUSPAGE_LINE, "id": "c"}]}
+    path = _json(tmp_path / "a.json", document)
+    with pytest.raises(LoadError, match=r'candidates: archive, current.*records = "archive"'):
+        load(path, "statuspage")
+    assert load(path, "statuspage", records="current").incidents["source_id"].to_list() == ["c"]
+    mapping = Mapping(source="s", id="id", columns={"title": "name"}, records="archive")
+    assert load(path, mapping).incidents["source_id"].to_list() == ["a"]
+
+
+def test_records_walks_into_objects_and_names_what_is_there(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"page": {"incidents": [STATUSPAGE_LINE]}, "x": []})
+    assert load(path, "statuspage", records="page.incidents").incidents.height == 1
+    with pytest.raises(LoadError, match=r"no key 'archive' holding the records.*under x"):
+        load(path, "statuspage", records="archive")

@@ -127,7 +127,8 @@ order_by = "n"
     assert mapping.records == "archive"
     assert mapping.detected_from == "impact_start"
     assert mapping.optional == frozenset({"resolved"})
-    assert mapping.events is not None and mapping.events.earliest == (
+    assert mapping.events is not None
+    assert mapping.events.earliest == (
         "impact_start",
         "detected",
         "declared",

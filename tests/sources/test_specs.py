@@ -149,7 +149,7 @@ def test_an_expression_that_fails_is_a_load_error(history: Path) -> None:
         (lambda: const(3), "const: the value must be text"),
         (lambda: pattern("name", "(("), "not a valid regular expression"),
         (lambda: pattern("name", "(a)(b)"), "has 2 capture groups; keep one"),
-        (lambda: concat(), "give a list of column names"),
+        (concat, "give a list of column names"),
         (lambda: computed("name"), "give a polars expression"),
         (lambda: Mapping(source="s", id="id", columns={"title": 3}), "expected a column name"),
         (lambda: Mapping(source="s", id=["a"]), "id: expected a column name"),
@@ -182,7 +182,8 @@ def test_a_path_starts_from_a_column_it_begins_with(columns: list[str], path: st
     if root is None:
         assert path not in columns
     else:
-        assert root in columns and path.startswith(root)
+        assert root in columns
+        assert path.startswith(root)
         rest = path[len(root) :]
         assert rest == "" or rest.startswith((".", "[]"))
 

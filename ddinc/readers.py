@@ -414,6 +414,10 @@ def _records_frame(
         )
         count = sum(1 for keys in repeated if keys)
         notes.append(f"{count} record(s) give a key more than once; the last value was kept")
+    if not columns:
+        # Records without a single key: a placeholder row column (the caller sets the real
+        # one) gives the frame its height.
+        return pl.DataFrame({ROW: pl.Series(ROW, [0] * len(flat), dtype=pl.Int64)}), tuple(notes)
     return pl.DataFrame(columns, height=len(flat)), tuple(notes)
 
 

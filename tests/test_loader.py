@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ddinc.errors import ConfigError, LoadError, SourceDetectionError
 from ddinc.loader import LoadResult, load
@@ -706,3 +708,51 @@ def test_records_walks_into_objects_and_names_what_is_there(tmp_path: Path) -> N
     assert load(path, "statuspage", records="page.incidents").incidents.height == 1
     with pytest.raises(LoadError, match=r"no key 'archive' holding the records.*under x"):
         load(path, "statuspage", records="archive")
+
+
+# --- fuzzing: JSON records of any shape load or fail with a LoadError, never a traceback ------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.sampled_from(["2024-01-01T00:00:00Z", "1704067200", "?", "\x00", "[RESOLVED] x"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("ab"), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+_RECORDS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["id", "name", "created_at", "tags", "x"]), _VALUES, max_size=5
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(records=_RECORDS, as_lines=st.booleans())
+@settings(max_examples=150)
+def test_json_records_of_any_shape_never_crash_the_load(
+    tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, object]], as_lines: bool
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / ("f.jsonl" if as_lines else "f.json")
+    text = "".join(json.dumps(r) + "\n" for r in records) if as_lines else json.dumps(records)
+    path.write_text(text, encoding="utf-8")
+    mapping = Mapping(
+        source="s",
+        id="id",
+        columns={"title": "name", "declared": "created_at", "services": "tags"},
+        optional=frozenset({"title", "declared", "services"}),
+    )
+    try:
+        result = load(path, mapping)
+    except LoadError:
+        return  # a clear error naming the file is an allowed outcome; a traceback is not
+    assert_every_row_once(result)
+    assert result.incidents["source_id"].null_count() == 0

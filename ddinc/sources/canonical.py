@@ -160,7 +160,7 @@ def _require_columns(table: Table, mapping: Mapping) -> None:
     # Columns a source's prepare step added ("__...") are not the file's.
     if not any(not c.startswith("__") for c in available) and not table.rejected:
         raise LoadError(
-            "the file holds no records",
+            "the file holds no records" if not table.frame.height else "the records hold no values",
             file=table.path,
             hint="check that the export is complete; an empty list exports no incidents",
         )

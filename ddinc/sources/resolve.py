@@ -292,11 +292,19 @@ def _refuse_objects(table: Table, role: str, name: str, dtype: pl.DataType) -> N
         dtype.inner, pl.Struct | pl.List | pl.Array
     ):
         inner = dtype.inner
-        keys = [f.name for f in inner.fields] if isinstance(inner, pl.Struct) else []
-        example = f"{name}[].{keys[0]}" if keys else f"{name}[]"
         where = "teams or services" if role in LIST_FIELDS else f"{feeds}, which holds one value"
+        if not isinstance(inner, pl.Struct):
+            raise LoadError(
+                f"{name!r} holds lists of lists, mapped to {feeds}",
+                file=table.path,
+                column=name,
+                hint=f"flatten them before loading (a computed entry can): a list of names suits "
+                f"{where}",
+            )
+        keys = [f.name for f in inner.fields]
+        example = f"{name}[].{keys[0]}" if keys else f"{name}[]"
         raise LoadError(
-            f"{name!r} holds lists of {'objects' if keys else 'lists'}, mapped to {feeds}",
+            f"{name!r} holds lists of objects, mapped to {feeds}",
             file=table.path,
             column=name,
             hint=f"pick a key of each item, e.g. {example} (keys: {', '.join(keys) or 'none'}); "
@@ -321,7 +329,7 @@ def _one_value(
         single = f"{SINGLE_VALUE}{name}"
         kept = pl.col(single) if single in frame.columns else pl.lit(False)
         bad = column.is_not_null() & ~kept
-        items = column.cast(pl.List(pl.String)) if isinstance(dtype, pl.List) else column
+        items = column.cast(pl.List(pl.String))
         shown = pl.concat_str(
             pl.lit('["'), items.list.join('", "'), pl.lit('"]'), ignore_nulls=True
         )

@@ -25,6 +25,11 @@ from ddinc.schema import (
     State,
     field_column,
 )
+from ddinc.sources.collapse import ID as _ID
+from ddinc.sources.collapse import NOTES as _NOTES
+from ddinc.sources.collapse import ORDER as _ORDER
+from ddinc.sources.collapse import VOCABULARY_FIELDS as _VOCABULARY_FIELDS
+from ddinc.sources.collapse import collapse, fill_detected
 from ddinc.sources.columns import (
     carried_column,
     list_column,
@@ -43,13 +48,9 @@ __all__ = ["Canonical", "OnError", "canonicalize"]
 
 OnError = Literal["quarantine", "raise"]
 
-_ID: Final = "__id"
-_VOCABULARY_FIELDS: Final = ("state", "severity")
 _REASON: Final = "__reason"
 _REASON_COLUMN: Final = "__reason_column"
 _REASON_VALUE: Final = "__reason_value"
-_NOTES: Final = "load_notes"
-_ORDER: Final = "__order"
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,11 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         _raise_first(table, bad)
     good = work.filter(pl.col(_REASON).is_null())
     incidents = (
-        _collapse(good, mapping)
+        collapse(good, mapping)
         if mapping.events
         else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
     )
-    incidents, filled = _detected_from(incidents, mapping)
+    incidents, filled = fill_detected(incidents, mapping)
     if filled:
         notes.append(filled)
     incidents = _finish(incidents, table, mapping)
@@ -313,94 +314,6 @@ def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> 
 
 
 # --- incidents ---------------------------------------------------------------------------
-
-
-def _in_event_order(frame: pl.DataFrame) -> bool:
-    """Whether rows already run by id, then event order, then row (no missing order)."""
-    previous_id, previous_order = pl.col(_ID).shift(1), pl.col(_ORDER).shift(1)
-    in_order = (pl.col(_ID) > previous_id) | (
-        (pl.col(_ID) == previous_id) & (pl.col(_ORDER) >= previous_order)
-    )
-    checked = frame.select(
-        in_order.fill_null(False).slice(1).all() & pl.col(_ORDER).is_not_null().all()
-    )
-    return bool(checked.item())
-
-
-def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """One row per incident id from an event log."""
-    assert mapping.events is not None
-    earliest = set(mapping.events.earliest)
-    # Audit logs usually come sorted by id and event order already: skip the sort then.
-    ordered = good if _in_event_order(good) else good.sort([_ID, _ORDER, ROW], nulls_last=True)
-    aggs: list[pl.Expr] = [pl.col(ROW).alias("source_rows")]
-    for name in TEXT_FIELDS:
-        if name in _VOCABULARY_FIELDS:
-            # The latest event that says something: an unmapped word still wins (and is
-            # flagged), a missing value does not.
-            aggs.append(pl.col(name).filter(pl.col(raw_name(name)).is_not_null()).last())
-        else:
-            aggs.append(pl.col(name).drop_nulls().last())
-    aggs += [pl.col(raw_name(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
-    for name in LIST_FIELDS:
-        aggs.append(pl.col(name).drop_nulls().last())
-    conflicts: list[pl.Expr] = []
-    for name in TIMESTAMPS:
-        if name in earliest:
-            aggs.append(pl.col(name).min())
-            # min and max run in the native group-by: a cheap way to see events disagree.
-            aggs.append(pl.col(name).max().alias(f"__latest_{name}"))
-            conflicts.append(
-                pl.when(pl.col(f"__latest_{name}") != pl.col(name)).then(
-                    pl.format(
-                        f"{name}: the events give different times, from {{}} to {{}}; "
-                        "the earliest was taken",
-                        pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        pl.col(f"__latest_{name}").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    )
-                )
-            )
-            aggs.append(
-                pl.coalesce(
-                    pl.col(raw_name(name)).min_by(name), pl.col(raw_name(name)).drop_nulls().first()
-                ).alias(raw_name(name))
-            )
-        else:
-            aggs += [pl.col(name).last(), pl.col(raw_name(name)).last()]
-    carried = [c for c in good.columns if c.startswith("field.")]
-    aggs += [pl.col(c).drop_nulls().last() for c in carried]
-    aggs.append(pl.col(_NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(_NOTES))
-    collapsed = ordered.group_by(_ID, maintain_order=True).agg(aggs)
-    if not conflicts:
-        return collapsed
-    return collapsed.with_columns(
-        pl.concat_list(pl.col(_NOTES), *conflicts).list.drop_nulls().alias(_NOTES)
-    )
-
-
-def _detected_from(incidents: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, str | None]:
-    """Fill a missing detected time from the timestamp the analyst named, and say so: in
-    ``raw.detected`` of each filled row, and in a note counting them."""
-    origin = mapping.detected_from
-    if origin is None:
-        return incidents, None
-    fill = pl.col("detected").is_null() & pl.col(origin).is_not_null()
-    count = int(incidents.select(fill.sum()).item())
-    if not count:
-        return incidents, None
-    filled = incidents.with_columns(
-        pl.when(fill)
-        .then(pl.format(f"from {origin}: {{}}", pl.col(raw_name(origin))))
-        .otherwise(pl.col(raw_name("detected")))
-        .alias(raw_name("detected")),
-        pl.when(fill).then(pl.col(origin)).otherwise(pl.col("detected")).alias("detected"),
-    )
-    # Time to detect is zero for these by construction: say so, never silently.
-    note = (
-        f"detected was missing for {count} incident(s) and taken from {origin} "
-        f"(detected_from={origin!r}); their time to detect is 0 by assumption"
-    )
-    return filled, note
 
 
 def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataFrame:

@@ -82,11 +82,7 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
 
     work = frame.select(
         pl.col(ROW),
-        (
-            pl.col(ROW_NOTES)
-            if ROW_NOTES in frame.columns
-            else pl.lit([], dtype=pl.List(pl.String))
-        ).alias(ROW_NOTES),
+        *([pl.col(ROW_NOTES)] if ROW_NOTES in frame.columns else []),
         *[pl.col(p.reason) for p in resolved.problems],
         *[pl.col(p.value) for p in resolved.problems],
         text_column(frame, label(mapping.id)).alias(_ID),
@@ -126,9 +122,10 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         *[text for text, _, _ in reasons],
     )
     work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, reasons))
-    work = work.with_columns(
-        pl.concat_list(pl.col(ROW_NOTES), row_notes).list.drop_nulls().alias(_NOTES)
-    )
+    # Notes the reader or resolve left on a row come first; most files have none (no list work).
+    if ROW_NOTES in work.columns:
+        row_notes = pl.concat_list(pl.col(ROW_NOTES), row_notes).list.drop_nulls()
+    work = work.with_columns(row_notes.alias(_NOTES))
 
     bad = work.filter(pl.col(_REASON).is_not_null())
     if on_error == "raise" and (bad.height or table.rejected):

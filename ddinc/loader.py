@@ -45,6 +45,9 @@ class LoadResult:
         ``quarantine``.
     assumed_timezone
         The zone naive times were taken in, when the analyst did not say (else ``None``).
+    detected_from
+        Where missing detected times were taken from (``"impact_start"``, ``"declared"``), or
+        ``None`` when they were left missing; the check report says which.
     """
 
     incidents: pl.DataFrame
@@ -53,13 +56,18 @@ class LoadResult:
     notes: tuple[str, ...]
     rows_read: int
     assumed_timezone: str | None = None
+    detected_from: str | None = None
 
     def check(self, checks: Sequence[Check] | None = None, **context: Any) -> CheckReport:
         """Run the checks on these incidents, with this load's notes and assumed time zone.
 
         ``context`` keywords go to :class:`~ddinc.checks.CheckContext` (``now``, ...).
         """
-        settings = {"assumed_timezone": self.assumed_timezone, **context}
+        settings = {
+            "assumed_timezone": self.assumed_timezone,
+            "detected_from": self.detected_from,
+            **context,
+        }
         return run_checks(
             self.incidents,
             DEFAULT_CHECKS if checks is None else checks,
@@ -93,7 +101,7 @@ class LoadResult:
 
 def load(
     data: PathLike | Sequence[PathLike] | pl.DataFrame,
-    source: str | Source | Mapping | None = None,
+    source: str | Path | Source | Mapping | None = None,
     *,
     tz: str | None = None,
     order: str | None = None,
@@ -148,6 +156,8 @@ def load(
     """
     if on_error not in ("quarantine", "raise"):
         raise ConfigError(f"on_error must be 'quarantine' or 'raise', not {on_error!r}")
+    if isinstance(source, Path):
+        source = str(source)
     if isinstance(source, str) and source.endswith(".toml"):
         source = Mapping.from_toml(source)
     options = _Options(
@@ -331,6 +341,7 @@ def _canonical(table: Table, mapping: Mapping, notes: list[str], options: _Optio
         (*notes, *canonical.notes),
         rows_read,
         assumed,
+        mapping.detected_from,
     )
 
 
@@ -349,4 +360,5 @@ def _combine(results: list[LoadResult]) -> LoadResult:
         tuple(note for r in results for note in r.notes),
         sum(r.rows_read for r in results),
         assumed,
+        next((r.detected_from for r in results if r.detected_from), None),
     )

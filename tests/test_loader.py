@@ -757,3 +757,19 @@ def test_json_records_of_any_shape_never_crash_the_load(
         return  # a clear error naming the file is an allowed outcome; a traceback is not
     assert_every_row_once(result)
     assert result.incidents["source_id"].null_count() == 0
+
+
+def test_a_mapping_file_may_be_given_as_a_path() -> None:
+    mapping = DATA / "spreadsheet_mapping.toml"
+    as_path = load(DATA / "spreadsheet_incidents.csv", mapping)
+    as_text = load(DATA / "spreadsheet_incidents.csv", str(mapping))
+    assert as_path.incidents.equals(as_text.incidents)
+
+
+def test_the_detected_setting_reaches_the_check_report() -> None:
+    sample = DATA / "statuspage_incidents.json"
+    plain = load(sample)
+    filled = load(sample, detected_from="impact_start")
+    assert plain.detected_from is None
+    assert filled.detected_from == "impact_start"
+    assert filled.check().context.detected_from == "impact_start"

@@ -22,6 +22,7 @@ from ddinc.push import PushResult, ReconcileResult, plan, push, reconcile
 from ddinc.push.run import Connection
 from ddinc.report import report as ddinc_report
 from ddinc.rowkey import with_row_keys
+from ddinc.synth import mapping_beside
 
 __all__ = ["DEFAULT_DATA", "cleaned_names", "register"]
 
@@ -101,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     failures = 0
     for sample in samples:
         try:
-            result = load(sample, _mapping_beside(sample))
+            result = load(sample, mapping_beside(sample))
             summary = check_summary(result)
             report = summary["_report"]
             write_csv(
@@ -183,12 +184,3 @@ def _push_with_faults(incidents: pl.DataFrame, checks: CheckReport, out: Path) -
 
 def _counts(result: PushResult | ReconcileResult) -> str:
     return ", ".join(f"{count} {name}" for name, count in result.counts().items() if count)
-
-
-def _mapping_beside(sample: Path) -> str | None:
-    """A sample's own mapping file.
-
-    ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml``, when it exists.
-    """
-    mapping = sample.with_name(f"{sample.stem.split('_')[0]}_mapping.toml")
-    return str(mapping) if mapping.exists() else None

@@ -43,7 +43,7 @@ def test_cloud_status_paths_give_state_and_services() -> None:
         status = record["most_recent_update"]["status"]
         assert incident["state"] == expected_state.get(status, "stable")
         assert incident["raw"]["state"] == status
-    assert "field.status_impact" in result.incidents.columns
+    assert "field.summary" in result.incidents.columns
 
 
 def test_health_archive_reads_the_archive_list_with_prefix_states_and_built_ids() -> None:
@@ -60,7 +60,7 @@ def test_health_archive_reads_the_archive_list_with_prefix_states_and_built_ids(
         else:
             # no prefix while an event is open: the state is missing, never guessed
             assert incident["state"] is None
-    assert result.incidents["field.detection_method"].unique().to_list() == ["status page"]
+    assert result.incidents["field.detection_method"].unique().to_list() == ["other"]
 
 
 def test_backfilled_history_loads_with_its_equal_times_for_the_checks_to_flag() -> None:

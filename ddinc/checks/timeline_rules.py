@@ -42,7 +42,7 @@ from ddinc.checks.evidence import explicit, naive, numeric_date, swappable
 from ddinc.checks.model import Check, CheckContext, Level
 from ddinc.errors import ConfigError
 from ddinc.schema import DURATIONS, TIMESTAMPS
-from ddinc.timeline import DEFINITIONS
+from ddinc.timeline import DEFINITIONS, zero_length
 
 __all__ = [
     "IMPACT_AFTER_RESOLUTION",
@@ -284,9 +284,8 @@ ZERO_LENGTH_INCIDENT: Final = Check(
     "zero by construction, not measured.",
     message="all {present} timestamps are {at}: a back-filled record; its zero durations "
     "would skew the statistics, so exclude it from them or fix the times",
-    predicate=lambda frame, context: (
-        (_present_count() >= 2) & (pl.min_horizontal(TIMESTAMPS) == pl.max_horizontal(TIMESTAMPS))
-    ),
+    # One definition with the statistics, which leave these rows out.
+    predicate=lambda frame, context: zero_length(),
     columns=TIMESTAMPS,
     details=lambda frame, context: {
         "present": _present_count().cast(pl.String),

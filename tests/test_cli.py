@@ -157,6 +157,8 @@ def test_emulator_options_reach_the_emulator(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "--rate-limit" in out
     assert "--port" in out
+    # Named as the user called it.
+    assert out.startswith("usage: ddinc emulator")
 
 
 def test_check_strict_exits_1_on_blocking_errors_and_fields_are_carried(

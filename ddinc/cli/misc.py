@@ -44,7 +44,7 @@ def run_emulator(argv: Sequence[str]) -> int:
     """``ddinc emulator ...``: the emulator's own parser reads the options."""
     from ddinc.datadog.emulator import main as emulator_main
 
-    return emulator_main(list(argv))
+    return emulator_main(list(argv), prog="ddinc emulator")
 
 
 def _synth(args: argparse.Namespace) -> int:

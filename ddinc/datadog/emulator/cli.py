@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the emulator command."""
+def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.ArgumentParser:
+    """The argument parser of the emulator command, named as the user called it."""
     parser = argparse.ArgumentParser(
-        prog="python -m ddinc.datadog.emulator",
+        prog=prog,
         description="Serve a local emulator of the Datadog incident endpoints ddinc uses.",
     )
     serving = parser.add_argument_group("serving")
@@ -132,9 +132,12 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the emulator command; returns the exit status (0, or 2 on a configuration error)."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the emulator command; returns the exit status (0, or 2 on a configuration error).
+
+    ``prog`` is how the user called it (``ddinc emulator``), for help and usage messages.
+    """
+    args = (build_parser(prog) if prog else build_parser()).parse_args(argv)
     stop = threading.Event()
     try:
         emulator = Emulator(config_from_args(args))

@@ -88,7 +88,9 @@ def ngram_key(value: str, n: int = 2) -> str:
 
 def _counts(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     if column not in frame.columns:
-        raise ConfigError(f"no column {column!r} to cluster; columns are {', '.join(frame.columns)}")
+        raise ConfigError(
+            f"no column {column!r} to cluster; columns are {', '.join(frame.columns)}"
+        )
     values = frame.get_column(column)
     if isinstance(values.dtype, pl.List):
         values = values.explode(empty_as_null=False)
@@ -175,7 +177,8 @@ def cluster_values(
             .filter(pl.col("value").list.len() > 1)
         )
         found = [
-            list(zip(row["value"], row["count"], strict=True)) for row in grouped.iter_rows(named=True)
+            list(zip(row["value"], row["count"], strict=True))
+            for row in grouped.iter_rows(named=True)
         ]
     else:
         if counts.height > max_values:

@@ -104,7 +104,9 @@ def _cell_condition(key: str, column: str, expected: JsonValue) -> str:
 
 def _cells(column: str, cells: list[tuple[str, JsonValue, JsonValue]]) -> str:
     return "".join(
-        _set_when(column, _cell_condition(key, column, expected), f'_lit(frame, "{column}", {value!r})')
+        _set_when(
+            column, _cell_condition(key, column, expected), f'_lit(frame, "{column}", {value!r})'
+        )
         for key, expected, value in cells
     )
 

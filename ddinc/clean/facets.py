@@ -13,7 +13,7 @@ selects the rows that match *then*, which is what OpenRefine does with its facet
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
@@ -46,11 +46,12 @@ DURATION_BANDS: Final = (
 
 def _duration_band() -> pl.Expr:
     micros = pl.col("time_to_resolve").dt.total_microseconds()
-    expr = pl.when(micros.is_null()).then(pl.lit("missing"))
+    expr: Any = pl.when(micros.is_null()).then(pl.lit("missing"))
     expr = expr.when(micros < 0).then(pl.lit("negative")).when(micros == 0).then(pl.lit("zero"))
     for label, hours in DURATION_BANDS:
         if hours is None:
-            return expr.otherwise(pl.lit(label))
+            result: pl.Expr = expr.otherwise(pl.lit(label))
+            return result
         expr = expr.when(micros < hours * _US_PER_HOUR).then(pl.lit(label))
     raise AssertionError("the last band is open-ended")  # pragma: no cover
 
@@ -63,7 +64,9 @@ def _people(known_emails: Collection[str] | None) -> pl.Expr:
         return text.is_in(pl.Series(sorted(e.strip().lower() for e in known_emails)))
 
     people = ("commander", "declared_by")
-    present = [pl.col(name).is_not_null() & (pl.col(name).str.strip_chars() != "") for name in people]
+    present = [
+        pl.col(name).is_not_null() & (pl.col(name).str.strip_chars() != "") for name in people
+    ]
     unmapped = pl.any_horizontal(
         [has & ~mapped(name).fill_null(False) for has, name in zip(present, people, strict=True)]
     )

@@ -15,7 +15,7 @@ import polars as pl
 
 from ddinc.checks import CheckContext
 from ddinc.clean.ops import Context, Op
-from ddinc.clean.recipe import Recipe, Replay, StepReport, CheckCache, apply_step, with_marks
+from ddinc.clean.recipe import CheckCache, Recipe, Replay, StepReport, apply_step, with_marks
 
 __all__ = ["History"]
 

@@ -140,7 +140,9 @@ class _Scoped(Op):
                     outcome.skip(f"{key}: not in this export")
             return _positions_mask(frame.height, list(found.values()))
         if self.where is not None:
-            return where_mask(frame, self.where, lambda: context.report(frame), context.known_emails)
+            return where_mask(
+                frame, self.where, lambda: context.report(frame), context.known_emails
+            )
         return pl.Series("mask", [True] * frame.height, dtype=pl.Boolean)
 
 
@@ -353,7 +355,9 @@ class MergeCluster(MapValues):
 
 def _timestamp_column(column: str) -> str:
     if column not in TIMESTAMPS:
-        raise ConfigError(f"{column!r} is not a timestamp column; use one of {', '.join(TIMESTAMPS)}")
+        raise ConfigError(
+            f"{column!r} is not a timestamp column; use one of {', '.join(TIMESTAMPS)}"
+        )
     return column
 
 
@@ -480,9 +484,7 @@ class Shift(_Scoped):
             for c in self.columns
         )
         after = outcome.frame.select(self.columns)
-        changed = pl.any_horizontal(
-            [after[c].ne_missing(before[c]) for c in self.columns]
-        )
+        changed = pl.any_horizontal([after[c].ne_missing(before[c]) for c in self.columns])
         outcome.changed = int(pl.select(changed).to_series().sum())
         return outcome
 
@@ -524,7 +526,7 @@ class FillFrom(_Scoped):
 
 
 class TextCell(BaseModel):
-    """One time read from a record's text: where it goes, what it replaces, the words it came from."""
+    """A time read from a record's text: the cell, what it replaces, the words it came from."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

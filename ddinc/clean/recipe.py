@@ -6,6 +6,7 @@ needs exist, and it reports per step what changed, what was skipped and why, ins
 all or nothing. Durations are recomputed after every step that moves a timestamp; the checks
 are run only when a step filters on them (and by whoever shows the result).
 
+>>> from ddinc.clean import SetCell
 >>> recipe = Recipe(steps=[SetCell(key="jira:OPS-1", column="title", expected="Dsk full",
 ...                                value="Disk full")])
 >>> Recipe.from_json(recipe.to_json()) == recipe
@@ -24,7 +25,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ddinc.checks import CheckContext, CheckReport, run_checks
-from ddinc.clean.ops import Context, Op, Operation, SetCell
+from ddinc.clean.ops import Context, Op, Operation
 from ddinc.clean.values import EXCLUDED, SELECTED
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
@@ -69,7 +70,7 @@ class Recipe(BaseModel):
         except json.JSONDecodeError as error:
             raise ConfigError(f"{where}: not JSON ({error}); is it a ddinc recipe?") from None
         if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
-            raise ConfigError(f"{where}: not a ddinc recipe (no \"format\": \"{RECIPE_FORMAT}\")")
+            raise ConfigError(f'{where}: not a ddinc recipe (no "format": "{RECIPE_FORMAT}")')
         version = data.get("version")
         if not isinstance(version, int) or version > RECIPE_VERSION:
             raise ConfigError(
@@ -107,9 +108,7 @@ class Recipe(BaseModel):
         known_emails: Collection[str] | None = None,
     ) -> Replay:
         """Replay every step on ``frame`` (see :func:`replay`)."""
-        return replay(
-            frame, self.steps, check_context=check_context, known_emails=known_emails
-        )
+        return replay(frame, self.steps, check_context=check_context, known_emails=known_emails)
 
 
 @dataclass(frozen=True)
@@ -177,9 +176,7 @@ class Replay:
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """The per-step report as JSON-serialisable dicts."""
-        return [
-            {**step.__dict__, "reasons": list(step.reasons)} for step in self.steps
-        ]
+        return [{**step.__dict__, "reasons": list(step.reasons)} for step in self.steps]
 
 
 def with_marks(frame: pl.DataFrame) -> pl.DataFrame:

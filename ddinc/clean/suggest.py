@@ -40,7 +40,8 @@ __all__ = ["Suggestion", "proposals_recipe", "read_update_times", "suggest"]
 
 # A time written in text: ISO-like date, time, optional seconds/fraction and offset.
 _TIME: Final = re.compile(
-    r"(?P<at>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
+    r"(?P<at>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+    r"\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
 )
 _TAG: Final = re.compile(r"<[^>]+>")
 _RESOLVED: Final = re.compile(r"\bresolv", re.IGNORECASE)
@@ -85,7 +86,9 @@ class Suggestion:
     def preview(self, frame: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
         """Rows the steps would change: row_key, column, before, after (as text)."""
         after = replay(frame, [step.model_copy(update={"enabled": True}) for step in self.steps])
-        columns = sorted({c for step in self.steps for c in step.columns_needed()} - {ROW_KEY, "raw"})
+        columns = sorted(
+            {c for step in self.steps for c in step.columns_needed()} - {ROW_KEY, "raw"}
+        )
         new = after.marked
         parts = []
         for column in columns:
@@ -105,7 +108,9 @@ class Suggestion:
                 )
             )
         if not parts:
-            return pl.DataFrame(schema=dict.fromkeys([ROW_KEY, "column", "before", "after"], pl.String))
+            return pl.DataFrame(
+                schema=dict.fromkeys([ROW_KEY, "column", "before", "after"], pl.String)
+            )
         return pl.concat(parts).head(limit)
 
 
@@ -140,8 +145,9 @@ def _parse_time(text: str, tz: str | None) -> datetime | None:
 def read_update_times(text: str) -> list[tuple[datetime, str]]:
     """Times written in ``text``, each with the words that follow it, in time order.
 
-    >>> read_update_times("<li><strong>2011-07-28 03:06:00</strong> - Fixed, resolved</li>")
-    [(datetime.datetime(2011, 7, 28, 3, 6, tzinfo=datetime.timezone.utc), '2011-07-28 03:06:00 - Fixed, resolved')]
+    >>> [(at.isoformat(), words) for at, words in read_update_times(
+    ...     "<li><strong>2011-07-28 03:06:00</strong> - Fixed, resolved</li>")]
+    [('2011-07-28T03:06:00+00:00', '2011-07-28 03:06:00 - Fixed, resolved')]
     """
     plain = _TAG.sub(" ", text)
     matches = list(_TIME.finditer(plain))
@@ -192,15 +198,23 @@ def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
             for name, (at, words) in plan.items():
                 if row[name] != at:
                     cells[name].append(
-                        TextCell(key=row[ROW_KEY], expected=to_json(row[name]), value=to_json(at),
-                                 evidence=f"{column}: {words}")
+                        TextCell(
+                            key=row[ROW_KEY],
+                            expected=to_json(row[name]),
+                            value=to_json(at),
+                            evidence=f"{column}: {words}",
+                        )
                     )
             sources.add(column)
             fixed += 1
             break
     steps = tuple(
-        FillFromText(column=name, text_column=", ".join(sorted(sources)), cells=found,
-                     note="times read from the record's own update text (UTC where unmarked)")
+        FillFromText(
+            column=name,
+            text_column=", ".join(sorted(sources)),
+            cells=found,
+            note="times read from the record's own update text (UTC where unmarked)",
+        )
         for name, found in cells.items()
         if found
     )
@@ -223,7 +237,9 @@ def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
     ]
 
 
-def _hour_offsets(frame: pl.DataFrame, report: CheckReport, context: CheckContext) -> list[Suggestion]:
+def _hour_offsets(
+    frame: pl.DataFrame, report: CheckReport, context: CheckContext
+) -> list[Suggestion]:
     failing = _keys(frame, report, "whole_hour_offset")
     if failing.is_empty():
         return []
@@ -237,7 +253,9 @@ def _hour_offsets(frame: pl.DataFrame, report: CheckReport, context: CheckContex
         hours = (micros.cast(pl.Float64) / 3.6e9).round()
         tolerance = context.hour_offset_tolerance.total_seconds() * 1e6
         exact = (micros.cast(pl.Float64) - hours * 3.6e9).abs() <= tolerance
-        tagged = failing.with_columns(hours=pl.when(exact & (hours != 0)).then(hours.cast(pl.Int64)))
+        tagged = failing.with_columns(
+            hours=pl.when(exact & (hours != 0)).then(hours.cast(pl.Int64))
+        )
         groups = (
             tagged.filter(pl.col("hours").is_not_null())
             .group_by("source", "hours", maintain_order=True)
@@ -250,7 +268,11 @@ def _hour_offsets(frame: pl.DataFrame, report: CheckReport, context: CheckContex
             keys = list(row[ROW_KEY])
             expected = {k: {end: to_json(v)} for k, v in zip(keys, row[end], strict=True)}
             step = Shift(
-                columns=[end], from_zone=from_zone, to_zone=zone, keys=keys, expected=expected,
+                columns=[end],
+                from_zone=from_zone,
+                to_zone=zone,
+                keys=keys,
+                expected=expected,
                 note=f"{label} is exactly {offset:+d}h in {len(keys)} {row['source']} rows",
             )
             found.append(
@@ -259,7 +281,8 @@ def _hour_offsets(frame: pl.DataFrame, report: CheckReport, context: CheckContex
                     title=f"{row['source']}: {end} looks {offset:+d}h off ({len(keys)} rows)",
                     explanation=(
                         f"{len(keys)} {row['source']} record(s) have {label} ({start} to {end}) of "
-                        f"exactly {offset:+d}h: {end} looks like UTC{offset:+d} wall-clock time read "
+                        f"exactly {offset:+d}h: {end} looks like UTC{offset:+d} wall-clock "
+                        "time read "
                         f"as {from_zone}. Proposed: re-read {end} as {zone} (UTC{offset:+d}). If "
                         f"{start} is the column that was off, edit the step."
                     ),
@@ -282,8 +305,9 @@ def nearest_state(text: str) -> str | None:
     for word, state in _STATE_WORDS.items():
         if word in words:
             return state
-    match = process.extractOne(words, STATES, scorer=Levenshtein.normalized_similarity,
-                               score_cutoff=0.6)
+    match = process.extractOne(
+        words, STATES, scorer=Levenshtein.normalized_similarity, score_cutoff=0.6
+    )
     return str(match[0]) if match else None
 
 
@@ -293,7 +317,11 @@ def _unmapped_states(frame: pl.DataFrame, report: CheckReport) -> list[Suggestio
         return []
     failing = failing.with_columns(raw_state=pl.col("raw").struct.field("state"))
     found = []
-    for row in failing.group_by("raw_state", maintain_order=True).agg(pl.col(ROW_KEY)).iter_rows(named=True):
+    for row in (
+        failing.group_by("raw_state", maintain_order=True)
+        .agg(pl.col(ROW_KEY))
+        .iter_rows(named=True)
+    ):
         state = nearest_state(row["raw_state"] or "")
         if state is None:
             continue
@@ -307,8 +335,14 @@ def _unmapped_states(frame: pl.DataFrame, report: CheckReport) -> list[Suggestio
                     f"{state!r}. A guess: it applies only once you accept it."
                 ),
                 steps=(
-                    SetValues(column="state", value=state, keys=keys, expected=dict.fromkeys(keys),
-                              enabled=False, note=f"nearest known state to {row['raw_state']!r}"),
+                    SetValues(
+                        column="state",
+                        value=state,
+                        keys=keys,
+                        expected=dict.fromkeys(keys),
+                        enabled=False,
+                        note=f"nearest known state to {row['raw_state']!r}",
+                    ),
                 ),
                 rows=len(keys),
                 needs_review=True,
@@ -333,7 +367,8 @@ def _near_duplicates(frame: pl.DataFrame, max_clusters: int) -> list[Suggestion]
                 found.append(
                     Suggestion(
                         check="near_duplicate_values",
-                        title=f"{column}: merge {len(cluster.values)} spellings into {cluster.into!r}",
+                        title=f"{column}: merge {len(cluster.values)} spellings into "
+                        f"{cluster.into!r}",
                         explanation=f"{method} clustering groups {names}: probably one {column} "
                         f"value; merge into the most frequent, {cluster.into!r}.",
                         steps=(cluster.merge(),),
@@ -370,5 +405,7 @@ def proposals_recipe(suggestions: Sequence[Suggestion], description: str = "") -
     for suggestion in suggestions:
         for step in suggestion.steps:
             note = step.note or suggestion.title
-            steps.append(step.model_copy(update={"enabled": not suggestion.needs_review, "note": note}))
-    return Recipe(description=description or "proposed by ddinc suggest", steps=steps)  # type: ignore[arg-type]
+            steps.append(
+                step.model_copy(update={"enabled": not suggestion.needs_review, "note": note})
+            )
+    return Recipe(description=description or "proposed by ddinc suggest", steps=steps)

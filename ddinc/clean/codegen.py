@@ -198,7 +198,7 @@ def _fill_from(step: FillFrom) -> str:
 
 
 def _fill_from_text(step: FillFromText) -> str:
-    return _cells(step.column, [(c.key, c.expected, c.value) for c in step.cells])
+    return "".join(_cells(c.column, [(c.key, c.expected, c.value)]) for c in step.cells)
 
 
 def _map_person(step: MapPerson) -> str:

@@ -61,7 +61,7 @@ def _people(known_emails: Collection[str] | None) -> pl.Expr:
         text = pl.col(name).str.strip_chars().str.to_lowercase()
         if known_emails is None:
             return text.str.contains("@", literal=True)
-        return text.is_in(pl.Series(sorted(e.strip().lower() for e in known_emails)))
+        return text.is_in(pl.Series(sorted(e.strip().lower() for e in known_emails)).implode())
 
     people = ("commander", "declared_by")
     present = [
@@ -142,7 +142,7 @@ class Where(BaseModel):
 
 def _accepts(expr: pl.Expr, values: list[str | None]) -> pl.Expr:
     texts = [value for value in values if value is not None]
-    mask = expr.is_in(pl.Series(texts, dtype=pl.String)).fill_null(False)
+    mask = expr.is_in(pl.Series(texts, dtype=pl.String).implode()).fill_null(False)
     if None in values:
         mask = mask | expr.is_null()
     return mask

@@ -175,7 +175,7 @@ def _write(frame: pl.DataFrame, column: str, updates: dict[int, object]) -> pl.D
             frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), pl.col(column))
             .join(patch, on="__pos", how="left", maintain_order="left")
             .select(
-                pl.when(pl.col("__pos").is_in(positions))
+                pl.when(pl.col("__pos").is_in(positions.implode()))
                 .then(pl.col("__new"))
                 .otherwise(pl.col(column))
                 .alias(column)
@@ -531,36 +531,48 @@ class TextCell(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
+    column: str
     expected: JsonValue
     value: JsonValue
     evidence: str
 
 
 class FillFromText(Op):
-    """Set a timestamp from a time written in the record's own text (``text_column``)."""
+    """Set timestamps from times written in the records' own text (``text_column``).
+
+    One step for a whole accepted proposal (several columns of several rows), so that one
+    undo takes it back.
+    """
 
     kind: Literal["fill_from_text"] = "fill_from_text"
-    column: str
     text_column: str
     cells: list[TextCell]
 
     @model_validator(mode="after")
     def _valid(self) -> FillFromText:
-        _timestamp_column(self.column)
         for item in self.cells:
-            to_python(self.column, item.value)
+            _timestamp_column(item.column)
+            to_python(item.column, item.value)
         return self
 
+    @property
+    def columns(self) -> list[str]:
+        """The timestamp columns written, in timeline order."""
+        written = {item.column for item in self.cells}
+        return [name for name in TIMESTAMPS if name in written]
+
     def columns_needed(self) -> set[str]:
-        return {ROW_KEY, self.column}
+        return {ROW_KEY, *self.columns}
 
     def describe(self) -> str:
-        return f"set {self.column} of {len(self.cells)} row(s) from times in {self.text_column}"
+        rows = len({item.key for item in self.cells})
+        return f"set {', '.join(self.columns)} of {rows} row(s) from times in {self.text_column}"
 
     def apply(self, frame: pl.DataFrame, context: Context) -> Outcome:
         outcome = Outcome(frame)
-        cells = [(c.key, c.expected, c.value) for c in self.cells]
-        outcome.frame = _set_keyed(frame, self.column, cells, outcome)
+        for column in self.columns:
+            cells = [(c.key, c.expected, c.value) for c in self.cells if c.column == column]
+            outcome.frame = _set_keyed(outcome.frame, column, cells, outcome)
         return outcome
 
 

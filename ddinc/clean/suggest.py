@@ -33,7 +33,7 @@ from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
 from ddinc.clean.recipe import Recipe, replay
 from ddinc.clean.values import to_json
 from ddinc.rowkey import ROW_KEY
-from ddinc.schema import FIELD_PREFIX, STATES, TIMESTAMPS
+from ddinc.schema import FIELD_PREFIX, STATES
 from ddinc.timeline import DEFINITIONS
 
 __all__ = ["Suggestion", "proposals_recipe", "read_update_times", "suggest"]
@@ -176,7 +176,7 @@ def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
     texts = _text_columns(frame)
     if failing.is_empty():
         return []
-    cells: dict[str, list[TextCell]] = {name: [] for name in TIMESTAMPS}
+    cells: list[TextCell] = []
     sources: set[str] = set()
     fixed = 0
     for row in failing.iter_rows(named=True):
@@ -197,9 +197,10 @@ def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
                 plan["impact_end"] = resolved
             for name, (at, words) in plan.items():
                 if row[name] != at:
-                    cells[name].append(
+                    cells.append(
                         TextCell(
                             key=row[ROW_KEY],
+                            column=name,
                             expected=to_json(row[name]),
                             value=to_json(at),
                             evidence=f"{column}: {words}",
@@ -208,18 +209,15 @@ def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
             sources.add(column)
             fixed += 1
             break
-    steps = tuple(
-        FillFromText(
-            column=name,
-            text_column=", ".join(sorted(sources)),
-            cells=found,
-            note="times read from the record's own update text (UTC where unmarked)",
-        )
-        for name, found in cells.items()
-        if found
-    )
-    if not steps:
+    if not cells:
         return []
+    steps = (
+        FillFromText(
+            text_column=", ".join(sorted(sources)),
+            cells=cells,
+            note="times read from the record's own update text (UTC where unmarked)",
+        ),
+    )
     left = failing.height - fixed
     return [
         Suggestion(

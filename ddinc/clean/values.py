@@ -134,7 +134,7 @@ def positions_of(frame: pl.DataFrame, keys: list[str]) -> dict[str, int]:
         return {}
     found = (
         frame.select(pl.col(ROW_KEY), pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"))
-        .filter(pl.col(ROW_KEY).is_in(pl.Series(keys, dtype=pl.String)))
+        .filter(pl.col(ROW_KEY).is_in(pl.Series(keys, dtype=pl.String).implode()))
         .iter_rows()
     )
     return dict(found)

@@ -67,11 +67,11 @@ def test_generated_code_gives_the_same_frame_for_every_kind_of_step() -> None:
             ),
             FillFrom(column="detected", from_column="declared"),
             FillFromText(
-                column="declared",
                 text_column="field.updates",
                 cells=[
                     TextCell(
                         key="pagerduty:PD-1",
+                        column="declared",
                         expected=declared,
                         value="2023-03-02T08:00:00Z",
                         evidence="2023-03-02 08:00 - investigating",

@@ -171,11 +171,12 @@ def test_fill_from_text_keeps_its_evidence_and_checks_expected() -> None:
     declared = frame["declared"][0].isoformat()
     cell = TextCell(
         key="pagerduty:PD-0",
+        column="declared",
         expected=declared,
         value="2023-03-01T08:00:00+00:00",
         evidence="field.updates: 2023-03-01 08:00 - Investigating",
     )
-    step = FillFromText(column="declared", text_column="field.updates", cells=[cell])
+    step = FillFromText(text_column="field.updates", cells=[cell])
     assert "Investigating" in Recipe(steps=[step]).to_json()
     assert replay(frame, [step]).frame["declared"][0].hour == 8
     stale = cell.model_copy(update={"expected": "2020-01-01T00:00:00+00:00"})

@@ -51,7 +51,8 @@ def test_backfilled_records_get_their_times_from_their_text() -> None:
     # The last update that says resolved, not the last update.
     assert row["resolved"] == datetime(2011, 7, 28, 4, 12, 30, tzinfo=UTC)
     assert row["time_to_resolve"] == timedelta(hours=1, minutes=6, seconds=30)
-    evidence = {step.column: step.cells[0].evidence for step in found.steps}  # type: ignore[attr-defined]
+    (step,) = found.steps
+    evidence = {cell.column: cell.evidence for cell in step.cells}  # type: ignore[attr-defined]
     assert evidence["resolved"].startswith("field.updates: 2011-07-28 04:12:30")
     assert "investigating" in evidence["declared"]
     # The record without times is untouched and still fails the check.

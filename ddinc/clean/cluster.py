@@ -10,7 +10,8 @@ Three methods, as in OpenRefine, each giving clusters with the count of every va
   transitively.
 
 The last two compare distinct values with each other, so on a large column they look at the
-``max_values`` most frequent ones and say so (``Cluster.sampled``).
+``max_values`` most frequent ones and say so (``Cluster.sampled``). Neither groups values whose
+digits differ: ``Opened by 110`` and ``Opened by 111`` are two people, not a typo.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ Method = Literal["fingerprint", "ngram", "levenshtein"]
 METHODS: Final = ("fingerprint", "ngram", "levenshtein")
 _PUNCTUATION: Final = re.compile(r"[^\w\s]", re.UNICODE)
 _NOT_WORD: Final = re.compile(r"[\W_]+", re.UNICODE)
+_DIGITS: Final = re.compile(r"\d+")
+
+
+def _digits(value: str) -> tuple[str, ...]:
+    return tuple(_DIGITS.findall(value))
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,10 @@ def _similar(values: list[str], threshold: float) -> list[list[int]]:
             i = parent[i]
         return i
 
+    digits = [_digits(value) for value in values]
     rows, cols = matrix.nonzero()
     for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        if i < j:
+        if i < j and digits[i] == digits[j]:
             parent[root(i)] = root(j)
     return _groups(values, [root(i) for i in range(len(values))])
 
@@ -186,7 +193,7 @@ def cluster_values(
         values = counts.get_column("value").to_list()
         tallies = counts.get_column("count").to_list()
         members = (
-            _groups(values, [ngram_key(v) for v in values])
+            _groups(values, [(ngram_key(v), _digits(v)) for v in values])
             if method == "ngram"
             else _similar(values, threshold)
         )

@@ -10,13 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ddinc.cli import check, demo, export, misc
+from ddinc.cli import check, clean, demo, export, misc
 from ddinc.errors import DdincError
 
 __all__ = ["build_parser", "main"]
 
 # Each module adds its commands to the parser; the order is the order of `ddinc --help`.
-_COMMAND_MODULES = (check, export, demo, misc)
+_COMMAND_MODULES = (check, export, clean, demo, misc)
 
 
 def build_parser() -> argparse.ArgumentParser:

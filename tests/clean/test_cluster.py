@@ -47,12 +47,16 @@ def test_levenshtein_groups_typos_transitively_and_counts_list_entries() -> None
 
 def test_large_columns_are_sampled_and_say_so() -> None:
     values = [f"value {i}" for i in range(50)] + ["value 1"] * 5 + ["valeu 1"] * 3
-    clusters = cluster_values(pl.DataFrame({"v": values}), "v", "levenshtein", max_values=5)
-    assert clusters
-    assert all(c.sampled for c in clusters)
-    assert all(
-        count > 1 or value.startswith("value") for c in clusters for value, count in c.values
+    values += [f"rare {i}" for i in range(50)] + ["raer 1"]
+    clusters = cluster_values(
+        pl.DataFrame({"v": values}), "v", "levenshtein", threshold=0.7, max_values=5
     )
+    # Only the 5 most frequent distinct values were compared: "rare 1" / "raer 1" (1 each) not.
+    assert [c.values for c in clusters] == [(("value 1", 6), ("valeu 1", 3))]
+    assert clusters[0].sampled
+    assert not cluster_values(pl.DataFrame({"v": values}), "v", "levenshtein", threshold=0.7)[
+        0
+    ].sampled
 
 
 def test_unknown_method_or_column_is_refused() -> None:
@@ -61,3 +65,12 @@ def test_unknown_method_or_column_is_refused() -> None:
         cluster_values(frame, "v", "soundex")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no column"):
         cluster_values(frame, "w")
+
+
+def test_values_whose_numbers_differ_never_cluster() -> None:
+    frame = pl.DataFrame({"p": ["Opened by  110", "Opened by  111", "Opened by 110", "Caller 7"]})
+    for method in ("ngram", "levenshtein"):
+        clusters = cluster_values(frame, "p", method)  # type: ignore[arg-type]
+        assert [sorted(v for v, _ in c.values) for c in clusters] == [
+            ["Opened by  110", "Opened by 110"]
+        ], method

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 from ddinc.clean.suggest import proposals_recipe, suggest
+from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 
 __all__ = ["register"]
 

@@ -152,6 +152,18 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         """The session's steps, as a recipe to save or replay."""
         return self.state.history.recipe
 
+    def summary(self) -> dict[str, Any]:
+        """Where the session stands, JSON-ready: filters, steps, selection, accepted proposals."""
+        state = self.state
+        return {
+            "filters": state.filters,
+            "shown": state.total,
+            "steps": [step.describe() for step in state.history.steps],
+            "can_redo": state.history.can_redo,
+            "selected": self.selected_keys(),
+            "accepted": list(self.suggestions.accepted),
+        }
+
     @property
     def edits(self) -> list[str]:
         """The history, one line per step."""

@@ -57,6 +57,7 @@ __all__ = [
     "SetValues",
     "Shift",
     "TextCell",
+    "write_cells",
 ]
 
 # How many skip reasons an outcome keeps word for word (the count is always exact).
@@ -161,7 +162,7 @@ def _check_column(column: str) -> str:
     return column
 
 
-def _write(frame: pl.DataFrame, column: str, updates: dict[int, object]) -> pl.DataFrame:
+def write_cells(frame: pl.DataFrame, column: str, updates: dict[int, object]) -> pl.DataFrame:
     """``frame`` with ``column`` set at the given positions (one column copied, not the frame)."""
     if not updates:
         return frame
@@ -211,7 +212,7 @@ def _set_keyed(
         if new != current:
             updates[position] = new
     outcome.changed += len(updates)
-    return _write(frame, column, updates)
+    return write_cells(frame, column, updates)
 
 
 class SetCell(Op):

@@ -119,6 +119,8 @@ class CleanerState:
         self.filters: dict[str, list[str | None]] = {}
         self.sort: tuple[str, bool] | None = None
         self.page = 0
+        self._selected_at: tuple[int, int] = (0, -1)
+        self._n_selected = 0
         self.report: CheckReport = self._run_checks()
         self.checked_at = len(self.history.steps)
         self._index()
@@ -159,6 +161,11 @@ class CleanerState:
             )
             flags.append(flag)
         self._rows = values.with_columns(flags) if flags else values
+        # What a page shows, with list columns in one chunk: gathering 50 rows of a list
+        # column split in chunks (as Parquet reads it) costs O(rows), in one chunk O(page).
+        shown = marked.select(ROW_KEY, EXCLUDED, SELECTED, *COLUMNS)
+        lists = [name for name, dtype in shown.schema.items() if isinstance(dtype, pl.List)]
+        self._shown = shown.with_columns(shown.get_column(name).rechunk() for name in lists)
         keys = [*FACETS, *(_check_column(name) for name in names)]
         self._cube = self._rows.group_by(keys, maintain_order=True).agg(
             pl.len().alias("n"), pl.col(_POS)
@@ -185,20 +192,16 @@ class CleanerState:
         return pl.all_horizontal(parts) if parts else pl.lit(True)
 
     def _refresh_view(self) -> None:
-        active = any(self.filters.values())
-        if active:
-            matching = self._cube.filter(self._cube_filter())
-            positions = matching.get_column(_POS).explode().drop_nulls().sort()
-            self._view: pl.Series | None = positions
-        else:
-            self._view = None
+        # Filtered and unsorted, the view stays lazy: the matching cube rows, each holding its
+        # rows' positions in load order. A page near the top is read from the heads of those
+        # lists (O(combinations x page)); the full sorted view is built only when needed.
+        self._matching: pl.DataFrame | None = None
+        self._view: pl.Series | None = None
+        if any(self.filters.values()):
+            self._matching = self._cube.filter(self._cube_filter())
         if self.sort is not None:
             column, descending = self.sort
-            base = (
-                self._view
-                if self._view is not None
-                else pl.int_range(self.history.marked.height, dtype=pl.Int64, eager=True)
-            )
+            base = self._materialised()
             values = self.history.marked.get_column(column).gather(base)
             if isinstance(values.dtype, pl.List):
                 values = values.list.join("; ")
@@ -207,15 +210,26 @@ class CleanerState:
                 "value", descending=descending, nulls_last=True, maintain_order=True
             )
             self._view = ordered.get_column(_POS)
-        pages = max(1, -(-self.total // self.page_size))
-        self.page = min(self.page, pages - 1)
+        self.page = min(self.page, self.pages - 1)
+
+    def _materialised(self) -> pl.Series:
+        """Every position of the view, in load order (filters applied, no sort)."""
+        if self._matching is None:
+            return pl.int_range(self.history.marked.height, dtype=pl.Int64, eager=True)
+        if self._view is None:
+            self._view = self._matching.get_column(_POS).explode().drop_nulls().sort()
+        return self._view
 
     # --- what the table shows --------------------------------------------------------------
 
     @property
     def total(self) -> int:
         """Rows in the view (after filters)."""
-        return self.history.marked.height if self._view is None else self._view.len()
+        if self._view is not None:
+            return self._view.len()
+        if self._matching is not None:
+            return int(self._matching.get_column("n").sum())
+        return self.history.marked.height
 
     @property
     def pages(self) -> int:
@@ -225,16 +239,21 @@ class CleanerState:
     def page_positions(self) -> pl.Series:
         """Positions (in the marked frame) of the rows on the current page."""
         start = self.page * self.page_size
-        if self._view is None:
+        if self._view is not None:
+            return self._view.slice(start, self.page_size)
+        if self._matching is None:
             end = min(start + self.page_size, self.history.marked.height)
             return pl.int_range(start, max(start, end), dtype=pl.Int64, eager=True)
-        return self._view.slice(start, self.page_size)
+        need = start + self.page_size
+        if need * self._matching.height < self.total:
+            heads = self._matching.select(pl.col(_POS).list.head(need)).to_series()
+            return heads.explode().drop_nulls().sort().slice(start, self.page_size)
+        return self._materialised().slice(start, self.page_size)
 
     def page_rows(self) -> list[dict[str, Any]]:
         """The current page, JSON-ready: key, marks, badges and the shown cells."""
         positions = self.page_positions()
-        marked = self.history.marked
-        picked = marked.select(ROW_KEY, EXCLUDED, SELECTED, *COLUMNS).gather(positions)
+        picked = self._shown.gather(positions)
         checks = self._rows.gather(positions).select([_check_column(name) for name in self._levels])
         rows = []
         for record, flags in zip(picked.iter_rows(named=True), checks.iter_rows(), strict=True):
@@ -269,11 +288,19 @@ class CleanerState:
             counts[name] = [[value, n, value in accepted] for value, n in tally.iter_rows()]
         scope = self._cube.filter(self._cube_filter(skip=CHECK_FACET))
         accepted = self.filters.get(CHECK_FACET) or []
-        check_counts = []
-        for name, level in self._levels.items():
-            n = int(scope.filter(pl.col(_check_column(name))).get_column("n").sum())
-            if n:
-                check_counts.append([name, n, name in accepted, level.value])
+        sums = (
+            scope.select(
+                (pl.col(_check_column(name)).cast(pl.Int64) * pl.col("n")).sum().alias(name)
+                for name in self._levels
+            ).row(0, named=True)
+            if self._levels
+            else {}
+        )
+        check_counts = [
+            [name, int(sums[name] or 0), name in accepted, level.value]
+            for name, level in self._levels.items()
+            if sums[name]
+        ]
         counts[CHECK_FACET] = check_counts
         return counts
 
@@ -387,7 +414,11 @@ class CleanerState:
     def n_selected(self) -> int:
         """How many rows are selected for the push."""
         marked = self.history.marked
-        return int((marked.get_column(SELECTED) & ~marked.get_column(EXCLUDED)).sum())
+        if self._selected_at != (id(marked), marked.height):
+            picked = marked.get_column(SELECTED) & ~marked.get_column(EXCLUDED)
+            self._n_selected = int(picked.sum())
+            self._selected_at = (id(marked), marked.height)
+        return self._n_selected
 
     def cleaned_frame(self) -> pl.DataFrame:
         """The cleaned frame: the loaded one + the recipe, excluded rows left out."""

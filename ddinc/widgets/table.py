@@ -71,12 +71,16 @@ class CleanerTable(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Send the current page, counts, history and marks to the browser."""
+    def refresh(self, counts: bool = True) -> None:
+        """Send the current page, counts, history and marks to the browser.
+
+        ``counts=False`` keeps the facet counts (a page turn or a sort does not change them).
+        """
         state = self.state
         with self.hold_sync():
             self.rows = state.page_rows()
-            self.facets = state.facet_counts()
+            if counts:
+                self.facets = state.facet_counts()
             self.page = state.page
             self.pages = state.pages
             self.total = state.total
@@ -127,7 +131,7 @@ class CleanerTable(anywidget.AnyWidget):
             self.last_error = ""
         except (DdincError, ValidationError) as error:
             self.last_error = _error_text(error)
-        self.refresh()
+        self.refresh(counts=kind not in ("page", "sort"))
         if edited:
             for listener in self.listeners:
                 listener()

@@ -90,3 +90,40 @@ def test_disabled_steps_are_reported_not_applied() -> None:
 def test_a_frame_without_row_keys_is_refused() -> None:
     with pytest.raises(ConfigError, match="row_key"):
         Recipe(steps=STEPS).apply(frame_of(incident()).drop("row_key"))
+
+
+def test_a_run_of_cell_edits_gives_what_one_by_one_gives() -> None:
+    from ddinc.clean import History
+
+    frame = frame_of(incident(), incident(), incident())
+    declared = frame["declared"][2].isoformat()
+    steps = [
+        SetCell(key="pagerduty:PD-0", column="title", expected="Checkout latency 0", value="a"),
+        # Expects the value the step before left: applies.
+        SetCell(key="pagerduty:PD-0", column="title", expected="a", value="b"),
+        # Expects the original value, which the steps before changed: skipped.
+        SetCell(key="pagerduty:PD-0", column="title", expected="Checkout latency 0", value="c"),
+        SetCell(key="pagerduty:PD-9", column="title", expected="x", value="y"),
+        SetCell(
+            key="pagerduty:PD-2",
+            column="declared",
+            expected=declared,
+            value="2023-03-03T09:00:00+00:00",
+        ),
+        SetCell(key="pagerduty:PD-1", column="severity", expected="SEV-2", value="SEV-2"),
+    ]
+    batched = Recipe(steps=steps).apply(frame)
+    history = History(frame)
+    for step in steps:
+        history.do(step)
+    assert batched.frame.equals(history.frame)
+    assert batched.steps == history.reports
+    assert [s.status for s in batched.steps] == [
+        "applied",
+        "applied",
+        "skipped",
+        "skipped",
+        "applied",
+        "applied",
+    ]
+    assert [s.changed for s in batched.steps] == [1, 1, 0, 0, 1, 0]

@@ -93,3 +93,27 @@ def test_on_demand_checks_say_they_are_stale() -> None:
     assert state.checks_stale
     state.recheck()
     assert not state.checks_stale
+
+
+def test_filtered_pages_read_lazily_match_the_filter() -> None:
+    rows = [
+        incident(
+            severity=("SEV-1", "SEV-2", "SEV-3")[i % 3],
+            state=("active", "stable")[i % 2],
+            resolved=None,
+        )
+        for i in range(40)
+    ]
+    frame = frame_of(*rows)
+    state = CleanerState(frame, check_context=CONTEXT, page_size=4)
+    state.set_filters({"severity": ["SEV-1", "SEV-3"], "month": [None, "2023-03", "2023-04"]})
+    expected = frame.filter(frame["severity"].is_in(["SEV-1", "SEV-3"]))["row_key"].to_list()
+    assert state.total == len(expected)
+    seen = []
+    for page in range(state.pages):
+        state.set_page(page)
+        seen += [row["key"] for row in state.page_rows()]
+    assert seen == expected
+    state.set_sort("severity", descending=True)
+    state.set_page(0)
+    assert {row["cells"]["severity"] for row in state.page_rows()} == {"SEV-3"}

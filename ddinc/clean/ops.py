@@ -185,7 +185,36 @@ def write_cells(frame: pl.DataFrame, column: str, updates: dict[int, object]) ->
         )
     else:
         new = old.clone().scatter(positions, values)
-    return frame.with_columns(new)
+    return frame.with_columns(like_chunks(new, old))
+
+
+def assign(frame: pl.DataFrame, *exprs: Any) -> pl.DataFrame:
+    """``frame.with_columns(*exprs)``, each new column cut into the frame's own chunks."""
+    new = frame.select(*exprs)
+    reference = frame.get_column(ROW_KEY) if ROW_KEY in frame.columns else None
+    columns = [
+        like_chunks(new.get_column(name), reference)
+        if reference is not None
+        else new.get_column(name)
+        for name in new.columns
+    ]
+    return frame.with_columns(columns)
+
+
+def like_chunks(new: pl.Series, old: pl.Series) -> pl.Series:
+    """``new`` cut into the chunks of ``old`` (zero-copy slices).
+
+    A frame whose columns are chunked differently (a Parquet read gives several chunks; a
+    rewritten column has one) is rechunked whole by the next frame-level operation: at 1M
+    rows that costs more than the edit itself, at every step.
+    """
+    if old.n_chunks() <= 1 or new.n_chunks() != 1 or new.len() != old.len():
+        return new
+    pieces, offset = [], 0
+    for chunk in old.get_chunks():
+        pieces.append(new.slice(offset, chunk.len()))
+        offset += chunk.len()
+    return pl.concat(pieces, rechunk=False)
 
 
 def _set_keyed(
@@ -278,8 +307,9 @@ class SetValues(_Scoped):
         new = pl.lit(to_python(self.column, self.value, dtype), dtype=dtype)
         differs = frame.select(pl.col(self.column).ne_missing(new)).to_series()
         outcome.changed = int((mask & differs).sum())
-        outcome.frame = frame.with_columns(
-            pl.when(pl.Series(mask)).then(new).otherwise(pl.col(self.column)).alias(self.column)
+        outcome.frame = assign(
+            frame,
+            pl.when(pl.Series(mask)).then(new).otherwise(pl.col(self.column)).alias(self.column),
         )
         return outcome
 
@@ -328,7 +358,7 @@ class MapValues(_Scoped):
             pl.when(pl.Series(mask)).then(mapped).otherwise(pl.col(self.column)).alias(self.column)
         ).to_series()
         outcome.changed = int(new.ne_missing(frame.get_column(self.column)).sum())
-        outcome.frame = frame.with_columns(new)
+        outcome.frame = assign(frame, new)
         return outcome
 
 
@@ -413,8 +443,8 @@ class Reparse(_Scoped):
         use = mask & new.is_not_null()
         column = frame.get_column(self.column)
         outcome.changed = int((use & new.ne_missing(column)).sum())
-        outcome.frame = frame.with_columns(
-            pl.when(pl.Series(use)).then(new).otherwise(column).alias(self.column)
+        outcome.frame = assign(
+            frame, pl.when(pl.Series(use)).then(new).otherwise(column).alias(self.column)
         )
         return outcome
 
@@ -480,9 +510,12 @@ class Shift(_Scoped):
                         break
             mask = mask & ~_positions_mask(frame.height, stale)
         before = frame.select(self.columns)
-        outcome.frame = frame.with_columns(
-            pl.when(pl.Series(mask)).then(self.shifted(c)).otherwise(pl.col(c)).alias(c)
-            for c in self.columns
+        outcome.frame = assign(
+            frame,
+            *(
+                pl.when(pl.Series(mask)).then(self.shifted(c)).otherwise(pl.col(c)).alias(c)
+                for c in self.columns
+            ),
         )
         after = outcome.frame.select(self.columns)
         changed = pl.any_horizontal([after[c].ne_missing(before[c]) for c in self.columns])
@@ -517,11 +550,12 @@ class FillFrom(_Scoped):
         ).to_series()
         use = mask & fill
         outcome.changed = int(use.sum())
-        outcome.frame = frame.with_columns(
+        outcome.frame = assign(
+            frame,
             pl.when(pl.Series(use))
             .then(pl.col(self.from_column))
             .otherwise(pl.col(self.column))
-            .alias(self.column)
+            .alias(self.column),
         )
         return outcome
 
@@ -602,8 +636,8 @@ class MapPerson(Op):
             changed = changed | match.fill_null(False)
             updates.append(pl.when(match).then(pl.lit(self.email)).otherwise(pl.col(column)))
         outcome.changed = int(frame.select(changed).to_series().sum())
-        outcome.frame = frame.with_columns(
-            u.alias(c) for u, c in zip(updates, self.columns, strict=True)
+        outcome.frame = assign(
+            frame, *(u.alias(c) for u, c in zip(updates, self.columns, strict=True))
         )
         return outcome
 
@@ -620,8 +654,8 @@ class _Mark(_Scoped):
             else pl.Series(name, [False] * frame.height, dtype=pl.Boolean)
         )
         outcome.changed = int((mask & (current != on)).sum())
-        outcome.frame = frame.with_columns(
-            pl.when(pl.Series(mask)).then(pl.lit(on)).otherwise(current).alias(name)
+        outcome.frame = assign(
+            frame, pl.when(pl.Series(mask)).then(pl.lit(on)).otherwise(current).alias(name)
         )
         return outcome
 

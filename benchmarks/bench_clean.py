@@ -375,7 +375,8 @@ def _table(report: dict[str, Any], quick: bool) -> str:
         f"  bare read {report['read_s']:.3f} s, read + replay {report['replay_s']:.3f} s: ratio "
         f"{report['replay_ratio']:.2f} (target < {TARGET_REPLAY_RATIO:g})",
         f"  memory: frame {report['frame_mb']:.0f} MB; resident "
-        f"{report['replay_loaded_rss_mb']:.0f} MB once loaded, the replay added at most {report['replay_added_mb']:.0f} MB: "
+        f"{report['replay_loaded_rss_mb']:.0f} MB once loaded, the replay added at most "
+        f"{report['replay_added_mb']:.0f} MB: "
         f"{report['extra_copies']:.2f} extra copies (target <= 1)",
         f"  peak RSS of the whole child: {report['read_peak_mb']:.0f} MB read only, "
         f"{report['replay_peak_mb']:.0f} MB read + replay",

@@ -24,10 +24,16 @@ message, what the user can do next::
 
 Load errors carry *where* (file, row, column) and *what* (value) as attributes, so a notebook
 or a script can point at the cell without parsing the message.
+
+Messages quote file content (column names, cells, server answers), and a terminal obeys the
+control characters in it: an ESC sequence in a column name can recolour, hide or rewrite what
+the analyst reads. So every message is made printable here, in the base class, where every
+error of the tree passes: no caller has to remember it (:func:`printable`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 __all__ = [
@@ -37,13 +43,44 @@ __all__ = [
     "InvalidRequestError",
     "LoadError",
     "SourceDetectionError",
+    "printable",
 ]
 
 _MAX_VALUE_CHARS = 80
 
 
+# Control characters (ESC, CR, NUL, ...), line and paragraph separators, and format
+# characters (bidi overrides, zero-width spaces, BOM): the ones that act instead of showing.
+# Lone surrogates too: printing one raises UnicodeEncodeError on a UTF-8 terminal.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on written as a Python escape.
+
+    Examples
+    --------
+    >>> printable("id\x1b[2J,\ufeffname")
+    'id\\x1b[2J,\\ufeffname'
+    >>> printable("Café, Zürich, 東京")
+    'Café, Zürich, 東京'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ascii(char)[1:-1] if unicodedata.category(char) in _UNPRINTABLE_CATEGORIES else char
+        for char in text
+    )
+
+
 class DdincError(Exception):
-    """Base class of every error ddinc raises on purpose."""
+    """Base class of every error ddinc raises on purpose.
+
+    Text arguments are made :func:`printable`: messages quote file content.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(printable(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigError(DdincError, ValueError):

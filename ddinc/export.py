@@ -1,74 +1,213 @@
-"""Write canonical incidents (and their quarantine) as flat CSV an analyst can open anywhere.
+"""Write canonical incidents (and their quarantine) as CSV an analyst can open anywhere.
 
-Flat means: timestamps as ISO 8601 UTC (``2024-01-12T15:45:00Z``, microseconds kept when
-present), durations in seconds (``time_to_resolve_s``), lists joined with ``"; "``, the raw
-struct spread over ``raw.<field>`` columns. Missing values are empty cells.
+The format is :mod:`ddinc.sources.canonical_csv`'s, so that ``ddinc.load("cleaned.csv")``
+reads the file back to the very frame written: timestamps as ISO 8601 UTC, durations as exact
+decimal seconds (``time_to_resolve_s``), lists joined with ``"; "`` (a ``;`` inside an item
+escaped), the raw struct spread over ``raw.<field>`` columns, and every text a spreadsheet
+would run as a formula neutralised with a leading ``'`` (OWASP). Missing values are empty
+cells.
+
+Given the check report, each row also says which checks it fails (``failing_checks``), for a
+spreadsheet user to filter on. ``excel=True`` adds the UTF-8 byte order mark Excel needs to
+read accents right.
+
+Nothing is overwritten that was read: :func:`write_csv` refuses a target that is one of the
+``inputs`` (or the quarantine beside one), and says so instead of raising raw ``OSError``\\ s.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 
-from ddinc.schema import DURATIONS, TIMESTAMPS
+from ddinc.checks import CheckReport
+from ddinc.errors import ConfigError
+from ddinc.rowkey import ROW_KEY
+from ddinc.sources.canonical_csv import (
+    FAILING_CHECKS,
+    flatten,
+    flatten_quarantine,
+    quarantine_path,
+)
 
-__all__ = ["LIST_SEPARATOR", "flatten_incidents", "quarantine_path", "write_csv"]
+__all__ = ["check_targets", "failing_check_names", "flatten_incidents", "write_csv"]
 
-LIST_SEPARATOR: Final = "; "
-
-
-def _iso_utc(name: str) -> pl.Expr:
-    column = pl.col(name).dt.convert_time_zone("UTC")
-    whole = column.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    fractional = column.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-    return pl.when(column.dt.microsecond() == 0).then(whole).otherwise(fractional).alias(name)
+_NAMES: Final = pl.List(pl.String)
 
 
 def flatten_incidents(incidents: pl.DataFrame) -> pl.DataFrame:
-    """``incidents`` with every column as CSV-writable text or numbers."""
-    exprs: list[pl.Expr] = []
-    for name, dtype in incidents.schema.items():
-        if name in TIMESTAMPS:
-            exprs.append(_iso_utc(name))
-        elif name in DURATIONS:
-            exprs.append(pl.col(name).dt.total_seconds(fractional=True).alias(f"{name}_s"))
-        elif isinstance(dtype, pl.Struct):
-            exprs.extend(
-                pl.col(name).struct.field(f.name).cast(pl.String).alias(f"{name}.{f.name}")
-                for f in dtype.fields
-            )
-        elif isinstance(dtype, pl.List):
-            exprs.append(
-                pl.col(name).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR).alias(name)
-            )
-        elif isinstance(dtype, pl.Enum | pl.Categorical):
-            exprs.append(pl.col(name).cast(pl.String))
-        else:
-            exprs.append(pl.col(name))
-    return incidents.select(exprs)
+    """``incidents`` with every column as CSV text, as :func:`write_csv` writes them.
+
+    >>> from datetime import datetime, timezone
+    >>> frame = pl.DataFrame({"title": ["-1 users"], "declared": [datetime(2024, 1, 12, 15, 45)]})
+    >>> flatten_incidents(frame.with_columns(pl.col("declared").dt.replace_time_zone("UTC"))).row(0)
+    ("'-1 users", '2024-01-12T15:45:00Z')
+    """
+    return flatten(incidents)
 
 
-def quarantine_path(path: str | Path) -> Path:
-    """Where the quarantine of an export written to ``path`` goes: ``name.quarantine.csv``."""
+def failing_check_names(incidents: pl.DataFrame, report: CheckReport) -> pl.Series:
+    """Per row of ``incidents``, the names of the checks it fails (a list, empty when none).
+
+    ``report`` is the check report of these incidents; rows are matched by ``row_key`` (or by
+    position, for a report that names rows by position), names come in report order.
+    """
+    helper = getattr(report, "failing_checks", None)
+    if callable(helper):
+        table = helper()
+        if isinstance(table, pl.DataFrame) and {ROW_KEY, "checks"} <= set(table.columns):
+            return _by_key(incidents, table.select(ROW_KEY, pl.col("checks").alias("names")))
+    failing = report.failing()
+    if ROW_KEY in failing.columns:
+        pairs = failing.select(ROW_KEY, "check")
+    else:
+        keys = incidents.select(ROW_KEY).with_row_index("row")
+        pairs = failing.select(pl.col("row").cast(pl.UInt32), "check").join(keys, on="row")
+    names = pairs.group_by(ROW_KEY, maintain_order=True).agg(pl.col("check").alias("names"))
+    return _by_key(incidents, names)
+
+
+def _by_key(incidents: pl.DataFrame, names: pl.DataFrame) -> pl.Series:
+    joined = incidents.select(ROW_KEY).join(names, on=ROW_KEY, how="left", maintain_order="left")
+    return (
+        joined.get_column("names")
+        .fill_null(pl.lit([], dtype=_NAMES))
+        .cast(_NAMES)
+        .alias(FAILING_CHECKS)
+    )
+
+
+# --- where the files go ---------------------------------------------------------------------------
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_target(target: Path, protected: list[Path]) -> None:
+    for path in protected:
+        if _same_file(target, path):
+            raise ConfigError(
+                f"{target}: refusing to overwrite {path}, which was read to make this export; "
+                "write the export to another file (for example cleaned.csv)"
+            )
+    if target.is_dir():
+        raise ConfigError(
+            f"{target} is a directory; name the CSV file to write, such as {target / 'cleaned.csv'}"
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"{target}: {parent} is a file, not a folder; write the export somewhere else"
+                )
+            break
+
+
+def _protected(inputs: Iterable[str | Path]) -> list[Path]:
+    # Reading a canonical CSV also reads the quarantine beside it.
+    paths = [Path(path) for path in inputs]
+    return [*paths, *(quarantine_path(path) for path in paths)]
+
+
+def _cannot_write(target: Path, error: OSError) -> ConfigError:
+    reason = error.strerror or type(error).__name__
+    return ConfigError(
+        f"{target}: cannot write the export ({reason}); choose a folder you can write to, "
+        "or free space"
+    )
+
+
+def _write(frame: pl.DataFrame, target: Path, *, excel: bool) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Opened here, not by polars, so that a failure is an OSError that says why.
+    with target.open("wb") as handle:
+        frame.write_csv(handle, include_bom=excel)
+
+
+def check_targets(
+    path: str | Path, *, quarantine: bool = True, inputs: Iterable[str | Path] = ()
+) -> list[Path]:
+    """The files :func:`write_csv` would write to ``path``, after checking it may write them.
+
+    Cheap, so a command can refuse a bad ``-o`` before a long load rather than after it.
+
+    Raises
+    ------
+    ConfigError
+        When a target is an input, a directory, under a file, or its folder cannot be read.
+    """
     path = Path(path)
-    return path.with_name(f"{path.stem}.quarantine{path.suffix or '.csv'}")
+    targets = [path, quarantine_path(path)] if quarantine else [path]
+    protected = _protected(inputs)
+    target = path
+    try:
+        for target in targets:
+            _check_target(target, protected)
+    except OSError as error:
+        raise _cannot_write(target, error) from None
+    return targets
 
 
 def write_csv(
-    incidents: pl.DataFrame, path: str | Path, quarantine: pl.DataFrame | None = None
+    incidents: pl.DataFrame,
+    path: str | Path,
+    quarantine: pl.DataFrame | None = None,
+    *,
+    report: CheckReport | None = None,
+    excel: bool = False,
+    inputs: Iterable[str | Path] = (),
 ) -> list[Path]:
     """Write ``incidents`` to ``path`` and, if given, ``quarantine`` beside it.
 
-    Returns the paths written.
+    Parameters
+    ----------
+    incidents
+        A canonical incident frame.
+    path
+        The CSV to write; the quarantine goes to :func:`quarantine_path` of it.
+    quarantine
+        The load's quarantine, if it is to be written.
+    report
+        The :class:`~ddinc.checks.CheckReport` of ``incidents``: adds a ``failing_checks``
+        column (check names joined by ``"; "``), dropped again when the file is read back.
+    excel
+        Start each file with a UTF-8 byte order mark, so Excel reads accents right.
+    inputs
+        Files this export was made from: neither they nor their quarantine siblings are ever
+        overwritten.
+
+    Returns
+    -------
+    list of Path
+        The paths written.
+
+    Raises
+    ------
+    ConfigError
+        When a target is an input, a directory, under a file, or cannot be written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    flatten_incidents(incidents).write_csv(path)
-    written = [path]
-    if quarantine is not None:
-        beside = quarantine_path(path)
-        quarantine.write_csv(beside)
-        written.append(beside)
-    return written
+    targets = check_targets(path, quarantine=quarantine is not None, inputs=inputs)
+    frame = incidents
+    if report is not None:
+        frame = frame.with_columns(failing_check_names(incidents, report))
+        frame = frame.select(ROW_KEY, FAILING_CHECKS, pl.exclude(ROW_KEY, FAILING_CHECKS))
+    target = path
+    try:
+        _write(flatten(frame), path, excel=excel)
+        if quarantine is not None:
+            target = targets[1]
+            _write(flatten_quarantine(quarantine), target, excel=excel)
+    except OSError as error:
+        raise _cannot_write(target, error) from None
+    return targets

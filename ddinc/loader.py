@@ -13,10 +13,12 @@ import polars as pl
 
 from ddinc.checks import DEFAULT_CHECKS, Check, CheckContext, CheckReport, run_checks
 from ddinc.errors import ConfigError
-from ddinc.readers import ROW, Table, read_header, read_table
+from ddinc.readers import ROW, Table, file_kind, read_header, read_json, read_table
 from ddinc.rowkey import with_row_keys
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
+from ddinc.sources.canonical_csv import CanonicalSource
+from ddinc.sources.specs import ColumnSpec
 
 __all__ = ["LoadResult", "load"]
 
@@ -43,6 +45,9 @@ class LoadResult:
         ``quarantine``.
     assumed_timezone
         The zone naive times were taken in, when the analyst did not say (else ``None``).
+    detected_from
+        Where missing detected times were taken from (``"impact_start"``, ``"declared"``), or
+        ``None`` when they were left missing; the check report says which.
     """
 
     incidents: pl.DataFrame
@@ -51,13 +56,18 @@ class LoadResult:
     notes: tuple[str, ...]
     rows_read: int
     assumed_timezone: str | None = None
+    detected_from: str | None = None
 
     def check(self, checks: Sequence[Check] | None = None, **context: Any) -> CheckReport:
         """Run the checks on these incidents, with this load's notes and assumed time zone.
 
         ``context`` keywords go to :class:`~ddinc.checks.CheckContext` (``now``, ...).
         """
-        settings = {"assumed_timezone": self.assumed_timezone, **context}
+        settings = {
+            "assumed_timezone": self.assumed_timezone,
+            "detected_from": self.detected_from,
+            **context,
+        }
         return run_checks(
             self.incidents,
             DEFAULT_CHECKS if checks is None else checks,
@@ -91,15 +101,18 @@ class LoadResult:
 
 def load(
     data: PathLike | Sequence[PathLike] | pl.DataFrame,
-    source: str | Source | Mapping | None = None,
+    source: str | Path | Source | Mapping | None = None,
     *,
     tz: str | None = None,
     order: str | None = None,
-    fields: MappingABC[str, str] | None = None,
+    fields: MappingABC[str, str | ColumnSpec] | None = None,
     severity: MappingABC[str, str] | None = None,
     state: MappingABC[str, str] | None = None,
     sheet: str | None = None,
     on_error: OnError = "quarantine",
+    columns: MappingABC[str, str | ColumnSpec] | None = None,
+    detected_from: str | None = None,
+    records: str | None = None,
 ) -> LoadResult:
     """Load a legacy export into canonical incidents.
 
@@ -126,17 +139,30 @@ def load(
     on_error
         ``"quarantine"`` (default) sets unreadable rows aside with their reason;
         ``"raise"`` stops at the first with a :class:`~ddinc.errors.LoadError`.
+    columns
+        Canonical field -> legacy column, path or spec, merged over the source's mapping: a
+        built-in source adjusted without copying it (``columns={"detected": "started_at"}``).
+    detected_from
+        ``"impact_start"`` or ``"declared"``: take a missing detected time from that
+        timestamp (noted, and marked in ``raw.detected``). Default: detected stays missing.
+    records
+        For a JSON object holding several lists, the key of the one holding the records.
 
     Examples
     --------
     >>> result = ddinc.load("data/servicenow_event_log.csv")  # doctest: +SKIP
     >>> result.incidents, result.quarantine  # doctest: +SKIP
+    >>> ddinc.load("h.json", "statuspage", columns={"detected": "started_at"})  # doctest: +SKIP
     """
     if on_error not in ("quarantine", "raise"):
         raise ConfigError(f"on_error must be 'quarantine' or 'raise', not {on_error!r}")
+    if isinstance(source, Path):
+        source = str(source)
     if isinstance(source, str) and source.endswith(".toml"):
         source = Mapping.from_toml(source)
-    options = _Options(tz, order, fields, severity, state, sheet, on_error)
+    options = _Options(
+        tz, order, fields, severity, state, sheet, on_error, columns, detected_from, records
+    )
     if isinstance(data, pl.DataFrame):
         table = _frame_table(data)
         chosen, notes = _choose(table, source)
@@ -169,11 +195,14 @@ def _paths(data: object) -> list[PathLike]:
 class _Options:
     tz: str | None
     order: str | None
-    fields: MappingABC[str, str] | None
+    fields: MappingABC[str, str | ColumnSpec] | None
     severity: MappingABC[str, str] | None
     state: MappingABC[str, str] | None
     sheet: str | None
     on_error: OnError
+    columns: MappingABC[str, str | ColumnSpec] | None = None
+    detected_from: str | None = None
+    records: str | None = None
 
 
 def _frame_table(frame: pl.DataFrame) -> Table:
@@ -201,7 +230,11 @@ def _adjusted(mapping: Mapping, options: _Options) -> Mapping:
         changes["timezone"] = options.tz
     if options.order is not None:
         changes["order"] = options.order
-    for name in ("fields", "severity", "state"):
+    if options.detected_from is not None:
+        changes["detected_from"] = options.detected_from
+    if options.records is not None:
+        changes["records"] = options.records
+    for name in ("fields", "severity", "state", "columns"):
         value = getattr(options, name)
         if value:
             changes[name] = value
@@ -211,12 +244,16 @@ def _adjusted(mapping: Mapping, options: _Options) -> Mapping:
 def _load_path(path: Path, source: str | Source | Mapping | None, options: _Options) -> LoadResult:
     names = read_header(path)
     if names is None:
-        table = read_table(path, sheet=options.sheet)
+        table = _read(path, source, options)
         chosen, notes = _choose(table, source)
+        if isinstance(chosen, CanonicalSource) and table.kind == "csv":
+            return _read_back(path, chosen, notes, options)
         return _load_table(table, chosen, notes, options)
     # A CSV whose header is known: choose the mapping first, then read only what it reads.
     header = Table(path, "csv", pl.DataFrame(schema=dict.fromkeys(names, pl.String)))
     chosen, notes = _choose(header, source)
+    if isinstance(chosen, CanonicalSource):
+        return _read_back(path, chosen, notes, options)
     if isinstance(chosen, Source) and chosen.prepare is not None:
         return _load_table(read_table(path), chosen, notes, options)
     mapping = _adjusted(
@@ -228,6 +265,55 @@ def _load_path(path: Path, source: str | Source | Mapping | None, options: _Opti
     whole = len(columns) == len(names) or bool(mapping.missing_columns(names))
     table = read_table(path, columns=None if whole else columns)
     return _canonical(table, mapping, notes, options)
+
+
+def _read_back(
+    path: Path, chosen: CanonicalSource, notes: list[str], options: _Options
+) -> LoadResult:
+    """A canonical CSV ddinc wrote: read as written, nothing re-parsed, collapsed or re-keyed."""
+    given = [
+        n
+        for n in (
+            "tz",
+            "order",
+            "fields",
+            "severity",
+            "state",
+            "sheet",
+            "columns",
+            "detected_from",
+            "records",
+        )
+        if getattr(options, n)
+    ]
+    if given:
+        raise ConfigError(
+            f"{path} is a canonical CSV written by ddinc (source 'ddinc'): its values are "
+            f"already canonical, so {', '.join(f'{n}=' for n in given)} cannot apply; "
+            "load the legacy export with them instead"
+        )
+    read = chosen.read(path)
+    return LoadResult(
+        read.incidents, read.quarantine, chosen.name, (*notes, *read.notes), read.rows_read
+    )
+
+
+def _read(path: Path, source: str | Source | Mapping | None, options: _Options) -> Table:
+    """Read a file that is not a CSV with a plain header; a JSON object's list of records is
+    the one the options or the mapping name."""
+    records = options.records
+    if records is None:
+        mappings = (
+            [source]
+            if isinstance(source, Mapping)
+            else source.mappings
+            if isinstance(source, Source)
+            else []
+        )
+        records = next((m.records for m in mappings if m.records is not None), None)
+    if records is not None and file_kind(path) == "json" and path.is_file():
+        return read_json(path, records=records)
+    return read_table(path, sheet=options.sheet)
 
 
 def _load_table(
@@ -255,6 +341,7 @@ def _canonical(table: Table, mapping: Mapping, notes: list[str], options: _Optio
         (*notes, *canonical.notes),
         rows_read,
         assumed,
+        mapping.detected_from,
     )
 
 
@@ -273,4 +360,5 @@ def _combine(results: list[LoadResult]) -> LoadResult:
         tuple(note for r in results for note in r.notes),
         sum(r.rows_read for r in results),
         assumed,
+        next((r.detected_from for r in results if r.detected_from), None),
     )

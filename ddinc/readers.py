@@ -11,20 +11,33 @@ can quarantine them with the reason.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+import fastexcel
 import polars as pl
 
+from ddinc.csv_records import BadRecord, strict_records
+from ddinc.encodings import decode, wide_encoding
 from ddinc.errors import LoadError
 
-__all__ = ["ROW", "FileKind", "Rejected", "Table", "file_kind", "read_header", "read_table"]
+__all__ = [
+    "ROW",
+    "ROW_NOTES",
+    "SINGLE_VALUE",
+    "FileKind",
+    "Rejected",
+    "Table",
+    "file_kind",
+    "read_header",
+    "read_json",
+    "read_table",
+]
 
 ROW: Final = "__row"
 
@@ -136,9 +149,21 @@ def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
     # Every cell as text, like CSV: the loader decides what is a date. Empty rows are kept
     # (as in CSV) so that row numbers stay the sheet's own: dropping them shifted every later
     # row and pointed the analyst at the wrong line.
-    if sheet is None:
-        return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
-    return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    if path.stat().st_size == 0:
+        raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
+    try:
+        if sheet is None:
+            return pl.read_excel(path, infer_schema_length=0, drop_empty_rows=False)
+        return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, drop_empty_rows=False)
+    except fastexcel.FastExcelError as error:
+        # calamine's message is a multi-line trace ("Context: 0: ..."); its first line says it.
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise LoadError(
+            f"cannot open the workbook ({first.removeprefix('calamine error: ')})",
+            file=path,
+            hint="check that the download is complete and that it really is an Excel workbook; "
+            "open it in Excel and save it again as .xlsx, or export the sheet as CSV",
+        ) from None
 
 
 def _finish(
@@ -159,24 +184,22 @@ def _finish(
 
 
 _HEAD_BYTES: Final = 64 * 1024
-_UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _decode(path: Path, data: bytes) -> tuple[bytes, tuple[str, ...]]:
-    """UTF-8 bytes of ``data``, decoding UTF-16 and Windows-1252 files, with a note if so."""
-    if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16").encode(), (f"{path.name}: decoded from UTF-16",)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        text = data.decode("cp1252", errors="replace")
-        note = (
-            f"{path.name}: not UTF-8 (first bad byte on line {line}); decoded as Windows-1252. "
-            "Re-export as UTF-8 if accented names look wrong"
-        )
-        return text.encode(), (note,)
-    return data, ()
+    """UTF-8 bytes of ``data``, decoding UTF-16/32 and Windows-1252 files, with a note if so."""
+    return decode(data, path)
+
+
+def _needs_decoding(head: bytes) -> bool:
+    """Whether polars cannot be handed the file as it is: UTF-16/32, or CR-only line ends."""
+    return wide_encoding(head) is not None or _cr_only(head)
+
+
+def _cr_only(head: bytes) -> bool:
+    # Classic Mac OS (and Excel's "CSV (Macintosh)") ends lines with CR alone; polars reads
+    # such a file as one long header.
+    return b"\r" in head and b"\n" not in head
 
 
 def _sniff_separator(head: str) -> str:
@@ -194,7 +217,7 @@ def read_header(path: str | Path) -> list[str] | None:
         return None
     with path.open("rb") as handle:
         head = handle.read(_HEAD_BYTES)
-    if head.startswith(_UTF16_BOMS) or not head.strip():
+    if _needs_decoding(head) or not head.strip():
         return None
     sep = _sniff_separator(head.decode("utf-8", errors="replace"))
     try:
@@ -216,9 +239,9 @@ def _read_csv(path: Path, separator: str | None, columns: Sequence[str] | None) 
         head = handle.read(_HEAD_BYTES)
     if not head.strip() and path.stat().st_size <= len(head):
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    sep = separator or _sniff_separator(head.decode("utf-8", errors="replace"))
-    if not head.startswith(_UTF16_BOMS):
+    if not _needs_decoding(head):
         # The fast path: polars reads the file itself, no copy through Python.
+        sep = separator or _sniff_separator(head.decode("utf-8", errors="replace"))
         try:
             frame = pl.read_csv(
                 path,
@@ -227,31 +250,54 @@ def _read_csv(path: Path, separator: str | None, columns: Sequence[str] | None) 
                 raise_if_empty=False,
                 columns=list(columns) if columns is not None else None,
             )
-        except pl.exceptions.ComputeError:
-            pass  # not UTF-8, or ragged rows: handled below
+        except pl.exceptions.PolarsError:
+            pass  # not UTF-8, ragged rows or broken quotes: handled below
         else:
             return _finish(path, kind="csv", frame=frame)
     data, notes = _decode(path, path.read_bytes())
+    if _cr_only(data):
+        data = data.replace(b"\r", b"\n")
+        notes = (*notes, f"{path.name}: lines end with CR alone (classic Mac OS); read as lines")
+    sep = separator or _sniff_separator(data[:_HEAD_BYTES].decode("utf-8", errors="replace"))
     try:
         frame = pl.read_csv(data, infer_schema=False, separator=sep, raise_if_empty=False)
-    except pl.exceptions.ComputeError:
-        # Ragged rows: polars cannot say which; Python's csv can, row by row.
+    except pl.exceptions.PolarsError:
+        # Ragged rows or broken quotes: polars cannot say which; Python's csv can, row by row.
         table = _read_csv_slowly(path, data, sep, notes)
         return dataclasses.replace(table, frame=_project(table.frame, columns))
     return _finish(path, kind="csv", frame=_project(frame, columns), notes=notes)
 
 
 def _read_csv_slowly(path: Path, data: bytes, sep: str, notes: tuple[str, ...]) -> Table:
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
+    """Read record by record, setting aside (in ``rejected``) what cannot be read safely.
+
+    Every physical line ends up in a row or in ``rejected``: a quote that never closes would
+    otherwise make the rest of the file one cell, and that is silent data loss.
+    """
+    records = strict_records(data.decode("utf-8-sig"), sep)
     try:
-        header = next(reader)
+        first = next(records)
     except StopIteration:
         raise LoadError("the file has no header row", file=path) from None
-    names = _unique_names(header)
+    if isinstance(first, BadRecord):
+        raise LoadError(
+            f"the header (line {first.first_line}) cannot be read: {first.problem}",
+            file=path,
+            hint="fix the header line of the export, or export it again",
+        )
+    names = _unique_names(first.cells)
     good: list[list[str | None]] = []
     rows: list[int] = []
     rejected: list[Rejected] = []
-    for number, cells in enumerate(reader, start=1):
+    number = 0
+    for record in records:
+        if isinstance(record, BadRecord):
+            for line in record.lines:
+                number += 1
+                rejected.append(Rejected(number, record.problem, json.dumps([line])))
+            continue
+        number += 1
+        cells = record.cells
         if len(cells) > len(names):
             rejected.append(
                 Rejected(
@@ -286,6 +332,47 @@ def _unique_names(header: list[str]) -> list[str]:
 
 # --- JSON --------------------------------------------------------------------------------
 
+# Working column of per-record notes from the reader (e.g. a key written twice), merged into
+# the incident's ``load_notes``.
+ROW_NOTES: Final = "__row_notes"
+# Prefix of a working column flagging, for a column where some records hold a list and others
+# one value, the records that held one value (read as a one-item list).
+SINGLE_VALUE: Final = "__single_value."
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once (the last won)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = _Object(pairs)
+    if len(result) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        result.repeated = tuple(key for key, n in counts.items() if n > 1)
+    return result
+
+
+def _repeated_keys(record: dict[str, Any], prefix: str = "") -> list[str]:
+    """Keys written twice anywhere in ``record`` (``parent.child`` for nested objects)."""
+    found = [f"{prefix}{key}" for key in getattr(record, "repeated", ())]
+    for key, value in record.items():
+        if isinstance(value, dict):
+            found += _repeated_keys(value, f"{prefix}{key}.")
+    return found
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_object)
+    except RecursionError:
+        raise LoadError(
+            "the JSON is nested too deeply to read",
+            file=path,
+            hint="incident exports are a few levels deep; check that this is the right file",
+        ) from None
+
 
 def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested objects become ``parent.child`` keys; scalars become text; lists stay lists."""
@@ -307,6 +394,8 @@ def _scalar_or_object(item: Any) -> Any:
             key: _text(value) if not isinstance(value, dict | list) else json.dumps(value)
             for key, value in item.items()
         }
+    if isinstance(item, list):
+        return json.dumps(item)
     return _text(item)
 
 
@@ -318,34 +407,68 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _records_frame(records: list[dict[str, Any]]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+def _records_frame(
+    path: Path, records: list[dict[str, Any]]
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """The flattened records as a frame, built column by column, and notes on odd shapes.
 
     Built here rather than by polars' inference, which either stops the whole load on one
     odd record (a list in one, text in another) or silently mangles values (a list of objects
     beside a list of names).
     """
-    flat = [_flatten(record) for record in records]
+    try:
+        flat = [_flatten(record) for record in records]
+    except RecursionError:
+        raise LoadError(
+            "the JSON is nested too deeply to read",
+            file=path,
+            hint="incident exports are a few levels deep; check that this is the right file",
+        ) from None
     names = list(dict.fromkeys(name for record in flat for name in record))
     columns: list[pl.Series] = []
     notes: list[str] = []
     for name in names:
-        series, note = _column(name, [record.get(name) for record in flat])
-        columns.append(series)
+        new, note = _column(name, [record.get(name) for record in flat])
+        columns.extend(new)
         notes.extend(note)
+    repeated = [_repeated_keys(record) for record in records]
+    if any(repeated):
+        columns.append(
+            pl.Series(
+                ROW_NOTES,
+                [
+                    [
+                        f"the record gives key {key!r} more than once; the last value was kept"
+                        for key in keys
+                    ]
+                    for keys in repeated
+                ],
+                dtype=pl.List(pl.String),
+            )
+        )
+        count = sum(1 for keys in repeated if keys)
+        notes.append(f"{count} record(s) give a key more than once; the last value was kept")
+    if not columns:
+        # Records without a single key: a placeholder row column (the caller sets the real
+        # one) gives the frame its height.
+        return pl.DataFrame({ROW: pl.Series(ROW, [0] * len(flat), dtype=pl.Int64)}), tuple(notes)
     return pl.DataFrame(columns, height=len(flat)), tuple(notes)
 
 
-def _column(name: str, values: list[Any]) -> tuple[pl.Series, tuple[str, ...]]:
-    """One column of flattened values: text, a list of text, or a list of objects."""
+def _column(name: str, values: list[Any]) -> tuple[list[pl.Series], tuple[str, ...]]:
+    """One column of flattened values: text, a list of text, or a list of objects (and, when
+    records mix one value and lists, a flag of the records that held one value)."""
     if not any(isinstance(value, list) for value in values):
-        return pl.Series(name, values, dtype=pl.String), ()
+        return [pl.Series(name, values, dtype=pl.String)], ()
     notes: tuple[str, ...] = ()
+    extra: list[pl.Series] = []
     if any(value is not None and not isinstance(value, list) for value in values):
         notes = (
             f"{name}: some records hold one value, others a list; single values were "
             "read as one-item lists",
         )
+        single = [value is not None and not isinstance(value, list) for value in values]
+        extra.append(pl.Series(f"{SINGLE_VALUE}{name}", single, dtype=pl.Boolean))
         values = [
             value if value is None or isinstance(value, list) else [value] for value in values
         ]
@@ -353,7 +476,7 @@ def _column(name: str, values: list[Any]) -> tuple[pl.Series, tuple[str, ...]]:
     if items and all(isinstance(item, dict) for item in items):
         keys = dict.fromkeys(key for item in items for key in item)
         dtype = pl.List(pl.Struct(dict.fromkeys(keys, pl.String)))
-        return pl.Series(name, values, dtype=dtype), notes
+        return [pl.Series(name, values, dtype=dtype), *extra], notes
     if any(isinstance(item, dict) for item in items):
         notes = (
             *notes,
@@ -365,49 +488,103 @@ def _column(name: str, values: list[Any]) -> tuple[pl.Series, tuple[str, ...]]:
             else [json.dumps(item) if isinstance(item, dict) else item for item in value]
             for value in values
         ]
-    return pl.Series(name, values, dtype=pl.List(pl.String)), notes
+    return [pl.Series(name, values, dtype=pl.List(pl.String)), *extra], notes
 
 
-def _read_json(path: Path) -> Table:
+def _records_list(path: Path, document: Any, records: str | None) -> tuple[Any, str | None]:
+    """The list of records in a JSON document, and the key it was under.
+
+    ``records`` names the key (dots walk into objects); otherwise a top-level list, the one
+    non-empty list under a usual key (``incidents``, ``data``...), or the one non-empty list
+    of the object. An empty list is never a candidate: ``{"archive": [...], "current": []}``
+    holds its records in ``archive``.
+    """
+    if records is not None:
+        value = document
+        for part in records.split("."):
+            if not isinstance(value, dict) or part not in value:
+                names = (
+                    [k for k, v in document.items() if isinstance(v, list)]
+                    if isinstance(document, dict)
+                    else []
+                )
+                raise LoadError(
+                    f"the JSON has no key {records!r} holding the records",
+                    file=path,
+                    hint=f"its lists are under {', '.join(names)}" if names else "it holds no list",
+                )
+            value = value[part]
+        if not isinstance(value, list):
+            raise LoadError(f"{records!r} in the JSON is not a list of records", file=path)
+        return value, records
+    if not isinstance(document, dict):
+        return document, None
+    lists = {key: value for key, value in document.items() if isinstance(value, list)}
+    filled = [key for key, value in lists.items() if value]
+    usual = [key for key in _CONTAINER_KEYS if key in filled]
+    candidates = usual or filled
+    if len(candidates) == 1:
+        return document[candidates[0]], candidates[0]
+    if not candidates and lists:
+        key = next((k for k in _CONTAINER_KEYS if k in lists), next(iter(lists)))
+        return [], key  # only empty lists: a file with no records
+    raise LoadError(
+        "cannot tell which list in this JSON object holds the records"
+        + (f" (candidates: {', '.join(candidates)})" if candidates else " (it holds no list)"),
+        file=path,
+        hint=(
+            f'name it in the mapping: records = "{candidates[0]}" (Python: records=...)'
+            if candidates
+            else "give a file whose top level is a list of records, or an object with one list"
+        ),
+    )
+
+
+def read_json(path: str | Path, *, records: str | None = None) -> Table:
+    """Read a JSON export: a list of records, or an object holding one.
+
+    ``records`` names the key of the list holding the records, when the object holds several
+    (``"archive"`` for ``{"archive": [...], "current": []}``).
+    """
+    path = Path(path)
+    data, notes = _decode(path, path.read_bytes())
     try:
-        document = json.loads(path.read_bytes())
+        document = _parse_json(path, data.decode("utf-8-sig"))
     except json.JSONDecodeError as error:
         raise LoadError(
             f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
             file=path,
             hint="if the file holds one JSON object per line, name it .jsonl",
         ) from None
-    container: str | None = None
-    if isinstance(document, dict):
-        lists = [key for key in _CONTAINER_KEYS if isinstance(document.get(key), list)]
-        if not lists:
-            lists = [key for key, value in document.items() if isinstance(value, list)]
-        if len(lists) != 1:
-            raise LoadError(
-                "cannot tell which list in this JSON object holds the records"
-                + (f" (candidates: {', '.join(lists)})" if lists else " (it holds no list)"),
-                file=path,
-                hint="give a file whose top level is a list of records, or an object with one list",
-            )
-        container = lists[0]
-        document = document[container]
+    document, container = _records_list(path, document, records)
     if not isinstance(document, list):
         raise LoadError("the JSON holds no list of records", file=path)
     rejected: list[Rejected] = []
-    records: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
     rows: list[int] = []
     for number, item in enumerate(document, start=1):
         if isinstance(item, dict):
-            records.append(item)
+            found.append(item)
             rows.append(number)
         else:
-            rejected.append(Rejected(number, "record is not a JSON object", json.dumps(item)))
-    frame, notes = _records_frame(records)
+            rejected.append(Rejected(number, "record is not a JSON object", _dumps(item)))
+    frame, shapes = _records_frame(path, found)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
-    notes = tuple(f"{path.name}: {note}" for note in notes)
+    notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(
         path, kind="json", frame=frame, rejected=tuple(rejected), notes=notes, container=container
     )
+
+
+def _dumps(item: Any) -> str:
+    try:
+        return json.dumps(item, ensure_ascii=False)
+    except (RecursionError, ValueError):
+        return "<nested too deeply to show>"
+
+
+def _read_json(path: Path) -> Table:
+    return read_json(path)
 
 
 def _read_jsonl(path: Path) -> Table:
@@ -421,9 +598,12 @@ def _read_jsonl(path: Path) -> Table:
             continue  # blank lines are layout, not records
         number += 1
         try:
-            item = json.loads(line)
+            item = json.loads(line, object_pairs_hook=_object)
         except json.JSONDecodeError as error:
             rejected.append(Rejected(number, f"not valid JSON: {error.msg}", line))
+            continue
+        except RecursionError:
+            rejected.append(Rejected(number, "the line is nested too deeply to read", line))
             continue
         if not isinstance(item, dict):
             rejected.append(Rejected(number, "line is not a JSON object", line))
@@ -432,7 +612,7 @@ def _read_jsonl(path: Path) -> Table:
         rows.append(number)
     if number == 0:
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    frame, shapes = _records_frame(records)
+    frame, shapes = _records_frame(path, records)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
     notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(path, kind="jsonl", frame=frame, rejected=tuple(rejected), notes=notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import ddinc
 from ddinc.cli import main
+from ddinc.cli.check import check_summary, print_check
 from tests.conftest import ROOT, shared_path
 
 DATA = ROOT / "data"
@@ -37,6 +40,8 @@ def test_check_json_is_one_object_with_the_same_counts(capsys: pytest.CaptureFix
         "time_to_declare",
         "time_to_resolve",
         "time_to_repair",
+        "impact_to_declare",
+        "impact_to_resolve",
     }
     assert summary["checks"]
 
@@ -56,7 +61,7 @@ def test_export_writes_incidents_and_quarantine(tmp_path: Path) -> None:
     incidents = pl.read_csv(target, infer_schema=False)
     assert incidents.get_column("source_id").to_list() == ["INC1"]
     assert incidents.get_column("declared").item() == "2016-02-29T01:16:00Z"
-    assert incidents.get_column("time_to_resolve_s").item() == "6240.0"
+    assert incidents.get_column("time_to_resolve_s").item() == "6240"
     quarantine = pl.read_csv(tmp_path / "out" / "clean.quarantine.csv", infer_schema=False)
     assert quarantine.get_column("source_row").to_list() == ["3"]
 
@@ -82,7 +87,7 @@ def test_sources_lists_every_builtin_source(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.slow
-def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
+def test_demo_does_the_whole_job_on_every_sample(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ddinc.cli", "demo", "--out", str(tmp_path)],
         capture_output=True,
@@ -96,11 +101,48 @@ def test_demo_loads_checks_and_exports_every_sample(tmp_path: Path) -> None:
         for p in DATA.iterdir()
         if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
     ]
-    exported = sorted(tmp_path.glob("*.cleaned.csv"))
+    cleaned = tmp_path / "cleaned"
+    exported = sorted(cleaned.glob("*.cleaned.csv"))
     assert len(exported) == len(samples)
+    # Named after the sample, not after its file name with the suffix kept.
+    assert (cleaned / "servicenow_event_log.cleaned.csv").is_file()
+    assert not list(cleaned.glob("*.csv.cleaned.csv"))
     assert "could not load" not in result.stdout
-    # The demo meets the org through the embedded emulator, over real HTTP.
-    assert "incident types: Incident" in result.stdout
+    # One screen: a line per sample and a few more; the details are behind --verbose.
+    assert len(result.stdout.splitlines()) <= 32
+    assert "timeline" not in result.stdout
+    assert "--verbose" in result.stdout
+    # Pushed through the embedded emulator with faults, reconciled until nothing is unknown:
+    # the org ends holding every ready row exactly once.
+    ready = int(re.search(r"(\d+) ready", result.stdout).group(1))  # type: ignore[union-attr]
+    held = int(re.search(r"(\d+) held", result.stdout).group(1))  # type: ignore[union-attr]
+    assert ready > 0
+    assert held > 0
+    assert "reconcile" in result.stdout
+    assert f"the emulator holds {ready} incidents" in result.stdout
+    last_push = [line for line in result.stdout.splitlines() if line.startswith("push")][-1]
+    assert "unknown" not in last_push
+    assert (tmp_path / "push.ledger").is_file()
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "<img" in html
+    assert "jupyter lab" in result.stdout
+
+
+def test_demo_verbose_prints_every_sample_in_full(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("statuspage_incidents.json", "statuspage_incidents.jsonl"):
+        (data / name).write_bytes((DATA / name).read_bytes())
+    out = tmp_path / "out"
+    assert main(["demo", "--data", str(data), "--out", str(out), "--verbose"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("timeline (seconds-based percentiles") == 2
+    assert sorted(p.name for p in (out / "cleaned").glob("*.cleaned.csv")) == [
+        "statuspage_incidents-json.cleaned.csv",
+        "statuspage_incidents-jsonl.cleaned.csv",
+    ]
 
 
 def test_emulator_options_reach_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,3 +173,127 @@ def test_check_strict_exits_1_on_blocking_errors_and_fields_are_carried(
     assert pl.read_csv(target).get_column("field.category").to_list() == ["Network"]
     assert main(["check", str(source), "--field", "category"]) == 2
     assert "KEY=COLUMN" in capsys.readouterr().err
+
+
+# --- export: read back, Excel, failing checks, inputs kept ------------------------------------
+
+
+def test_export_reads_back_and_names_failing_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = DATA / "statuspage_incidents.json"
+    target = tmp_path / "cleaned.csv"
+    assert main(["export", str(sample), "-o", str(target), "--excel"]) == 0
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    written = pl.read_csv(target, infer_schema=False)
+    assert "failing_checks" in written.columns
+    assert written.get_column("failing_checks").str.len_chars().fill_null(0).sum() > 0
+    capsys.readouterr()
+    # The cleaned CSV is a source of its own: later commands start from it.
+    assert main(["check", str(target), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["source"] == "ddinc"
+    assert summary["incidents"] == written.height
+
+
+@pytest.mark.parametrize("beside", [False, True])
+def test_export_refuses_to_overwrite_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], beside: bool
+) -> None:
+    cleaned = tmp_path / "q.csv"
+    assert main(["export", str(DATA / "statuspage_incidents.json"), "-o", str(cleaned)]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    # -o q.csv with q.csv as input, or -o q.csv with q.quarantine.csv as input.
+    source = tmp_path / ("q.quarantine.csv" if beside else "q.csv")
+    assert main(["export", str(source), "-o", str(cleaned)]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_export_to_a_directory_is_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ddinc.cli", "export", str(DATA / "jira_incidents.csv"), "-o",
+         str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: {tmp_path} is a directory; name the CSV file to write, such as "
+        f"{tmp_path / 'cleaned.csv'}\n"
+    )
+
+
+# --- CLI wording ------------------------------------------------------------------------------
+
+
+def test_errors_name_cli_options_where_the_library_names_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown = tmp_path / "mine.csv"
+    unknown.write_text("what,when\nx,2024-01-01\n", encoding="utf-8")
+    with pytest.raises(ddinc.errors.SourceDetectionError, match=r"pass source=\.\.\."):
+        ddinc.load(unknown)  # the library speaks Python
+    assert main(["check", str(unknown)]) == 2
+    err = capsys.readouterr().err
+    assert "pass --source NAME (one of" in err
+    assert "source=" not in err
+
+
+def test_mixed_date_orders_point_at_the_order_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'source = "s"\nid = "id"\n[columns]\ntitle = "title"\ndeclared = "declared"\n',
+        encoding="utf-8",
+    )
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "id,title,declared\n1,a,25/1/2016 01:16\n2,b,1/25/2016 01:16\n", encoding="utf-8"
+    )
+    with pytest.raises(ddinc.errors.LoadError, match="order='day_first' or order='month_first'"):
+        ddinc.load(sheet, str(mapping))
+    assert main(["check", str(sheet), "--source", str(mapping)]) == 2
+    err = capsys.readouterr().err
+    assert "--order day_first or --order month_first to say which" in err
+    assert main(["check", str(sheet), "--source", str(mapping), "--order", "day_first"]) == 0
+
+
+def test_print_check_tolerates_more_timeline_rows_and_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = ddinc.load(DATA / "statuspage_incidents.json")
+    summary = check_summary(result)
+    summary["timeline"] = [
+        *summary["timeline"],
+        {"duration": "a_later_phase", "measured": 3, "of": 59, "missing": 56,
+         "left_out": 2, "left_out_reasons": "2 zero_length_incident", "negative": 0,
+         "p50_s": 5400.0, "p75_s": None, "p90_s": None, "p95_s": None},
+    ]  # fmt: skip
+    print_check(summary)
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line for line in lines if "a_later_phase" in line)
+    assert row.split() == ["a_later_phase", "3/59", "2", "1.5h", "-", "-", "-"]
+
+
+def test_notes_and_timestamp_hints_speak_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Naive times taken as UTC: the note says which option changes that.
+    assert main(["check", str(DATA / "servicenow_event_log.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "pass --tz ZONE if the export used local time" in out
+    assert "tz=" not in out
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'source = "s"\nid = "id"\n[columns]\ntitle = "title"\ndeclared = "declared"\n',
+        encoding="utf-8",
+    )
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("id,title,declared\n1,a,yesterday\n", encoding="utf-8")
+    assert main(["check", str(sheet), "--source", str(mapping)]) == 2
+    err = capsys.readouterr().err
+    assert "a [formats] entry in a TOML mapping file (--source mapping.toml)" in err
+    assert "formats=" not in err

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ddinc.errors import ConfigError, LoadError, SourceDetectionError
 from ddinc.loader import LoadResult, load
 from ddinc.readers import read_table
-from ddinc.sources import SOURCES, Mapping, detect, get_source
+from ddinc.sources import SOURCES, EventLog, Mapping, detect, get_source
 from tests.conftest import shared_path
 from tests.sources._samples import DATA, assert_every_row_once, assert_matches_truth, truth_of
 
@@ -155,8 +157,8 @@ def test_toml_mapping_with_an_unknown_field_is_a_config_error(tmp_path: Path) ->
 def test_committed_spreadsheet_with_its_mapping_file(name: str) -> None:
     path = DATA / name
     mapping_file = DATA / "spreadsheet_mapping.toml"
-    if not path.exists() or not mapping_file.exists():
-        pytest.skip(f"{path} or {mapping_file} is not committed yet")
+    assert path.is_file(), f"{path} is missing: regenerate it with `ddinc synth data`"
+    assert mapping_file.is_file(), f"{mapping_file} is missing"
     result = load(path, Mapping.from_toml(mapping_file))
     assert_every_row_once(result)
     truth = truth_of(path)
@@ -200,7 +202,8 @@ def _committed_with_source() -> list[object]:
             continue
         source = next((s for prefix, s in expected.items() if path.name.startswith(prefix)), None)
         params.append(pytest.param(path, source, id=path.name))
-    return params or [pytest.param(None, None, marks=pytest.mark.skip(reason="no data/ yet"))]
+    assert params, f"no sample exports in {DATA}: regenerate them with `ddinc synth data`"
+    return params
 
 
 @pytest.mark.parametrize(("path", "source"), _committed_with_source())
@@ -415,3 +418,358 @@ def test_a_json_export_with_no_records_says_so(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="holds no records") as error:
         load(empty, "statuspage")
     assert error.value.file == str(empty)
+
+
+# --- hardening: records of the wrong shape, odd JSON, choices that are noted ----------------
+
+STATUSPAGE_LINE = {
+    "id": "a",
+    "name": "t",
+    "status": "resolved",
+    "impact": "minor",
+    "created_at": "2024-01-01T00:00:00Z",
+    "shortlink": "x",
+}
+
+
+def _jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_a_list_where_one_value_belongs_quarantines_that_record_only(tmp_path: Path) -> None:
+    # Issue 7 item 1: this crashed the whole load with "cannot cast List type".
+    path = _jsonl(
+        tmp_path / "l.jsonl", [STATUSPAGE_LINE, {**STATUSPAGE_LINE, "id": "b", "name": ["t"]}]
+    )
+    result = load(path)
+    assert result.incidents.get_column("source_id").to_list() == ["a"]
+    bad = result.quarantine.row(0, named=True)
+    assert bad["source_row"] == 2
+    assert bad["column"] == "name"
+    assert bad["value"] == '["t"]'
+    assert "holds a list where one value belongs" in bad["reason"]
+    assert json.loads(bad["record"])["name"] == ["t"]
+    assert_every_row_once(result)
+
+
+def test_a_list_in_every_record_of_a_timestamp_column_is_quarantined(tmp_path: Path) -> None:
+    records = [
+        {**STATUSPAGE_LINE, "id": "a", "created_at": ["2024-01-01T00:00:00Z"]},
+        {**STATUSPAGE_LINE, "id": "b", "created_at": ["2024-01-01T00:00:00Z", "x"]},
+    ]
+    result = load(_jsonl(tmp_path / "l.jsonl", records))
+    assert result.incidents.height == 0
+    assert result.quarantine.get_column("column").to_list() == ["created_at", "created_at"]
+    assert_every_row_once(result)
+
+
+def test_frames_with_list_binary_and_duration_columns_load_the_good_rows() -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "title": [["a", "b"], None, None, None],
+            "declared": [None, timedelta(hours=1), None, None],
+            "sev": [None, None, b"\xff\x00", None],
+            "opened": ["2024-01-01T00:00:00Z"] * 4,
+        },
+        schema_overrides={"title": pl.List(pl.String)},
+    )
+    mapping = Mapping(
+        source="s",
+        id="id",
+        columns={
+            "title": "title",
+            "impact_start": "declared",
+            "severity": "sev",
+            "declared": "opened",
+        },
+    )
+    result = load(frame, mapping)
+    assert result.incidents.get_column("source_id").to_list() == ["4"]
+    reasons = dict(zip(result.quarantine["column"], result.quarantine["reason"], strict=True))
+    assert "a list where one value belongs" in reasons["title"]
+    assert "a duration" in reasons["declared"]
+    assert "bytes" in reasons["sev"]
+    assert result.quarantine.filter(pl.col("column") == "sev")["value"].item() == "ff00"
+    assert_every_row_once(result)
+
+
+def test_unmapped_binary_columns_do_not_break_the_quarantine_record() -> None:
+    frame = pl.DataFrame({"id": ["1", None], "title": ["a", "b"], "blob": [b"\xff", b"\x00"]})
+    result = load(frame, Mapping(source="s", id="id", columns={"title": "title"}))
+    assert json.loads(result.quarantine["record"].item()) == {
+        "id": None,
+        "title": "b",
+        "blob": "00",
+    }
+
+
+def test_a_struct_title_is_a_load_error_that_shows_the_keys() -> None:
+    frame = pl.DataFrame({"id": ["1"], "title": [{"text": "a", "lang": "en"}]})
+    with pytest.raises(LoadError, match=r"title\.text \(keys: text, lang\)"):
+        load(frame, Mapping(source="s", id="id", columns={"title": "title"}))
+
+
+def test_a_non_utf8_json_is_decoded_and_noted(tmp_path: Path) -> None:
+    path = tmp_path / "cp.json"
+    record = {**STATUSPAGE_LINE, "name": "Caf\u00e9 down"}
+    path.write_bytes(json.dumps({"incidents": [record]}, ensure_ascii=False).encode("cp1252"))
+    result = load(path)
+    assert result.incidents["title"].to_list() == ["Caf\u00e9 down"]
+    assert any("Windows-1252" in note for note in result.notes)
+
+
+def test_very_deep_json_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(LoadError, match=r"deep\.json: the JSON is nested too deeply"):
+        load(path, "statuspage")
+
+
+def test_deep_json_lines_are_quarantined_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
+    path.write_text(json.dumps(STATUSPAGE_LINE) + "\n" + deep + "\n", encoding="utf-8")
+    result = load(path, "statuspage")
+    assert result.incidents.height == 1
+    assert "nested too deeply" in result.quarantine["reason"].item()
+
+
+def test_a_key_written_twice_is_noted_on_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "dup.jsonl"
+    line = json.dumps(STATUSPAGE_LINE)[:-1] + ', "name": "second"}'
+    path.write_text(
+        json.dumps({**STATUSPAGE_LINE, "id": "z"}) + "\n" + line + "\n", encoding="utf-8"
+    )
+    result = load(path)
+    by_id = {r["source_id"]: r for r in result.incidents.to_dicts()}
+    assert by_id["a"]["title"] == "second"
+    assert by_id["a"]["load_notes"] == [
+        "the record gives key 'name' more than once; the last value was kept"
+    ]
+    assert by_id["z"]["load_notes"] == []
+    report = result.check()
+    assert report.failing("load_note")["source_id"].to_list() == ["a"]
+
+
+def test_nul_characters_in_titles_are_kept_and_noted() -> None:
+    frame = pl.DataFrame({"id": ["1", "2"], "title": ["bad\x00title", "fine"]})
+    result = load(frame, Mapping(source="s", id="id", columns={"title": "title"}))
+    notes = dict(result.incidents.select("source_id", "load_notes").rows())
+    assert notes["1"] == [
+        "title: holds NUL characters (\\x00), which Datadog will not accept; remove them "
+        "before pushing"
+    ]
+    assert notes["2"] == []
+    assert result.incidents["title"].to_list()[0] == "bad\x00title"
+
+
+def test_conflicting_event_times_take_the_earliest_and_say_so(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "id,title,opened,n\n"
+        "A,t,2024-01-02 10:00,1\n"
+        "A,t,2024-01-01 10:00,2\n"
+        "B,u,2024-01-03 10:00,1\n"
+        "B,u,2024-01-03 10:00,2\n",
+        encoding="utf-8",
+    )
+    mapping = Mapping(
+        source="log",
+        id="id",
+        columns={"title": "title", "declared": "opened"},
+        events=EventLog(order_by="n"),
+    )
+    result = load(path, mapping)
+    by_id = {r["source_id"]: r for r in result.incidents.to_dicts()}
+    assert by_id["A"]["declared"] == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    assert by_id["A"]["load_notes"] == [
+        "declared: the events give different times, from 2024-01-01T10:00:00Z to "
+        "2024-01-02T10:00:00Z; the earliest was taken"
+    ]
+    assert by_id["B"]["load_notes"] == []
+
+
+# --- detected_from -------------------------------------------------------------------------
+
+
+def test_detected_stays_missing_without_detected_from() -> None:
+    result = load(DATA / "statuspage_incidents.json")
+    assert result.incidents["detected"].null_count() == result.incidents.height
+
+
+@pytest.mark.parametrize("origin", ["impact_start", "declared"])
+def test_detected_from_fills_missing_detected_and_says_so(origin: str) -> None:
+    result = load(DATA / "statuspage_incidents.json", detected_from=origin)
+    incidents = result.incidents
+    has_origin = incidents.filter(pl.col(origin).is_not_null())
+    assert has_origin["detected"].to_list() == has_origin[origin].to_list()
+    assert incidents.filter(pl.col(origin).is_null())["detected"].null_count() == (
+        incidents[origin].null_count()
+    )
+    raws = has_origin.select(
+        pl.col("raw").struct.field("detected"), pl.col("raw").struct.field(origin)
+    )
+    for detected_raw, origin_raw in raws.rows():
+        assert detected_raw == f"from {origin}: {origin_raw}"
+    note = next(n for n in result.notes if n.startswith("detected was missing"))
+    assert f"for {has_origin.height} incident(s) and taken from {origin}" in note
+
+
+def test_detected_from_keeps_a_detected_time_the_file_holds() -> None:
+    # The spreadsheet states detection ("Noticed"): only its missing cells are filled.
+    plain = load(DATA / "spreadsheet_incidents.csv", str(DATA / "spreadsheet_mapping.toml"))
+    filled = load(
+        DATA / "spreadsheet_incidents.csv",
+        str(DATA / "spreadsheet_mapping.toml"),
+        detected_from="impact_start",
+    )
+    stated = plain.incidents.filter(pl.col("detected").is_not_null())
+    assert (
+        filled.incidents.filter(pl.col("row_key").is_in(stated["row_key"].implode()))[
+            "detected"
+        ].to_list()
+        == stated["detected"].to_list()
+    )
+
+
+def test_detected_from_is_refused_when_unknown() -> None:
+    with pytest.raises(ConfigError, match="detected_from must be one of impact_start, declared"):
+        load(DATA / "statuspage_incidents.json", detected_from="created")
+
+
+# --- adjusting a built-in source -----------------------------------------------------------
+
+
+def test_one_column_of_a_builtin_source_is_overridden_without_copying_it() -> None:
+    result = load(
+        DATA / "statuspage_incidents.json", "statuspage", columns={"detected": "started_at"}
+    )
+    incidents = result.incidents.filter(pl.col("impact_start").is_not_null())
+    assert incidents["detected"].to_list() == incidents["impact_start"].to_list()
+    # the rest of the source's mapping is untouched
+    assert result.incidents["services"].list.len().sum() > 0
+    assert SOURCES["statuspage"].mappings[0].columns.get("detected") is None
+
+
+def test_the_cli_reads_column_detected_from_and_records_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ddinc.cli import main
+
+    path = tmp_path / "archive.json"
+    path.write_text(
+        json.dumps({"old": [STATUSPAGE_LINE], "new": [{**STATUSPAGE_LINE, "id": "n"}]}),
+        encoding="utf-8",
+    )
+    args = ["check", str(path), "--source", "statuspage", "--records", "old", "--json"]
+    assert (
+        main([*args, "--column", "impact_start=created_at", "--detected-from", "impact_start"]) == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["incidents"] == 1
+    assert any(n.startswith("detected was missing for 1 incident(s)") for n in summary["notes"])
+    assert main([*args, "--column", "detected"]) == 2
+    assert "--column 'detected': write it as FIELD=PATH" in capsys.readouterr().err
+
+
+# --- which list of a JSON object holds the records -------------------------------------------
+
+
+def _json(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_an_empty_list_is_never_the_records_list(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"archive": [STATUSPAGE_LINE], "current": []})
+    result = load(path, "statuspage")
+    assert result.incidents["source_id"].to_list() == ["a"]
+
+
+def test_only_empty_lists_mean_no_records(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"archive": [], "current": []})
+    with pytest.raises(LoadError, match="the file holds no records"):
+        load(path, "statuspage")
+
+
+def test_two_lists_of_records_ask_for_records_and_say_how(tmp_path: Path) -> None:
+    document = {"archive": [STATUSPAGE_LINE], "current": [{**STATUSPAGE_LINE, "id": "c"}]}
+    path = _json(tmp_path / "a.json", document)
+    with pytest.raises(LoadError, match=r'candidates: archive, current.*records = "archive"'):
+        load(path, "statuspage")
+    assert load(path, "statuspage", records="current").incidents["source_id"].to_list() == ["c"]
+    mapping = Mapping(source="s", id="id", columns={"title": "name"}, records="archive")
+    assert load(path, mapping).incidents["source_id"].to_list() == ["a"]
+
+
+def test_records_walks_into_objects_and_names_what_is_there(tmp_path: Path) -> None:
+    path = _json(tmp_path / "a.json", {"page": {"incidents": [STATUSPAGE_LINE]}, "x": []})
+    assert load(path, "statuspage", records="page.incidents").incidents.height == 1
+    with pytest.raises(LoadError, match=r"no key 'archive' holding the records.*under x"):
+        load(path, "statuspage", records="archive")
+
+
+# --- fuzzing: JSON records of any shape load or fail with a LoadError, never a traceback ------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.sampled_from(["2024-01-01T00:00:00Z", "1704067200", "?", "\x00", "[RESOLVED] x"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("ab"), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+_RECORDS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["id", "name", "created_at", "tags", "x"]), _VALUES, max_size=5
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(records=_RECORDS, as_lines=st.booleans())
+@settings(max_examples=150)
+def test_json_records_of_any_shape_never_crash_the_load(
+    tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, object]], as_lines: bool
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / ("f.jsonl" if as_lines else "f.json")
+    text = "".join(json.dumps(r) + "\n" for r in records) if as_lines else json.dumps(records)
+    path.write_text(text, encoding="utf-8")
+    mapping = Mapping(
+        source="s",
+        id="id",
+        columns={"title": "name", "declared": "created_at", "services": "tags"},
+        optional=frozenset({"title", "declared", "services"}),
+    )
+    try:
+        result = load(path, mapping)
+    except LoadError:
+        return  # a clear error naming the file is an allowed outcome; a traceback is not
+    assert_every_row_once(result)
+    assert result.incidents["source_id"].null_count() == 0
+
+
+def test_a_mapping_file_may_be_given_as_a_path() -> None:
+    mapping = DATA / "spreadsheet_mapping.toml"
+    as_path = load(DATA / "spreadsheet_incidents.csv", mapping)
+    as_text = load(DATA / "spreadsheet_incidents.csv", str(mapping))
+    assert as_path.incidents.equals(as_text.incidents)
+
+
+def test_the_detected_setting_reaches_the_check_report() -> None:
+    sample = DATA / "statuspage_incidents.json"
+    plain = load(sample)
+    filled = load(sample, detected_from="impact_start")
+    assert plain.detected_from is None
+    assert filled.detected_from == "impact_start"
+    assert filled.check().context.detected_from == "impact_start"

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
+import ddinc
 from ddinc.errors import LoadError
 from ddinc.readers import ROW, file_kind, read_table
 
@@ -115,6 +116,115 @@ def test_short_rows_are_padded_with_missing_cells(tmp_path: Path) -> None:
     table = read_table(write(tmp_path, "short.csv", "a,b,c\n1,2\n4,5,6\n"))
     assert table.frame.select("a", "b", "c").rows() == [("1", "2", None), ("4", "5", "6")]
     assert table.rejected == ()
+
+
+UNCLOSED = (
+    "id,title,declared\n"
+    "1,a,2024-01-01 10:00\n"
+    '2,"oops,2024-01-02 10:00\n'
+    "3,c,2024-01-03 10:00\n"
+    "4,d,2024-01-04 10:00\n"
+)
+
+
+def test_a_quote_that_never_closes_sets_aside_each_line_naming_where_it_opened(
+    tmp_path: Path,
+) -> None:
+    table = read_table(write(tmp_path, "q.csv", UNCLOSED))
+    # Lenient csv made rows 2-4 one title; every physical line must be somewhere instead.
+    assert table.frame.get_column("id").to_list() == ["1"]
+    assert [r.row for r in table.rejected] == [2, 3, 4]
+    assert [json.loads(r.record) for r in table.rejected] == [
+        ['2,"oops,2024-01-02 10:00\n'],
+        ["3,c,2024-01-03 10:00\n"],
+        ["4,d,2024-01-04 10:00\n"],
+    ]
+    assert all("line 3" in r.reason and "never closes" in r.reason for r in table.rejected)
+
+
+def test_a_quote_that_never_closes_is_quarantined_by_the_load(tmp_path: Path) -> None:
+    mapping = ddinc.Mapping(source="s", id="id", columns={"title": "title", "declared": "declared"})
+    result = ddinc.load(write(tmp_path, "q.csv", UNCLOSED), mapping)
+    assert result.incidents.get_column("source_id").to_list() == ["1"]
+    assert result.quarantine.get_column("source_row").to_list() == [2, 3, 4]
+    assert result.rows_read == 4
+
+
+def test_the_quote_that_stays_open_is_the_one_named(tmp_path: Path) -> None:
+    # Row 2 holds a proper multi-line cell (lines 3-4); the stray quote is on line 5.
+    text = 'id,title\n1,a\n2,"two\nlines"\n3,"oops\n4,d\n'
+    table = read_table(write(tmp_path, "q.csv", text))
+    assert table.frame.get_column("title").to_list() == ["a", "two\nlines"]
+    assert [r.row for r in table.rejected] == [3, 4]
+    assert "line 5" in table.rejected[0].reason
+
+
+@pytest.mark.parametrize("ragged", ["", "5,e,f,g\n"])
+def test_multi_line_quoted_cells_still_load(tmp_path: Path, ragged: str) -> None:
+    # With a ragged row the slow, strict reader runs: it must read them the same way.
+    text = 'id,title,note\n1,"Database\ndown","said ""hi""\r\nthen, left"\n' + ragged + "2,b,c\n"
+    table = read_table(write(tmp_path, "multi.csv", text))
+    assert table.frame.select("id", "title", "note").rows() == [
+        ("1", "Database\ndown", 'said "hi"\r\nthen, left'),
+        ("2", "b", "c"),
+    ]
+    assert len(table.rejected) == len(ragged.splitlines())
+
+
+def test_a_quote_closed_mid_cell_sets_that_line_aside_and_reads_on(tmp_path: Path) -> None:
+    text = 'id,title,x\n1,a,b\n2,"say "hi" now",c\n3,d,e,f\n4,g,h\n'
+    table = read_table(write(tmp_path, "mid.csv", text))
+    assert table.frame.get_column("id").to_list() == ["1", "4"]
+    assert [r.row for r in table.rejected] == [2, 3]
+    assert "line 3" in table.rejected[0].reason
+    assert "doubled" in table.rejected[0].reason
+
+
+def test_a_lone_cr_in_a_ragged_file_is_text_not_a_crash(tmp_path: Path) -> None:
+    text = "id,title,x\n1,a\rb,c\n2,d,e,f\n"
+    table = read_table(write(tmp_path, "cr.csv", text))
+    # polars (the fast path) keeps a lone CR as text; the slow path must agree.
+    assert table.frame.get_column("title").to_list() == ["a\rb"]
+    assert [r.row for r in table.rejected] == [2]
+
+
+def test_a_cr_only_file_is_read_as_lines_and_says_so(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "mac.csv", (HEADER + ROWS).replace("\n", "\r")))
+    assert table.frame.columns == [ROW, "id", "title", "opened"]
+    assert table.frame.get_column("title").to_list() == ["Café down", "Zürich slow"]
+    assert any("CR alone" in note for note in table.notes)
+
+
+@pytest.mark.parametrize(
+    ("codec", "named"),
+    [
+        ("utf-16-le", "UTF-16LE"),
+        ("utf-16-be", "UTF-16BE"),
+        ("utf-32-le", "UTF-32LE"),
+        ("utf-32-be", "UTF-32BE"),
+        ("utf-32", "UTF-32"),  # with its byte-order mark, which starts like UTF-16LE's
+    ],
+)
+def test_wide_encodings_are_told_from_their_nul_bytes(
+    tmp_path: Path, codec: str, named: str
+) -> None:
+    table = read_table(write(tmp_path, "wide.csv", (HEADER + ROWS).encode(codec)))
+    assert table.frame.columns == [ROW, "id", "title", "opened"]
+    assert table.frame.get_column("title").to_list() == ["Café down", "Zürich slow"]
+    assert any(named in note for note in table.notes)
+
+
+def test_a_damaged_utf16_file_is_a_load_error_naming_the_encoding(tmp_path: Path) -> None:
+    data = (HEADER + ROWS).encode("utf-16-le")[:-1]  # cut in the middle of a character
+    with pytest.raises(LoadError, match="UTF-16LE") as caught:
+        read_table(write(tmp_path, "cut.csv", data))
+    assert "UTF-8" in str(caught.value)
+
+
+def test_nul_bytes_in_a_utf8_file_are_text_not_an_encoding(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "nul.csv", "id,title\n1,a\x00b\n2,c\n"))
+    assert table.frame.get_column("title").to_list() == ["a\x00b", "c"]
+    assert table.notes == ()
 
 
 def test_empty_csv_is_a_load_error_naming_the_file(tmp_path: Path) -> None:
@@ -304,6 +414,33 @@ def test_excel_rows_keep_their_sheet_position_after_an_empty_row(tmp_path: Path)
     frame = read_table(path).frame
     assert frame.get_column("id").to_list() == ["INC-1", None, "INC-3"]
     assert frame.get_column(ROW).to_list() == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.xlsx", b""),
+        ("cut.xlsx", None),  # the first 3000 bytes of a real workbook
+        ("text.xlsx", b"id,title\n1,a\n"),
+        ("old.xls", b"id,title\n1,a\n"),
+    ],
+)
+def test_a_corrupt_or_empty_workbook_is_a_load_error_naming_the_file(
+    tmp_path: Path, name: str, data: bytes | None
+) -> None:
+    if data is None:
+        whole = tmp_path / "whole.xlsx"
+        workbook = xlsxwriter.Workbook(whole)
+        workbook.add_worksheet().write_row(0, 0, ["id", "title"])
+        workbook.close()
+        data = whole.read_bytes()[:3000]
+    path = write(tmp_path, name, data)
+    with pytest.raises(LoadError) as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
+    assert "Excel" in str(caught.value) or "empty" in str(caught.value)
+    # calamine's own multi-line context must not leak into the one-line message.
+    assert "Context:" not in str(caught.value)
 
 
 def test_parquet_is_read_with_its_types(tmp_path: Path) -> None:

@@ -4,8 +4,12 @@ Checks report; they never drop, change or reorder rows, and never raise on bad d
 
     report = run_checks(incidents, context=CheckContext(now=...))
     report.counts()                        # check, level, failing, share
-    report.failing("reversed_interval")    # the failing rows, with a message each
-    incidents.filter(~report.blocking_mask())   # what can be pushed
+    report.failing("reversed_interval")    # the failing rows (by row_key), a message each
+    report.failing_checks()                # row_key -> names of the checks it fails
+    incidents.filter(~pl.col("row_key").is_in(report.blocking_keys()))   # what can be pushed
+
+Rows are named by their ``row_key`` (:mod:`ddinc.rowkey`), with their file rows
+(``source_rows``) beside it; a frame built by hand without keys gets them computed.
 
 A custom rule is a :class:`Check` whose predicate returns a polars expression that is True
 for failing rows; pass ``[*DEFAULT_CHECKS, my_check]`` to :func:`run_checks`.

@@ -1,7 +1,8 @@
 """Values as analyst-readable text, as polars expressions (for check messages).
 
-Timestamps read ``2024-01-12T15:45:00Z``, durations ``2h 30m`` (``-5h`` when negative), and a
-missing value reads ``(missing)`` rather than vanishing, so that a message never hides nulls.
+Timestamps read ``2024-01-12T15:45:00Z`` (with the fraction when two compared ones fall in the
+same second), durations ``57 ms`` or ``4 h 0 min 58 s`` (``-5 h`` when negative), and a missing
+value reads ``(missing)`` rather than vanishing, so that a message never hides nulls.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from ddinc.errors import ConfigError
 
 __all__ = [
     "MISSING",
+    "PY_WHITESPACE",
     "duration_text",
     "is_blank",
     "join_when",
     "literal_texts",
+    "pair_texts",
     "quoted",
     "render_template",
     "text",
@@ -30,9 +33,18 @@ MISSING: Final = "(missing)"
 _US_PER_SECOND: Final = 1_000_000
 
 
+# Python's whitespace (str.isspace), which the request models and ddinc.limits strip: polars'
+# own set lacks the four information separators \x1c-\x1f, so a title of "\x1c" passed the
+# check and was then refused by the client.
+PY_WHITESPACE: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def is_blank(expr: pl.Expr) -> pl.Expr:
-    """True where the text ``expr`` is null, empty or only whitespace."""
-    return expr.is_null() | (expr.str.strip_chars() == "")
+    """True where the text ``expr`` is null, empty or only whitespace (as Python's strip)."""
+    return expr.is_null() | (expr.str.strip_chars(PY_WHITESPACE) == "")
 
 
 def quoted(expr: pl.Expr) -> pl.Expr:
@@ -59,23 +71,78 @@ def timestamp_text(expr: pl.Expr) -> pl.Expr:
     return expr.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def duration_text(expr: pl.Expr) -> pl.Expr:
-    """A duration as ``3d 4h 5m 6s``, rounded toward zero to the second.
+# (unit label, microseconds per unit), largest first, for spans of a minute or more.
+_UNITS: Final = (("d", 86_400 * _US_PER_SECOND), ("h", 3_600 * _US_PER_SECOND),
+                 ("min", 60 * _US_PER_SECOND), ("s", _US_PER_SECOND))  # fmt: skip
 
-    polars writes ``-1h -30m`` for negative spans; one leading minus reads better. A non-zero
-    span shorter than a second reads ``<1s`` rather than a misleading ``0s``.
+
+def _clock_text(micros: pl.Expr) -> pl.Expr:
+    """``micros`` (>= 1 minute) as ``4 h 0 min 58 s``: from the largest non-zero unit down to
+    the smallest non-zero one, zeros in between kept so that no unit can be misread."""
+    counts: list[pl.Expr] = []
+    rest = micros
+    for _, size in _UNITS:
+        counts.append(rest // size)
+        rest = rest % size
+    pieces = []
+    for i, (label, _) in enumerate(_UNITS):
+        bigger = pl.any_horizontal([count > 0 for count in counts[: i + 1]])
+        smaller = pl.any_horizontal([count > 0 for count in counts[i:]])
+        pieces.append(pl.when(bigger & smaller).then(pl.format(f"{{}} {label}", counts[i])))
+    return pl.concat_str(pieces, separator=" ", ignore_nulls=True)
+
+
+def duration_text(expr: pl.Expr) -> pl.Expr:
+    """A duration in human units, at the precision its size needs.
+
+    ``250 µs`` and ``57 ms`` below a second, ``1.5 s`` below a minute, then
+    ``4 h 0 min 58 s`` (to the second, toward zero); one leading ``-`` when negative. A
+    sub-second gap never reads ``0 s``: the real gap is shown.
     """
     micros = expr.dt.total_microseconds()
-    seconds = micros.abs() // _US_PER_SECOND
-    body = pl.duration(seconds=seconds).dt.to_string("polars")
+    size = micros.abs()
     sign = pl.when(micros < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return (
-        pl.when(micros == 0)
-        .then(pl.lit("0s"))
-        .when(seconds == 0)
-        .then(pl.concat_str([sign, pl.lit("<1s")]))
-        .otherwise(pl.concat_str([sign, body]))
+    fraction = ((size // 1_000) % 1_000).cast(pl.String).str.zfill(3).str.strip_chars_end("0")
+    seconds = pl.format("{}", size // _US_PER_SECOND)
+    body = (
+        pl.when(size == 0)
+        .then(pl.lit("0 s"))
+        .when(size < 1_000)
+        .then(pl.format("{} µs", size))
+        .when(size < _US_PER_SECOND)
+        .then(pl.format("{} ms", size // 1_000))
+        .when(size < 60 * _US_PER_SECOND)
+        .then(
+            pl.when(fraction == "")
+            .then(pl.format("{} s", seconds))
+            .otherwise(pl.format("{}.{} s", seconds, fraction))
+        )
+        .otherwise(_clock_text(size))
     )
+    return pl.when(micros.is_not_null()).then(pl.concat_str([sign, body]))
+
+
+def pair_texts(first: pl.Expr, second: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Two timestamps as text that never look identical when they differ.
+
+    Both read to the second (:func:`timestamp_text`); when they are less than a second apart
+    (so they could read the same, or a second apart for a gap of 57 ms), both gain
+    milliseconds, and microseconds when they fall in the same millisecond.
+    """
+    gap = (first - second).dt.total_microseconds().abs()
+    same_milli = first.dt.truncate("1ms") == second.dt.truncate("1ms")
+
+    def shown(value: pl.Expr) -> pl.Expr:
+        utc = value.dt.convert_time_zone("UTC")
+        return (
+            pl.when((gap > 0) & same_milli)
+            .then(utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+            .when((gap > 0) & (gap < _US_PER_SECOND))
+            .then(utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+            .otherwise(timestamp_text(value))
+        )
+
+    return shown(first), shown(second)
 
 
 def text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:

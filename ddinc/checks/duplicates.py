@@ -51,12 +51,10 @@ def normalised_title() -> pl.Expr:
 
 
 def _identity() -> pl.Expr:
-    """``source/source_id``; a row without an id is only itself."""
+    """``source/source_id``; a row without an id is only itself (its row key)."""
     source_id = pl.when(~is_blank(pl.col("source_id"))).then(pl.col("source_id"))
-    fallback = pl.format("row {}", pl.col("row"))
-    return pl.concat_str(
-        [pl.col("source").fill_null(""), pl.coalesce(source_id, fallback)], separator="/"
-    )
+    same_id = pl.concat_str([pl.col("source").fill_null(""), source_id], separator="/")
+    return pl.coalesce(same_id, pl.col("row_key"))
 
 
 # The predicate and the message of probable_duplicate both need the clusters of the same
@@ -76,7 +74,8 @@ def _clusters_once(frame: pl.DataFrame, context: CheckContext) -> pl.DataFrame:
 def duplicate_clusters(frame: pl.DataFrame, context: CheckContext) -> pl.DataFrame:
     """The rows of ``frame`` that are probable duplicates, with their cluster.
 
-    ``frame`` needs ``row``, ``source``, ``source_id``, ``title``, ``declared``, ``resolved``.
+    ``frame`` needs ``row`` (its positions), ``row_key``, ``source``, ``source_id``, ``title``,
+    ``declared``, ``resolved``.
     Each incident spans ``[declared, resolved + slack]``, or the instant ``declared`` (plus
     slack) when it has no resolved time; a reversed interval spans ``[resolved, declared]``.
     Rows without a normalised title or a declared time are never duplicates.
@@ -148,6 +147,14 @@ PROBABLE_DUPLICATE: Final = Check(
 )
 
 
+def _file_rows() -> pl.Expr:
+    """Where each incident sits in its export: ``"4"``, ``"4+9"`` for an event log's rows.
+
+    A frame built by hand has no file rows; its row key is the next best name."""
+    rows = pl.col("source_rows").list.eval(pl.element().cast(pl.String)).list.join("+")
+    return pl.when(pl.col("source_rows").list.len() > 0).then(rows).otherwise(pl.col("row_key"))
+
+
 def _repeated_id() -> pl.Expr:
     return ~is_blank(pl.col("source_id")) & (pl.len().over(_SAME_ID) > 1)
 
@@ -157,13 +164,13 @@ DUPLICATE_SOURCE_ID: Final = Check(
     level=Level.ERROR,
     description="The same source id more than once in a source: the import state file keys on "
     "it, so only one could be imported.",
-    message="source id appears {count} times in this source (rows {rows}); collapse event "
-    "rows into one incident or make the ids unique",
+    message="source id appears {count} times in this source (file rows {rows}); collapse "
+    "event rows into one incident or make the ids unique",
     predicate=lambda frame, context: _repeated_id(),
     columns=("source_id",),
     details=lambda frame, context: {
         "count": pl.len().over(_SAME_ID).cast(pl.String),
-        "rows": pl.col("row").cast(pl.String).head(2 * _SHOWN).str.join(", ").over(_SAME_ID),
+        "rows": _file_rows().head(2 * _SHOWN).str.join(", ").over(_SAME_ID),
     },
 )
 

@@ -57,6 +57,7 @@ SOURCE_ID_MISSING: Final = Check(
     "another column into source_id)",
     predicate=lambda frame, context: is_blank(pl.col("source_id")),
     columns=("source_id",),
+    row_wise=True,
 )
 
 TITLE_MISSING: Final = Check(
@@ -67,6 +68,7 @@ TITLE_MISSING: Final = Check(
     "column)",
     predicate=lambda frame, context: is_blank(pl.col("title")),
     columns=("title",),
+    row_wise=True,
 )
 
 TITLE_TOO_LONG: Final = Check(
@@ -78,6 +80,7 @@ TITLE_TOO_LONG: Final = Check(
     predicate=lambda frame, context: pl.col("title").str.len_chars() > TITLE_MAX_CHARS,
     columns=("title",),
     details=lambda frame, context: {"length": pl.col("title").str.len_chars().cast(pl.String)},
+    row_wise=True,
 )
 
 STATE_MISSING: Final = Check(
@@ -89,6 +92,7 @@ STATE_MISSING: Final = Check(
     "has a resolved time)",
     predicate=lambda frame, context: pl.col("state").is_null() & is_blank(_raw("state")),
     columns=("state", "resolved"),
+    row_wise=True,
 )
 
 STATE_UNMAPPED: Final = Check(
@@ -100,6 +104,7 @@ STATE_UNMAPPED: Final = Check(
     predicate=lambda frame, context: pl.col("state").is_null() & ~is_blank(_raw("state")),
     columns=("state",),
     details=lambda frame, context: {"raw_state": quoted(_raw("state"))},
+    row_wise=True,
 )
 
 SEVERITY_UNMAPPED: Final = Check(
@@ -112,6 +117,7 @@ SEVERITY_UNMAPPED: Final = Check(
     predicate=lambda frame, context: pl.col("severity").is_null() & ~is_blank(_raw("severity")),
     columns=("severity",),
     details=lambda frame, context: {"raw_severity": quoted(_raw("severity"))},
+    row_wise=True,
 )
 
 RESOLVED_TIME_WHILE_OPEN: Final = Check(
@@ -125,6 +131,7 @@ RESOLVED_TIME_WHILE_OPEN: Final = Check(
         pl.col("resolved").is_not_null() & (_state() != _ACCEPTS_RESOLVED_TIME)
     ),
     columns=("state", "resolved"),
+    row_wise=True,
 )
 
 RESOLVED_TIME_MISSING: Final = Check(
@@ -138,6 +145,7 @@ RESOLVED_TIME_MISSING: Final = Check(
         pl.col("resolved").is_null() & _state().is_in(_RESOLVED_STATES)
     ),
     columns=("state", "resolved"),
+    row_wise=True,
 )
 
 LOAD_NOTE: Final = Check(
@@ -149,6 +157,7 @@ LOAD_NOTE: Final = Check(
     predicate=lambda frame, context: pl.col("load_notes").list.len() > 0,
     columns=("load_notes",),
     details=lambda frame, context: {"notes": pl.col("load_notes").list.join("; ")},
+    row_wise=True,
 )
 
 RECORD_CHECKS: Final = (

@@ -64,7 +64,8 @@ def report_text(report: CheckReport) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return '<td class="null">null</td>'
-    shown = str(value)
+    # source_rows: file rows as a reader would write them, not a Python list.
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     if len(shown) > _MAX_CELL_CHARS:
         shown = shown[: _MAX_CELL_CHARS - 1] + "\N{HORIZONTAL ELLIPSIS}"
     css = ' class="num"' if isinstance(value, int | float) else ""

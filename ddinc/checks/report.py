@@ -15,25 +15,31 @@ from typing import Any, Final
 import polars as pl
 
 from ddinc.checks._text import render_template, text
+from ddinc.checks.detection import DetectionGap, detection_gap, detection_note
 from ddinc.checks.model import LEVEL_DTYPE, Check, CheckContext, Level
 from ddinc.checks.rules import DEFAULT_CHECKS
 from ddinc.errors import ConfigError
+from ddinc.rowkey import ROW_KEY, with_row_keys
 from ddinc.schema import RAW_FIELDS, TIMESTAMPS, Timestamp
 from ddinc.timeline import with_timeline
 
 __all__ = ["KEY_COLUMNS", "ROW", "CheckReport", "CheckResult", "run_checks"]
 
 ROW: Final = "row"
-"""Name of the 0-based row position column that identifies a failing row in the frame."""
-KEY_COLUMNS: Final = (ROW, "source", "source_id", "title")
-"""The columns every failing-rows view starts with, before ``check``, ``level``, ``message``."""
+"""Internal 0-based position column of the frame checks read; never shown in a report."""
+KEY_COLUMNS: Final = (ROW_KEY, "source", "source_id", "source_rows", "title")
+"""The columns every failing-rows view starts with, before ``check``, ``level``, ``message``.
+
+``row_key`` names the incident for every later step; ``source_rows`` (1-based data rows of the
+export file) helps a human find it in the file."""
 
 _LOAD_NOTES: Final = "load_notes"
 _TEXT_COLUMNS: Final = ("source", "source_id", "title", "state", "severity")
 _BASE_SCHEMA: Final[dict[str, pl.DataType]] = {
-    ROW: pl.Int64(),
+    ROW_KEY: pl.String(),
     "source": pl.String(),
     "source_id": pl.String(),
+    "source_rows": pl.List(pl.Int64()),
     "title": pl.String(),
     "check": pl.String(),
     "level": LEVEL_DTYPE,
@@ -47,7 +53,8 @@ class CheckResult:
 
     check: Check
     rows: pl.DataFrame
-    """Failing rows: row, source, source_id, title, check, level, message, involved columns."""
+    """Failing rows: row_key, source, source_id, source_rows, title, check, level, message,
+    then the involved columns."""
     n_incidents: int
 
     @property
@@ -78,13 +85,23 @@ class CheckResult:
 class CheckReport:
     """Every check's result over one frame, with the notes a loader wants shown.
 
-    Rows are identified by ``row``, their 0-based position in the frame that was checked.
+    Rows are named by ``row_key`` (:mod:`ddinc.rowkey`), never by position: a key stays the
+    same when the frame is filtered, sorted, or loaded again from next week's export.
     """
 
     results: tuple[CheckResult, ...]
     notes: tuple[str, ...]
     n_incidents: int
     context: CheckContext
+    keys: pl.Series
+    """The ``row_key`` of every incident checked, in the frame's order."""
+    detection: DetectionGap
+    """Incidents without a detected time, and what ``--detected-from`` would fill."""
+
+    @property
+    def detected_missing(self) -> int:
+        """How many incidents have no ``detected`` time (a note says what to do about it)."""
+        return self.detection.missing
 
     def result(self, name: str) -> CheckResult:
         """The result of the check ``name``."""
@@ -94,12 +111,7 @@ class CheckReport:
         known = ", ".join(result.name for result in self.results)
         raise ConfigError(f"no check named {name!r} in this report; known checks: {known}")
 
-    def failing(self, name: str | None = None, level: Level | str | None = None) -> pl.DataFrame:
-        """The failing rows, one per (incident, check), in check order then row order.
-
-        Columns: row, source, source_id, title, check, level, message, then the columns the
-        selected checks involve (null where a check does not involve one).
-        """
+    def _selected(self, name: str | None, level: Level | str | None) -> list[CheckResult]:
         selected = [self.result(name)] if name is not None else list(self.results)
         if level is not None:
             try:
@@ -108,6 +120,15 @@ class CheckReport:
                 allowed = ", ".join(item.value for item in Level)
                 raise ConfigError(f"level {level!r} is not one of {allowed}") from None
             selected = [result for result in selected if result.level == wanted]
+        return selected
+
+    def failing(self, name: str | None = None, level: Level | str | None = None) -> pl.DataFrame:
+        """The failing rows, one per (incident, check), in check order then frame order.
+
+        Columns: row_key, source, source_id, source_rows, title, check, level, message, then
+        the columns the selected checks involve (null where a check does not involve one).
+        """
+        selected = self._selected(name, level)
         frames = [result.rows for result in selected if result.n_failing]
         if not frames:
             involved = {
@@ -118,6 +139,33 @@ class CheckReport:
             }
             return pl.DataFrame(schema={**_BASE_SCHEMA, **involved})
         return pl.concat(frames, how="diagonal_relaxed")
+
+    def failing_checks(self, level: Level | str | None = None) -> pl.DataFrame:
+        """Every incident's failing checks: ``row_key``, ``checks`` (list of names).
+
+        One row per incident checked, in the frame's order; ``checks`` is empty for a row that
+        passes everything, and lists names in report order (errors first). ``level`` keeps
+        only the checks of that level. Join it on ``row_key`` to write the names per row.
+        """
+        selected = [result for result in self._selected(None, level) if result.n_failing]
+        keys = self.keys.to_frame(ROW_KEY)
+        empty = pl.lit([], dtype=pl.List(pl.String))
+        if not selected:
+            return keys.with_columns(checks=empty)
+        pairs = pl.concat(
+            [
+                result.rows.select(
+                    ROW_KEY,
+                    pl.lit(order, dtype=pl.Int32).alias("order"),
+                    pl.lit(result.name, dtype=pl.String).alias("check"),
+                )
+                for order, result in enumerate(selected)
+            ]
+        )
+        names = pairs.group_by(ROW_KEY).agg(checks=pl.col("check").sort_by("order"))
+        return keys.join(names, on=ROW_KEY, how="left", maintain_order="left").with_columns(
+            pl.col("checks").fill_null(empty)
+        )
 
     def counts(self) -> pl.DataFrame:
         """One row per check: check, level, failing, share."""
@@ -136,37 +184,38 @@ class CheckReport:
             },
         )
 
-    def _rows_at(self, level: Level) -> set[int]:
-        rows: set[int] = set()
-        for result in self.results:
-            if result.level == level:
-                rows.update(result.rows[ROW].to_list())
-        return rows
+    def _keys_at(self, level: Level) -> pl.Series:
+        frames = [r.rows.get_column(ROW_KEY) for r in self.results if r.level == level]
+        if not frames:
+            return pl.Series(ROW_KEY, [], dtype=pl.String)
+        return pl.concat(frames).unique(maintain_order=True)
 
-    def blocking_ids(self) -> set[int]:
-        """Row positions of the incidents that fail at least one error check."""
-        return self._rows_at(Level.ERROR)
+    def blocking_keys(self) -> list[str]:
+        """The ``row_key`` of every incident that fails at least one error check.
+
+        In report order (first check first); ``frame.filter(~pl.col("row_key").is_in(keys))``
+        keeps what can be pushed.
+        """
+        return self._keys_at(Level.ERROR).to_list()
 
     def blocking_mask(self) -> pl.Series:
-        """Boolean Series, one per incident, True where an error blocks the push.
+        """Boolean Series aligned with the frame checked, True where an error blocks the push.
 
-        ``frame.filter(~report.blocking_mask())`` keeps what can be pushed.
+        ``frame.filter(~report.blocking_mask())`` keeps what can be pushed, as long as
+        ``frame`` is the frame that was checked, in the same order; after a filter or a sort,
+        use :meth:`blocking_keys` with the ``row_key`` column instead.
         """
-        return (
-            pl.int_range(self.n_incidents, dtype=pl.Int64, eager=True)
-            .is_in(pl.Series(sorted(self.blocking_ids()), dtype=pl.Int64))
-            .alias("blocking")
-        )
+        return self.keys.is_in(self._keys_at(Level.ERROR).implode()).alias("blocking")
 
     @property
     def n_errors(self) -> int:
         """How many incidents fail at least one error check."""
-        return len(self._rows_at(Level.ERROR))
+        return self._keys_at(Level.ERROR).len()
 
     @property
     def n_warnings(self) -> int:
         """How many incidents fail at least one warning check."""
-        return len(self._rows_at(Level.WARNING))
+        return self._keys_at(Level.WARNING).len()
 
     @property
     def blocking(self) -> bool:
@@ -177,7 +226,7 @@ class CheckReport:
         """A JSON-serialisable summary, with up to ``max_rows`` failing rows per check."""
         checks = []
         for result in self.results:
-            rows = result.rows.select(ROW, "source", "source_id", "message")
+            rows = result.rows.select(ROW_KEY, "source", "source_id", "source_rows", "message")
             shown = rows if max_rows is None else rows.head(max_rows)
             checks.append(
                 {
@@ -196,6 +245,7 @@ class CheckReport:
             "n_errors": self.n_errors,
             "n_warnings": self.n_warnings,
             "notes": list(self.notes),
+            "detection": self.detection.to_dict(),
             "context": self.context.to_dict(),
             "checks": checks,
         }
@@ -268,14 +318,52 @@ def _conform(incidents: pl.DataFrame) -> pl.DataFrame:
         if _LOAD_NOTES in schema
         else pl.lit([], dtype=pl.List(pl.String))
     )
-    # A column already called "row" would clash with the row key; the key wins in the copy.
-    conformed = incidents.drop(ROW, strict=False).with_columns(
-        *(pl.col(name).cast(pl.String) for name in _TEXT_COLUMNS),
-        *timestamps,
-        raw=raw_struct,
-        **{_LOAD_NOTES: notes},
+    source_rows = (
+        pl.col("source_rows").cast(pl.List(pl.Int64))
+        if "source_rows" in schema
+        else pl.lit(None, dtype=pl.List(pl.Int64))
+    )
+    # A column already called "row" would clash with the position; ours wins in the copy.
+    conformed = (
+        _keyed(incidents)
+        .drop(ROW, strict=False)
+        .with_columns(
+            *(pl.col(name).cast(pl.String) for name in _TEXT_COLUMNS),
+            *timestamps,
+            source_rows=source_rows,
+            raw=raw_struct,
+            **{_LOAD_NOTES: notes},
+        )
     )
     return with_timeline(conformed).with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _keyed(incidents: pl.DataFrame) -> pl.DataFrame:
+    """``incidents`` with a usable ``row_key``: its own, or one computed for a hand-built frame.
+
+    A frame from :func:`ddinc.load` carries its keys. A frame built by hand without them
+    (no column, or only nulls) gets them from :func:`ddinc.rowkey.with_row_keys`. Keys that are
+    partly missing or repeated cannot name rows, which is a frame problem, not dirty data.
+    """
+    if ROW_KEY not in incidents.columns or incidents.get_column(ROW_KEY).null_count() == (
+        incidents.height
+    ):
+        return with_row_keys(incidents)
+    keys = incidents.get_column(ROW_KEY).cast(pl.String)
+    missing = keys.null_count()
+    repeated = keys.filter(keys.is_duplicated()).unique(maintain_order=True)
+    if missing or repeated.len():
+        problem = (
+            f"{missing} row(s) have no row_key"
+            if missing
+            else f"row_key {', '.join(repr(k) for k in repeated.head(3).to_list())} repeats"
+        )
+        raise ConfigError(
+            f"the frame's row_key column cannot name its rows: {problem}. Keys come from "
+            "ddinc.load; for a frame put together by hand (e.g. two loads concatenated), "
+            "recompute them with ddinc.rowkey.with_row_keys(frame)"
+        )
+    return incidents.with_columns(keys)
 
 
 def _failing_rows(
@@ -287,16 +375,19 @@ def _failing_rows(
         raise ConfigError(
             f"check {check.name}: involved column(s) {', '.join(unknown)} are not in the frame"
         )
-    values = {name: text(pl.col(name), dtype) for name, dtype in work.schema.items()}
-    values.update(check.details(work, context))
+    # A row-wise message needs only the failing rows; any other may look at the whole frame.
+    scope = work.filter(mask) if check.row_wise else work
+    values = {name: text(pl.col(name), dtype) for name, dtype in scope.schema.items()}
+    values.update(check.details(scope, context))
     message = render_template(check.message, values, owner=check.name)
-    return work.select(
+    rows = scope.select(
         *KEY_COLUMNS,
         pl.lit(check.name, dtype=pl.String).alias("check"),
         pl.lit(check.level.value, dtype=LEVEL_DTYPE).alias("level"),
         message.alias("message"),
         *involved,
-    ).filter(mask)
+    )
+    return rows if check.row_wise else rows.filter(mask)
 
 
 def run_checks(
@@ -346,9 +437,15 @@ def run_checks(
             f"Naive timestamps were assumed to be in {context.assumed_timezone}; if the export "
             "used another zone, every affected time is off by whole hours."
         )
+    detection = detection_gap(work)
+    note = detection_note(detection, context)
+    if note:
+        all_notes.append(note)
     return CheckReport(
         results=tuple(results),
         notes=tuple(all_notes),
         n_incidents=incidents.height,
         context=context,
+        keys=work.get_column(ROW_KEY),
+        detection=detection,
     )

@@ -25,6 +25,7 @@ from ddinc.checks.record_rules import (
     TITLE_TOO_LONG,
 )
 from ddinc.checks.timeline_rules import (
+    IMPACT_AFTER_RESOLUTION,
     OUTLIER_CHECKS,
     REVERSED_INTERVAL,
     TIMESTAMP_IN_FUTURE,
@@ -50,6 +51,7 @@ DEFAULT_CHECKS: Final[tuple[Check, ...]] = (
     SEVERITY_UNMAPPED,
     RESOLVED_TIME_MISSING,
     TIMESTAMPS_OUT_OF_ORDER,
+    IMPACT_AFTER_RESOLUTION,
     ZERO_LENGTH_INCIDENT,
     WHOLE_HOUR_OFFSET,
     *OUTLIER_CHECKS,

@@ -9,26 +9,43 @@ Every timestamp is compared as a UTC instant; durations come from :mod:`ddinc.ti
   that have only missing timestamps between them, so one slip is reported once.
 - ``whole_hour_offset`` is a hint, not a verdict: it fires on a negative span of 1..14 whole
   hours (within a minute), or on a positive one when most of a source's incidents share the
-  same whole-hour value for that span (two columns written in different zones).
+  same whole-hour value for that span (two columns written in different zones); never when
+  both values were written with explicit offsets (see :mod:`ddinc.checks.evidence`).
+- Hints follow the evidence of the raw text: a day/month swap is suggested only for values
+  read from an all-numeric date style, a time zone slip only for values without an offset.
+- ``timestamps_out_of_order`` and ``impact_after_resolution`` ignore gaps under
+  ``CheckContext.order_tolerance`` (1 s): two systems stamping one event differ by
+  milliseconds. ``reversed_interval`` keeps its definition (any negative duration), since
+  statistics exclude exactly those rows; its message shows the real gap.
 - Outliers are judged per duration column over the whole frame, on log seconds of the
-  positive values; zero and negative spans belong to other checks.
+  values of at least the order tolerance; zero, negative and sub-tolerance spans belong to
+  other checks and would stretch log quartiles.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Final
 
 import polars as pl
 
-from ddinc.checks._text import duration_text, join_when, literal_texts, timestamp_text
+from ddinc.checks._text import (
+    duration_text,
+    join_when,
+    literal_texts,
+    pair_texts,
+    timestamp_text,
+)
+from ddinc.checks.evidence import explicit, naive, numeric_date, swappable
 from ddinc.checks.model import Check, CheckContext, Level
 from ddinc.errors import ConfigError
 from ddinc.schema import DURATIONS, TIMESTAMPS
 from ddinc.timeline import DEFINITIONS
 
 __all__ = [
+    "IMPACT_AFTER_RESOLUTION",
     "OUTLIER_CHECKS",
     "REVERSED_INTERVAL",
     "TIMELINE_CHECKS",
@@ -52,11 +69,13 @@ _INTERVALS: Final = (
     ("impact_window", "impact_start", "impact_end"),
 )
 _CHAIN: Final = ("impact_start", "detected", "declared", "resolved")
-# (earlier, later, the timestamps between them), for pairs that are not adjacent in the chain.
+# (earlier, later, the timestamps between them), for pairs that are not adjacent in the chain;
+# impact_start after resolved has a check of its own (impact_after_resolution).
 _GAP_PAIRS: Final = tuple(
     (_CHAIN[i], _CHAIN[j], _CHAIN[i + 1 : j])
     for i in range(len(_CHAIN))
     for j in range(i + 2, len(_CHAIN))
+    if (_CHAIN[i], _CHAIN[j]) != ("impact_start", "resolved")
 )
 
 
@@ -64,16 +83,81 @@ def _reversed(start: str, end: str) -> pl.Expr:
     return pl.col(end) < pl.col(start)
 
 
+def _any_reversed() -> pl.Expr:
+    # Missing timestamps make a missing comparison, which here means "not reversed".
+    return pl.any_horizontal([_reversed(start, end) for _, start, end in _INTERVALS]).fill_null(
+        False
+    )
+
+
+def _hint(earlier: str, later: str) -> pl.Expr:
+    """Why ``later`` may read before ``earlier``, from what their raw texts show.
+
+    A day/month swap is only suggested when both were read from an all-numeric date style
+    and one of them could be read either way; a time zone slip only when a value carried no
+    offset. Two values with explicit offsets (or epoch numbers) name their instants, so the
+    record itself says the events happened in that order.
+    """
+    both_explicit = explicit(earlier) & explicit(later)
+    if (earlier, later) in (("declared", "resolved"), ("detected", "resolved")):
+        recorded = (
+            f"both times carry explicit offsets, so this is neither a day/month swap nor a "
+            f"time zone slip: the incident was {earlier} after it was resolved, i.e. posted "
+            f"after the impact ended (a late or back-filled record); its {earlier} time is "
+            "not when the response began"
+        )
+    else:
+        recorded = (
+            "both times carry explicit offsets, so this is neither a day/month swap nor a "
+            "time zone slip: one of them was recorded late, by hand or by another system"
+        )
+    swap = numeric_date(earlier) & numeric_date(later) & (swappable(earlier) | swappable(later))
+    slip = naive(earlier) | naive(later)
+    return pl.concat_str(
+        [
+            pl.when(both_explicit).then(pl.lit(recorded)),
+            pl.when(~both_explicit & swap).then(
+                pl.lit(
+                    "both were read from a numeric date style: was a day and month read the "
+                    "wrong way round?"
+                )
+            ),
+            pl.when(~both_explicit & slip).then(
+                pl.lit(
+                    "a time without an offset was read in an assumed zone: were the two "
+                    "written in different time zones?"
+                )
+            ),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    ).replace("", None)
+
+
+def _with_hint(text: pl.Expr, earlier: str, later: str) -> pl.Expr:
+    hint = _hint(earlier, later)
+    fallback = pl.lit(" (check which of the two is wrong)")
+    return pl.concat_str(
+        [text, pl.when(hint.is_not_null()).then(pl.format(": {}", hint)).otherwise(fallback)]
+    )
+
+
+def _before(earlier: str, later: str) -> pl.Expr:
+    """``"<later> T1 is before <earlier> T2 by <gap>"``, the two times never looking equal."""
+    shown_later, shown_earlier = pair_texts(pl.col(later), pl.col(earlier))
+    return pl.format(
+        f"{later} {{}} is before {earlier} {{}} by {{}}",
+        shown_later,
+        shown_earlier,
+        duration_text(pl.col(earlier) - pl.col(later)),
+    )
+
+
 def _reversed_details(frame: pl.DataFrame, context: CheckContext) -> Mapping[str, pl.Expr]:
     parts = [
         (
             _reversed(start, end),
-            pl.format(
-                f"{end} {{}} is before {start} {{}} ({label} {{}})",
-                timestamp_text(pl.col(end)),
-                timestamp_text(pl.col(start)),
-                duration_text(pl.col(end) - pl.col(start)),
-            ),
+            _with_hint(pl.format(f"{{}} ({label} negative)", _before(start, end)), start, end),
         )
         for label, start, end in _INTERVALS
     ]
@@ -85,26 +169,27 @@ REVERSED_INTERVAL: Final = Check(
     level=Level.ERROR,
     description="A later event recorded before an earlier one, so a duration (or the impact "
     "window) would be negative.",
-    message="reversed interval: {reversed}; fix the earlier or the later time (a day/month "
-    "swap or a time zone slip is the usual cause)",
-    predicate=lambda frame, context: pl.any_horizontal(
-        [_reversed(start, end) for _, start, end in _INTERVALS]
-    ),
+    message="reversed interval: {reversed}. Fix the earlier or the later time, or exclude "
+    "the incident from the statistics",
+    predicate=lambda frame, context: _any_reversed(),
     columns=TIMESTAMPS,
     details=_reversed_details,
+    row_wise=True,
 )
 
 
-def _gap_violations() -> list[tuple[pl.Expr, pl.Expr]]:
+def _out_of_order(earlier: str, later: str, context: CheckContext) -> pl.Expr:
+    """``later`` before ``earlier`` by at least the context's order tolerance."""
+    gap = pl.col(earlier) - pl.col(later)
+    return (gap > timedelta(0)) & (gap >= context.order_tolerance)
+
+
+def _gap_violations(context: CheckContext) -> list[tuple[pl.Expr, pl.Expr]]:
     return [
         (
-            (pl.col(later) < pl.col(earlier))
+            _out_of_order(earlier, later, context)
             & pl.all_horizontal([pl.col(name).is_null() for name in between]),
-            pl.format(
-                f"{later} {{}} is before {earlier} {{}}",
-                timestamp_text(pl.col(later)),
-                timestamp_text(pl.col(earlier)),
-            ),
+            _with_hint(_before(earlier, later), earlier, later),
         )
         for earlier, later, between in _GAP_PAIRS
     ]
@@ -114,11 +199,31 @@ TIMESTAMPS_OUT_OF_ORDER: Final = Check(
     name="timestamps_out_of_order",
     level=Level.WARNING,
     description="Timestamps out of the order impact_start <= detected <= declared <= resolved "
-    "where the ones between are missing (no duration is negative, but one is wrong).",
-    message="out of order: {order}; check which of the two is wrong",
-    predicate=lambda frame, context: pl.any_horizontal([c for c, _ in _gap_violations()]),
+    "where the ones between are missing (no duration is negative, but one is wrong); gaps "
+    "under the order tolerance (1 s by default) are clock noise, not disorder.",
+    message="out of order: {order}",
+    predicate=lambda frame, context: pl.any_horizontal([c for c, _ in _gap_violations(context)]),
     columns=_CHAIN,
-    details=lambda frame, context: {"order": join_when(_gap_violations())},
+    details=lambda frame, context: {"order": join_when(_gap_violations(context))},
+    row_wise=True,
+)
+
+IMPACT_AFTER_RESOLUTION: Final = Check(
+    name="impact_after_resolution",
+    level=Level.WARNING,
+    description="Impact started after the incident was resolved, with no negative duration "
+    "to show it (no Datadog duration spans the two): the impact cannot begin after its "
+    "incident is over.",
+    message="impact after resolution: {gap}",
+    # A negative duration on the row is already an error naming the slip: say it once.
+    predicate=lambda frame, context: (
+        _out_of_order("impact_start", "resolved", context) & ~_any_reversed()
+    ),
+    columns=("impact_start", "resolved", "impact_end"),
+    details=lambda frame, context: {
+        "gap": _with_hint(_before("impact_start", "resolved"), "impact_start", "resolved")
+    },
+    row_wise=True,
 )
 
 
@@ -147,6 +252,7 @@ TIMESTAMP_IN_FUTURE: Final = Check(
         "late": join_when(_outside(context, future=True)),
         **literal_texts(now=context.now.strftime("%Y-%m-%dT%H:%M:%SZ")),
     },
+    row_wise=True,
 )
 
 TIMESTAMP_TOO_OLD: Final = Check(
@@ -163,6 +269,7 @@ TIMESTAMP_TOO_OLD: Final = Check(
         "early": join_when(_outside(context, future=False)),
         **literal_texts(earliest=context.earliest.strftime("%Y-%m-%dT%H:%M:%SZ")),
     },
+    row_wise=True,
 )
 
 
@@ -185,6 +292,7 @@ ZERO_LENGTH_INCIDENT: Final = Check(
         "present": _present_count().cast(pl.String),
         "at": timestamp_text(pl.min_horizontal(TIMESTAMPS)),
     },
+    row_wise=True,
 )
 
 
@@ -205,7 +313,10 @@ def _whole_hour_flags(context: CheckContext) -> list[tuple[pl.Expr, pl.Expr]]:
         consistent = (same >= context.hour_offset_min_rows) & (
             same >= context.hour_offset_share * nonzero
         )
-        flag = exact & ((micros < 0) | consistent)
+        # Two values written with explicit offsets name their instants: no zone was assumed,
+        # so no zone can be wrong (the reversed or odd span is another check's to report).
+        assumed = ~(explicit(start) & explicit(end)).fill_null(False)
+        flag = exact & ((micros < 0) | consistent) & assumed
         flags.append((flag, pl.format(f"{label} = {{}}", duration_text(span))))
     return flags
 
@@ -220,8 +331,8 @@ WHOLE_HOUR_OFFSET: Final = Check(
     name="whole_hour_offset",
     level=Level.WARNING,
     description="A span that is a whole number of hours (1-14, within a minute) and negative, "
-    "or the same whole-hour value for most of a source: the mark of naive times read in the "
-    "wrong time zone.",
+    "or the same whole-hour value for most of a source, between times not both written with "
+    "an offset: the mark of naive times read in the wrong time zone.",
     message="{offsets}: a whole number of hours, typical of a time zone mistake (naive times "
     "read in the wrong zone, or two columns written in different zones).{zone_note}",
     predicate=lambda frame, context: pl.any_horizontal(
@@ -232,14 +343,21 @@ WHOLE_HOUR_OFFSET: Final = Check(
 )
 
 
-def _log_seconds(name: str) -> pl.Expr:
+def _log_seconds(name: str, context: CheckContext) -> pl.Expr:
+    """log(seconds) of the measured values of ``name``; null for the others.
+
+    Zero and negative spans are back-fills and reversed intervals (other checks report them),
+    and spans under the order tolerance are two clocks disagreeing, not a response lasting
+    57 ms: on a log scale any of them would stretch the quartiles by orders of magnitude.
+    """
     micros = pl.col(name).dt.total_microseconds()
-    return pl.when(micros > 0).then((micros.cast(pl.Float64) / _US_PER_SECOND).log())
+    floor = max(1, int(context.order_tolerance.total_seconds() * _US_PER_SECOND))
+    return pl.when(micros >= floor).then((micros.cast(pl.Float64) / _US_PER_SECOND).log())
 
 
 def _outlier_threshold(name: str, context: CheckContext) -> pl.Expr:
-    """Q3 + k * IQR of log seconds over the positive values of ``name`` (a scalar)."""
-    logs = _log_seconds(name)
+    """Q3 + k * IQR of log seconds over the measured values of ``name`` (a scalar)."""
+    logs = _log_seconds(name, context)
     q1 = logs.quantile(0.25, interpolation="linear")
     q3 = logs.quantile(0.75, interpolation="linear")
     # A column of near-identical durations has an IQR near 0, which would flag every value a
@@ -262,7 +380,7 @@ def outlier_check(name: str) -> Check:
         )
 
     def predicate(frame: pl.DataFrame, context: CheckContext) -> pl.Expr:
-        logs = _log_seconds(name)
+        logs = _log_seconds(name, context)
         enough = logs.count() >= context.outlier_min_samples
         return enough & (logs > _outlier_threshold(name, context))
 
@@ -297,6 +415,7 @@ TIMELINE_CHECKS: Final = (
     TIMESTAMP_IN_FUTURE,
     TIMESTAMP_TOO_OLD,
     TIMESTAMPS_OUT_OF_ORDER,
+    IMPACT_AFTER_RESOLUTION,
     ZERO_LENGTH_INCIDENT,
     WHOLE_HOUR_OFFSET,
     *OUTLIER_CHECKS,

@@ -19,8 +19,8 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from ddinc.checks import CheckReport
-from ddinc.checks.report import ROW
 from ddinc.errors import ConfigError
+from ddinc.rowkey import ROW_KEY
 
 __all__ = [
     "CHECK_FACET",
@@ -105,12 +105,10 @@ def facet_expr(name: str, known_emails: Collection[str] | None = None) -> pl.Exp
 
 def check_mask(frame: pl.DataFrame, report: CheckReport, names: Collection[str]) -> pl.Series:
     """True for rows of ``frame`` that fail any of the checks ``names`` (per ``report``)."""
-    rows: set[int] = set()
+    keys: set[str] = set()
     for name in names:
-        rows.update(report.failing(name)[ROW].to_list())
-    return pl.int_range(frame.height, dtype=pl.Int64, eager=True).is_in(
-        pl.Series(sorted(rows), dtype=pl.Int64)
-    )
+        keys.update(report.failing(name)[ROW_KEY].to_list())
+    return frame.get_column(ROW_KEY).is_in(pl.Series(sorted(keys), dtype=pl.String))
 
 
 class Where(BaseModel):

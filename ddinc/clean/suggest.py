@@ -27,7 +27,6 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ddinc.checks import CheckContext, CheckReport, run_checks
-from ddinc.checks.report import ROW
 from ddinc.clean.cluster import cluster_values
 from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
 from ddinc.clean.recipe import Recipe, replay
@@ -123,8 +122,8 @@ def _as_text(values: pl.Series) -> pl.Series:
 
 
 def _keys(frame: pl.DataFrame, report: CheckReport, check: str) -> pl.DataFrame:
-    rows = report.failing(check)[ROW]
-    return frame.with_row_index(ROW).filter(pl.col(ROW).cast(pl.Int64).is_in(rows.implode()))
+    keys = report.failing(check)[ROW_KEY]
+    return frame.filter(pl.col(ROW_KEY).is_in(keys.implode()))
 
 
 def _parse_time(text: str, tz: str | None) -> datetime | None:

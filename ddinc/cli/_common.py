@@ -50,6 +50,26 @@ def add_load_options(parser: argparse.ArgumentParser, *, many: bool = True) -> N
         help="carry a legacy column as the Datadog field KEY (repeatable)",
     )
     parser.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=PATH",
+        help="read the canonical FIELD from this legacy column or JSON path instead of the "
+        "source's own, e.g. detected=started_at or services=affected_products[].title "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--detected-from",
+        choices=["impact_start", "declared"],
+        help="take a missing detected time from this timestamp (noted per load and marked in "
+        "raw.detected); default: detected stays missing",
+    )
+    parser.add_argument(
+        "--records",
+        metavar="KEY",
+        help="for a JSON object holding several lists: the key of the list of records",
+    )
+    parser.add_argument(
         "--recipe",
         type=Path,
         metavar="FILE",
@@ -68,6 +88,9 @@ def load_from_args(args: argparse.Namespace) -> LoadResult:
         order=args.order,
         sheet=args.sheet,
         fields=parse_fields(args.field),
+        columns=parse_fields(args.column, option="--column", example="detected=started_at"),
+        detected_from=args.detected_from,
+        records=args.records,
     )
     recipe_path = getattr(args, "recipe", None)
     return result if recipe_path is None else apply_recipe(result, recipe_path)
@@ -85,15 +108,16 @@ def apply_recipe(result: LoadResult, path: Path) -> LoadResult:
     return dataclasses.replace(result, incidents=replayed.frame)
 
 
-def parse_fields(pairs: list[str]) -> dict[str, str]:
-    """``--field KEY=COLUMN`` pairs as a dict."""
+def parse_fields(
+    pairs: list[str], *, option: str = "--field", example: str = "root_cause=close_notes"
+) -> dict[str, str]:
+    """``--field KEY=COLUMN`` (or ``--column FIELD=PATH``) pairs as a dict."""
     fields = {}
     for pair in pairs:
         key, sep, column = pair.partition("=")
         if not sep or not key.strip() or not column.strip():
-            raise ConfigError(
-                f"--field {pair!r}: write it as KEY=COLUMN, e.g. root_cause=close_notes"
-            )
+            name = "FIELD=PATH" if option == "--column" else "KEY=COLUMN"
+            raise ConfigError(f"{option} {pair!r}: write it as {name}, e.g. {example}")
         fields[key.strip()] = column.strip()
     return fields
 

@@ -9,10 +9,11 @@ from typing import Any
 import polars as pl
 
 from ddinc.cli._common import Subparsers, add_load_options, format_seconds, load_from_args
+from ddinc.cli._wording import cli_wording
 from ddinc.loader import LoadResult
 from ddinc.timeline import timeline_summary
 
-__all__ = ["check_summary", "print_check", "register"]
+__all__ = ["check_summary", "print_check", "register", "timeline_text"]
 
 
 def register(commands: Subparsers) -> None:
@@ -59,22 +60,36 @@ def _reason_counts(quarantine: pl.DataFrame) -> dict[str, int]:
 
 
 def print_check(summary: dict[str, Any]) -> None:
-    """The check summary for a terminal."""
+    """The check summary for a terminal, in command-line wording.
+
+    Tolerant of what later versions add: timeline rows beyond the four durations, and extra
+    keys (a ``left_out`` count is shown when rows carry one).
+    """
     print(
         f"{summary['source']}: {summary['incidents']} incidents from {summary['rows_read']} rows, "
         f"{summary['quarantined_rows']} rows quarantined"
     )
-    for reason, count in summary["quarantine_reasons"].items():
-        print(f"  quarantined {count:>5}: {reason}")
+    for reason, count in summary.get("quarantine_reasons", {}).items():
+        print(f"  quarantined {count:>5}: {cli_wording(reason)}")
     print()
-    print(str(summary["_report"]))
+    report = summary["_report"]
+    print(cli_wording(str(report)))
     print()
-    print("timeline (seconds-based percentiles, measured incidents only):")
-    header = f"  {'duration':<16}{'measured':>12}{'median':>10}{'p75':>10}{'p90':>10}{'p95':>10}"
-    print(header)
-    for row in summary["timeline"]:
-        measured = f"{row['measured']}/{row['of']}"
+    print(timeline_text(summary.get("timeline", [])))
+
+
+def timeline_text(rows: list[dict[str, Any]]) -> str:
+    """Timeline percentiles as a small table (one row per duration or phase)."""
+    left_out = any("left_out" in row for row in rows)
+    width = max([16, *(len(str(row.get("duration", ""))) + 2 for row in rows)])
+    lines = ["timeline (seconds-based percentiles, measured incidents only):"]
+    header = f"  {'duration':<{width}}{'measured':>12}" + (f"{'left out':>10}" if left_out else "")
+    lines.append(header + "".join(f"{name:>10}" for name in ("median", "p75", "p90", "p95")))
+    for row in rows:
+        measured = f"{row.get('measured', 0)}/{row.get('of', 0)}"
+        dropped = f"{row.get('left_out') or 0:>10}" if left_out else ""
         cells = "".join(
-            f"{format_seconds(row[key]):>10}" for key in ("p50_s", "p75_s", "p90_s", "p95_s")
+            f"{format_seconds(row.get(key)):>10}" for key in ("p50_s", "p75_s", "p90_s", "p95_s")
         )
-        print(f"  {row['duration']:<16}{measured:>12}{cells}")
+        lines.append(f"  {row.get('duration', '?'):<{width}}{measured:>12}{dropped}{cells}")
+    return "\n".join(lines)

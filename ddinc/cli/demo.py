@@ -4,103 +4,185 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ddinc.cli._common import Subparsers
-from ddinc.cli.check import check_summary, print_check
-from ddinc.errors import DdincError
-from ddinc.export import quarantine_path, write_csv
-from ddinc.loader import load
+import polars as pl
 
-__all__ = ["DEFAULT_DATA", "register"]
+from ddinc.checks import CheckReport, run_checks
+from ddinc.cli._common import Subparsers
+from ddinc.cli._wording import cli_wording
+from ddinc.cli.check import check_summary, print_check
+from ddinc.datadog.emulator.faults import Faults
+from ddinc.errors import DdincError
+from ddinc.export import write_csv
+from ddinc.loader import load
+from ddinc.push import PushResult, ReconcileResult, plan, push, reconcile
+from ddinc.push.run import Connection
+from ddinc.report import report as ddinc_report
+from ddinc.rowkey import with_row_keys
+
+__all__ = ["DEFAULT_DATA", "cleaned_names", "register"]
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def register(commands: Subparsers) -> None:
-    demo = commands.add_parser("demo", help="load, check and export every sample in data/")
+    demo = commands.add_parser(
+        "demo", help="the whole job on the samples in data/: load, check, export, push, report"
+    )
     demo.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of sample exports")
-    demo.add_argument("--out", type=Path, default=Path("out"), help="folder for cleaned CSVs")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="folder for cleaned CSVs, the ledger and the report",
+    )
+    demo.add_argument(
+        "--verbose", action="store_true", help="print each sample's checks and timeline too"
+    )
     demo.set_defaults(run=_run)
 
 
+def _samples(data: Path) -> list[Path]:
+    if not data.is_dir():
+        return []
+    return sorted(
+        p
+        for p in data.iterdir()
+        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
+    )
+
+
+def cleaned_names(samples: list[Path]) -> dict[Path, str]:
+    """The cleaned CSV's name of each sample: ``<stem>.cleaned.csv``.
+
+    Two samples sharing a stem (``alerts.csv``, ``alerts.json``) get their format in the name
+    (``alerts-csv.cleaned.csv``), so neither overwrites the other.
+
+    >>> sorted(cleaned_names([Path("a.csv"), Path("a.json"), Path("b.jsonl")]).values())
+    ['a-csv.cleaned.csv', 'a-json.cleaned.csv', 'b.cleaned.csv']
+    """
+    stems = Counter(sample.stem for sample in samples)
+    return {
+        sample: (
+            f"{sample.stem}.cleaned.csv"
+            if stems[sample.stem] == 1
+            else f"{sample.stem}-{sample.suffix.lstrip('.')}.cleaned.csv"
+        )
+        for sample in samples
+    }
+
+
 def _run(args: argparse.Namespace) -> int:
-    """Load every sample export, check it, and export cleaned CSVs."""
+    """The whole job on the samples: load, check, export, push (with faults), reconcile, report.
+
+    One screen by default; ``--verbose`` adds each sample's checks and timeline.
+    """
     data: Path = args.data
     out: Path = args.out
-    samples = (
-        sorted(
-            p
-            for p in data.iterdir()
-            if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
-        )
-        if data.is_dir()
-        else []
-    )
+    samples = _samples(data)
     if not samples:
         print(
             f"error: no sample exports in {data}; run `ddinc synth {data}` first", file=sys.stderr
         )
         return 2
     started = datetime.now(UTC)
-    print(f"ddinc demo: {len(samples)} sample exports from {data}\n")
-    rows: list[tuple[str, str, int, int, int, int]] = []
+    print(f"ddinc demo: the whole job on the {len(samples)} sample exports in {data}\n")
+    print(
+        f"{'sample':<34}{'source':<12}{'incidents':>10}{'quarant.':>9}{'blocked':>8}{'warned':>7}"
+    )
+    names = cleaned_names(samples)
+    cleaned_dir = out / "cleaned"
+    # The samples hold each source's history in several formats (CSV and JSON...): one of
+    # each source goes on to the push and the report, or every incident would be there twice.
+    loaded: dict[str, pl.DataFrame] = {}
+    failures = 0
     for sample in samples:
-        print(f"== {sample.name} " + "=" * max(0, 70 - len(sample.name)))
         try:
             result = load(sample, _mapping_beside(sample))
-        except DdincError as error:
-            print(f"  could not load: {error}\n")
-            continue
-        summary = check_summary(result)
-        print_check(summary)
-        target = out / f"{sample.name}.cleaned.csv"
-        write_csv(result.incidents, target, result.quarantine)
-        print(f"\n  exported {target} and {quarantine_path(target)}\n")
-        report = summary["_report"]
-        rows.append(
-            (
-                sample.name,
-                result.source,
-                result.incidents.height,
-                result.quarantine.height,
-                report.n_errors,
-                report.n_warnings,
+            summary = check_summary(result)
+            report = summary["_report"]
+            write_csv(
+                result.incidents,
+                cleaned_dir / names[sample],
+                result.quarantine,
+                report=report,
+                inputs=[sample],
             )
-        )
-    elapsed = (datetime.now(UTC) - started).total_seconds()
-    print(
-        f"{'sample':<36}{'source':<13}{'incidents':>10}{'quarant.':>10}{'blocked':>9}{'warned':>8}"
-    )
-    for name, source, incidents, quarantined, blocked, warned in rows:
-        print(f"{name:<36}{source:<13}{incidents:>10}{quarantined:>10}{blocked:>9}{warned:>8}")
-    _demo_datadog()
-    print(f"\ndemo done in {elapsed:.1f}s; cleaned CSVs are in {out}")
-    return 0
-
-
-def _demo_datadog() -> None:
-    """Meet the org through the embedded emulator: the same client a real site gets."""
-    from ddinc.datadog import DatadogClient
-    from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
-
-    print("\n== Datadog, through the embedded emulator " + "=" * 31)
-    with (
-        Emulator().serve() as url,
-        DatadogClient(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY) as client,
-    ):
-        users = list(client.iter_users())
-        types = client.list_incident_types().data
-        fields = client.list_user_defined_fields().data
-        field_names = sorted({f.attributes.name for f in fields})
+        except DdincError as error:
+            failures += 1
+            print(f"{sample.name:<34}could not load: {cli_wording(str(error))}")
+            continue
+        loaded.setdefault(result.source, result.incidents)
         print(
-            f"  {url}: {len(users)} users, {len(types)} incident types, {len(field_names)} fields"
+            f"{sample.name:<34}{result.source:<12}{result.incidents.height:>10}"
+            f"{result.quarantine.height:>9}{report.n_errors:>8}{report.n_warnings:>7}"
         )
-        names = [t.attributes.name for t in types if t.attributes and t.attributes.name]
-        print("  incident types: " + ", ".join(names))
-        print("  fields: " + ", ".join(field_names))
-    print("  a real org is one setting away: DD_SITE, DD_API_KEY, DD_APP_KEY")
+        if args.verbose:
+            print()
+            print_check(summary)
+            print(f"\n  exported {cleaned_dir / names[sample]}\n")
+    print(f"\ncleaned CSVs (each row names the checks it fails): {cleaned_dir}/")
+    if loaded:
+        print(f"one export of each source goes on: {', '.join(sorted(loaded))}")
+        incidents = with_row_keys(pl.concat(loaded.values(), how="diagonal_relaxed"))
+        checks = run_checks(incidents)
+        _push_with_faults(incidents, checks, out)
+        written = ddinc_report(incidents, checks, out=out / "report", title="Sample histories")
+        files = written.files
+        if files is not None:
+            print(f"report (statistics with confidence intervals, plots): {files.html}")
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    more = "" if args.verbose else "; `ddinc demo --verbose` for every sample's checks"
+    print(f"\n`ddinc check <sample>` details one sample{more}")
+    print("next: open the notebooks with `.venv/bin/jupyter lab notebooks/`")
+    print(f"demo done in {elapsed:.1f}s")
+    return 1 if failures else 0
+
+
+# A few faults, so that some imports end unknown and reconcile has work to do.
+_DEMO_FAULTS = Faults(error_after_store=0.03, error_before_store=0.02, seed=7)
+_MAX_ROUNDS = 5
+
+
+def _push_with_faults(incidents: pl.DataFrame, checks: CheckReport, out: Path) -> None:
+    """Plan, push to the embedded emulator (faults injected), reconcile, push what is left."""
+    from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig
+
+    ledger = out / "push.ledger"
+    if ledger.exists():
+        # The demo starts from a fresh org each time: an old ledger would point at nothing.
+        for stale in out.glob("push.ledger*"):
+            stale.unlink()
+    emulator = Emulator(EmulatorConfig(faults=_DEMO_FAULTS))
+    with emulator.serve() as url:
+        connection = Connection.of(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY)
+        planned = plan(incidents, report=checks, ledger=ledger, connection=connection)
+        counts = planned.counts()
+        print(
+            f"plan against the emulator at {url}: {counts.get('ready', 0)} ready, "
+            f"{counts.get('held', 0)} held (errors to fix first)"
+        )
+        first = push(incidents, report=checks, ledger=ledger, connection=connection)
+        print(f"push (3% of imports answer 5xx after storing, 2% before): {_counts(first)}")
+        # Resume until nothing is unknown: reconcile settles what may exist, push sends the rest.
+        for _ in range(_MAX_ROUNDS):
+            if not first.counts().get("unknown"):
+                break
+            settled = reconcile(ledger, connection=connection)
+            print(
+                f"reconcile (looked up by their legacy_id field, never re-sent): {_counts(settled)}"
+            )
+            first = push(incidents, report=checks, ledger=ledger, connection=connection)
+            print(f"push again (only what is not created): {_counts(first)}")
+        created = sum(1 for _ in emulator.store.incidents())
+        print(f"the emulator holds {created} incidents; ledger: {ledger} (`ddinc ledger {ledger}`)")
+
+
+def _counts(result: PushResult | ReconcileResult) -> str:
+    return ", ".join(f"{count} {name}" for name, count in result.counts().items() if count)
 
 
 def _mapping_beside(sample: Path) -> str | None:

@@ -10,7 +10,7 @@
 The local emulator lives in :mod:`ddinc.datadog.emulator` and is imported from there.
 """
 
-from ddinc.datadog.bulk import DEFAULT_CONCURRENCY, ImportOutcome
+from ddinc.datadog.bulk import DEFAULT_CONCURRENCY, ImportOutcome, OutcomeCallback, StartCallback
 from ddinc.datadog.client import DEFAULT_TIMEOUT, AsyncDatadogClient, DatadogClient
 from ddinc.datadog.credentials import Credentials, Secret
 from ddinc.datadog.errors import (
@@ -27,6 +27,7 @@ from ddinc.datadog.errors import (
     RateLimitedError,
     ServerError,
     UnauthorizedError,
+    UndecodableResponseError,
     UnexpectedStatusError,
 )
 from ddinc.datadog.models import (
@@ -43,7 +44,7 @@ from ddinc.datadog.models import (
     UsersResponse,
     error_messages,
 )
-from ddinc.datadog.ratelimit import PacerState, RateLimitHeaders
+from ddinc.datadog.ratelimit import MAX_SERVER_WAIT, PacerState, RateLimitHeaders
 from ddinc.datadog.retry import RetryPolicy
 from ddinc.datadog.sites import DEFAULT_SITE, SITES, api_url, resolve_base_url
 
@@ -52,6 +53,7 @@ __all__ = [
     "DEFAULT_SITE",
     "DEFAULT_TIMEOUT",
     "IMPORT_INCLUDE_VALUES",
+    "MAX_SERVER_WAIT",
     "SITES",
     "AsyncDatadogClient",
     "BadRequestError",
@@ -73,6 +75,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidResponseError",
     "NotFoundError",
+    "OutcomeCallback",
     "OutcomeUnknownError",
     "PacerState",
     "RateLimitHeaders",
@@ -80,7 +83,9 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "ServerError",
+    "StartCallback",
     "UnauthorizedError",
+    "UndecodableResponseError",
     "UnexpectedStatusError",
     "User",
     "UserDefinedFieldListResponse",

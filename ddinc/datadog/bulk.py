@@ -1,25 +1,55 @@
-"""Many imports at once, with bounded concurrency and one outcome per record.
+"""Many imports at once, with bounded concurrency and exactly one outcome per started record.
 
-Every record ends as exactly one :class:`ImportOutcome`:
+Every record whose import was started ends as exactly one :class:`ImportOutcome`:
 
 - ``created``: Datadog answered 201; ``incident_id`` is the new incident;
 - ``failed``: Datadog refused it (``error`` is a :class:`~ddinc.datadog.errors.DatadogAPIError`)
   or it could never be sent (:class:`~ddinc.datadog.errors.DatadogConnectionError`); nothing
   was created, so it can be fixed and sent again;
-- ``unknown``: a timeout, a dropped connection or a 5xx after sending
-  (:class:`~ddinc.datadog.errors.ImportOutcomeUnknownError`); reconcile before resending.
+- ``unknown``: a timeout, a dropped connection, a 5xx or an unreadable answer after sending,
+  a run interrupted or cancelled while it was in flight, or an unexpected error
+  (``error`` is an :class:`~ddinc.datadog.errors.ImportOutcomeUnknownError`); reconcile
+  before resending.
 
-Outcomes come in completion order; ``index`` is the record's position in the input. A 401 or
-403 stops the run: no new record is sent, the ones in flight finish and are reported, then
-the error is raised (every later record would fail the same way).
+The contract the push layer relies on (``on_start`` / ``on_outcome``)
+---------------------------------------------------------------------
+``import_many_sync(requests, import_one, *, concurrency, on_start=None, on_outcome=None)``
+and ``import_many_async(...)`` (and the clients' ``import_many``, which call them):
+
+1. A record is *started* when it is taken from ``requests`` and handed to a worker. Just
+   before that, ``on_start(index, request)`` is called (write-ahead: a crash after this call
+   leaves the record "in doubt", never "not sent"). If ``on_start`` raises, that record is
+   not sent and gets no outcome; the run stops as on any error (below).
+2. Every started record gets exactly one outcome, passed to ``on_outcome(outcome)`` exactly
+   once, before the same outcome is yielded. This holds whatever the consumer does: it may
+   iterate to the end, ``break`` (which closes the generator), call ``close()`` /
+   ``aclose()``, or stop because an error is raised. On an early stop nothing new is started,
+   the imports in flight finish, and their outcomes go to ``on_outcome`` (they can no longer
+   be yielded). An import whose end cannot be known (the run was interrupted by
+   ``KeyboardInterrupt``, the task was cancelled, an unexpected exception) gets an ``unknown``
+   outcome.
+3. Sync: ``on_start`` and ``on_outcome`` are called in the thread that iterates or closes the
+   generator, one at a time, never in a worker thread: a SQLite connection opened in that
+   thread may be used in them. Async: they are called in the event loop's thread (from the
+   worker tasks, as soon as each outcome settles, even if nobody iterates any more).
+4. Outcomes come in completion order; ``index`` is the record's position in ``requests``.
+5. If ``on_outcome`` raises, nothing new is started, the in-flight outcomes are still passed
+   to it (each call attempted), and the first callback error is raised at the end.
+6. A 401 or 403 stops the run the same way (every later record would fail alike), and so
+   does a 429 asking for a longer wait than ``RetryPolicy.max_server_wait``; the error is
+   raised after the outcomes. An error from ``requests`` itself (building a request
+   failed) stops the run too, and is raised after the in-flight outcomes.
+
+Python closes a sync generator abandoned by ``break`` as soon as the ``for`` loop drops it;
+one kept in a variable is closed when the variable goes: wrap it in ``contextlib.closing``
+(``contextlib.aclosing`` for the async one) to make the moment explicit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -28,6 +58,7 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ForbiddenError,
     ImportOutcomeUnknownError,
+    RateLimitedError,
     UnauthorizedError,
 )
 from ddinc.datadog.models import IncidentImportRequest, IncidentImportResponse
@@ -37,7 +68,9 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "FATAL_ERRORS",
     "ImportOutcome",
+    "OutcomeCallback",
     "OutcomeStatus",
+    "StartCallback",
     "import_many_async",
     "import_many_sync",
 ]
@@ -46,7 +79,16 @@ DEFAULT_CONCURRENCY: Final = 16
 """Imports in flight at once; the pacer keeps them under the rate limit whatever this is."""
 
 FATAL_ERRORS: Final = (UnauthorizedError, ForbiddenError)
-"""Errors after which every other record would fail the same way."""
+"""Errors after which every other record would fail the same way (and a 429 asking for a
+longer wait than the client's cap, see :func:`_is_fatal`)."""
+
+
+def _is_fatal(error: Exception) -> bool:
+    # A 429 asking for more than RetryPolicy.max_server_wait would hold every later record
+    # for the cap and then fail it the same way: stop instead.
+    too_long = isinstance(error, RateLimitedError) and error.asked_wait is not None
+    return too_long or isinstance(error, FATAL_ERRORS)
+
 
 OutcomeStatus = Literal["created", "failed", "unknown"]
 
@@ -72,6 +114,15 @@ class ImportOutcome:
         return self.request.title
 
 
+OutcomeCallback = Callable[[ImportOutcome], None]
+"""Called once per started record with its outcome (see the module docstring)."""
+
+StartCallback = Callable[[int, IncidentImportRequest], None]
+"""Called with ``(index, request)`` just before a record is handed to a worker."""
+
+_EXPECTED: Final = (DatadogAPIError, DatadogConnectionError, ImportOutcomeUnknownError)
+
+
 def _check_concurrency(concurrency: int) -> None:
     if concurrency < 1:
         raise ConfigError(f"concurrency {concurrency} is below 1: use 1 for one at a time.")
@@ -84,7 +135,56 @@ def _failed_or_unknown(
     return ImportOutcome(index, request, status, error=error)
 
 
-_EXPECTED: Final = (DatadogAPIError, DatadogConnectionError, ImportOutcomeUnknownError)
+def _unknown(index: int, request: IncidentImportRequest, reason: str, host: str) -> ImportOutcome:
+    """An outcome for an import that may have been sent but whose end nobody saw."""
+    error = ImportOutcomeUnknownError(reason, request=request, host=host)
+    return ImportOutcome(index, request, "unknown", error=error)
+
+
+def _unexpected(error: BaseException) -> str:
+    return f"the import ended with an unexpected {type(error).__name__} after it was started"
+
+
+class _Run:
+    """What one run shares between its loop and its workers: stop flag and first errors."""
+
+    def __init__(self, on_outcome: OutcomeCallback | None, host: str) -> None:
+        self.on_outcome = on_outcome
+        self.host = host
+        self.fatal: list[DatadogAPIError] = []
+        self.failure: list[BaseException] = []
+
+    def attempt(
+        self, index: int, request: IncidentImportRequest, error: Exception
+    ) -> ImportOutcome:
+        """The outcome of an import that raised ``error``."""
+        if isinstance(error, _EXPECTED):
+            if isinstance(error, DatadogAPIError) and _is_fatal(error):
+                self.fatal.append(error)
+            return _failed_or_unknown(index, request, error)
+        self.failure.append(error)
+        return _unknown(index, request, _unexpected(error), self.host)
+
+    def deliver(self, outcome: ImportOutcome) -> BaseException | None:
+        """Hand ``outcome`` to the callback; its error, if it raised, is kept and returned."""
+        if self.on_outcome is None:
+            return None
+        try:
+            self.on_outcome(outcome)
+        except Exception as error:
+            self.failure.append(error)
+            return error
+        return None
+
+    @property
+    def stopping(self) -> bool:
+        return bool(self.fatal or self.failure)
+
+    def raise_first(self) -> None:
+        if self.failure:
+            raise self.failure[0]
+        if self.fatal:
+            raise self.fatal[0]
 
 
 def import_many_sync(
@@ -92,107 +192,197 @@ def import_many_sync(
     import_one: Callable[[IncidentImportRequest], IncidentImportResponse],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    on_start: StartCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
+    host: str = "Datadog",
 ) -> Generator[ImportOutcome, None, None]:
-    """Run ``import_one`` over ``requests`` on ``concurrency`` threads, yielding outcomes."""
+    """Run ``import_one`` over ``requests`` on ``concurrency`` threads, yielding outcomes.
+
+    See the module docstring for the contract of ``on_start`` and ``on_outcome``; ``host``
+    names the server in the messages of outcomes made up here (interrupted, unexpected).
+
+    Raises
+    ------
+    ConfigError
+        At once, when ``concurrency`` is below 1.
+    """
     _check_concurrency(concurrency)
-    fatal: list[DatadogAPIError] = []
-    stop = threading.Event()
+    return _sync_outcomes(
+        requests, import_one, concurrency=concurrency, on_start=on_start, run=_Run(on_outcome, host)
+    )
 
-    def run(index: int, request: IncidentImportRequest) -> ImportOutcome:
-        try:
-            return ImportOutcome(index, request, "created", response=import_one(request))
-        except _EXPECTED as error:
-            if isinstance(error, FATAL_ERRORS):
-                fatal.append(error)
-                stop.set()
-            return _failed_or_unknown(index, request, error)
 
+def _sync_outcomes(
+    requests: Iterable[IncidentImportRequest],
+    import_one: Callable[[IncidentImportRequest], IncidentImportResponse],
+    *,
+    concurrency: int,
+    on_start: StartCallback | None,
+    run: _Run,
+) -> Generator[ImportOutcome, None, None]:
     source = enumerate(requests)
-    # An unexpected error (the source failing to build a request, a bug) stops sending, but
-    # the imports in flight may create incidents: their outcomes are yielded before it is raised.
-    failure: list[Exception] = []
+    pending: dict[Future[IncidentImportResponse], tuple[int, IncidentImportRequest]] = {}
+
+    def settle(future: Future[IncidentImportResponse]) -> ImportOutcome:
+        index, request = pending.pop(future)
+        try:
+            return ImportOutcome(index, request, "created", response=future.result())
+        except Exception as error:
+            return run.attempt(index, request, error)
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ddinc-import") as pool:
-        pending: set[Future[ImportOutcome]] = set()
         try:
             while True:
-                while not stop.is_set() and len(pending) < concurrency:
+                while not run.stopping and len(pending) < concurrency:
                     try:
                         item = next(source, None)
+                        if item is not None and on_start is not None:
+                            on_start(*item)
                     except Exception as error:
-                        failure.append(error)
-                        stop.set()
+                        run.failure.append(error)
                         break
                     if item is None:
                         break
-                    pending.add(pool.submit(run, *item))
+                    pending[pool.submit(import_one, item[1])] = item
                 if not pending:
                     break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    try:
-                        outcome = future.result()
-                    except Exception as error:
-                        failure.append(error)
-                        stop.set()
-                        continue
+                    # Popped one at a time: if the consumer stops at this yield, the rest of
+                    # ``done`` is still pending and gets its outcome in the drain below.
+                    outcome = settle(future)
+                    run.deliver(outcome)
                     yield outcome
         finally:
-            # Stopped early (by the caller or an error): send nothing new, let in-flight finish.
-            stop.set()
-            wait(pending)
-    if failure:
-        raise failure[0]
-    if fatal:
-        raise fatal[0]
+            # Raised here, not after: when the generator is being closed, this is the only
+            # moment a failing callback can still be reported (close() raises it).
+            callback_error = _drain_sync(pending, settle, run)
+            if callback_error is not None:
+                raise callback_error
+    run.raise_first()
 
 
-async def import_many_async(
+def _drain_sync(
+    pending: dict[Future[IncidentImportResponse], tuple[int, IncidentImportRequest]],
+    settle: Callable[[Future[IncidentImportResponse]], ImportOutcome],
+    run: _Run,
+) -> BaseException | None:
+    """Wait for the imports in flight and hand their outcomes to the callback.
+
+    Returns the callback's first error during the drain: when the generator is being closed
+    it cannot be raised later, so the caller raises it at once.
+    """
+    first: BaseException | None = None
+    try:
+        for future in as_completed(list(pending)):
+            error = run.deliver(settle(future))
+            first = first or error
+    except BaseException:
+        # Interrupted while waiting (Ctrl-C): what is still in flight ends unknown.
+        for future, (index, request) in list(pending.items()):
+            future.cancel()
+            reason = "the run was interrupted while this import was in flight"
+            run.deliver(_unknown(index, request, reason, run.host))
+        pending.clear()
+        raise
+    return first
+
+
+def import_many_async(
     requests: Iterable[IncidentImportRequest],
     import_one: Callable[[IncidentImportRequest], Awaitable[IncidentImportResponse]],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    on_start: StartCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
+    host: str = "Datadog",
 ) -> AsyncGenerator[ImportOutcome, None]:
-    """Run ``import_one`` over ``requests`` with ``concurrency`` tasks, yielding outcomes."""
-    _check_concurrency(concurrency)
-    fatal: list[DatadogAPIError] = []
-    stop = asyncio.Event()
-    done_marker = object()
-    queue: asyncio.Queue[ImportOutcome | object] = asyncio.Queue()
-    source = enumerate(requests)
+    """Run ``import_one`` over ``requests`` with ``concurrency`` tasks, yielding outcomes.
 
-    async def worker() -> None:
+    See the module docstring for the contract of ``on_start`` and ``on_outcome``.
+
+    Raises
+    ------
+    ConfigError
+        At once, when ``concurrency`` is below 1.
+    """
+    _check_concurrency(concurrency)
+    run = _Run(on_outcome, host)
+    return _async_outcomes(_AsyncWorkers(requests, import_one, on_start, run), concurrency, run)
+
+
+class _AsyncWorkers:
+    """The tasks of one async run: each takes the next record, imports it, settles it."""
+
+    def __init__(
+        self,
+        requests: Iterable[IncidentImportRequest],
+        import_one: Callable[[IncidentImportRequest], Awaitable[IncidentImportResponse]],
+        on_start: StartCallback | None,
+        run: _Run,
+    ) -> None:
+        self.source = enumerate(requests)
+        self.import_one = import_one
+        self.on_start = on_start
+        self.run = run
+        self.stop = asyncio.Event()
+        self.done_marker = object()
+        self.queue: asyncio.Queue[ImportOutcome | object] = asyncio.Queue()
+
+    def settle(self, outcome: ImportOutcome) -> None:
+        # The callback runs here, in the worker, so that an outcome reaches it even when the
+        # consumer has stopped iterating and not closed the generator yet.
+        self.run.deliver(outcome)
+        if self.run.stopping:
+            self.stop.set()
+        self.queue.put_nowait(outcome)
+
+    async def one(self, index: int, request: IncidentImportRequest) -> None:
         try:
-            while not stop.is_set():
-                item = next(source, None)
+            response = await self.import_one(request)
+        except asyncio.CancelledError:
+            reason = "the run was cancelled while this import was in flight"
+            self.settle(_unknown(index, request, reason, self.run.host))
+            raise
+        except Exception as error:
+            self.settle(self.run.attempt(index, request, error))
+        else:
+            self.settle(ImportOutcome(index, request, "created", response=response))
+
+    async def worker(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    item = next(self.source, None)
+                    if item is not None and self.on_start is not None:
+                        self.on_start(*item)
+                except Exception as error:
+                    self.run.failure.append(error)
+                    self.stop.set()
+                    return
                 if item is None:
                     return
-                index, request = item
-                try:
-                    outcome = ImportOutcome(
-                        index, request, "created", response=await import_one(request)
-                    )
-                except _EXPECTED as error:
-                    if isinstance(error, FATAL_ERRORS):
-                        fatal.append(error)
-                        stop.set()
-                    outcome = _failed_or_unknown(index, request, error)
-                queue.put_nowait(outcome)
+                await self.one(*item)
         finally:
-            queue.put_nowait(done_marker)
+            self.queue.put_nowait(self.done_marker)
 
-    tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
+
+async def _async_outcomes(
+    workers: _AsyncWorkers, concurrency: int, run: _Run
+) -> AsyncGenerator[ImportOutcome, None]:
+    tasks = [asyncio.create_task(workers.worker()) for _ in range(concurrency)]
     try:
         finished = 0
         while finished < len(tasks):
-            item = await queue.get()
-            if item is done_marker:
+            item = await workers.queue.get()
+            if item is workers.done_marker:
                 finished += 1
             elif isinstance(item, ImportOutcome):
                 yield item
-        await asyncio.gather(*tasks)  # re-raises a worker's unexpected error
     finally:
-        # Stopped early (by the caller or an error): send nothing new, let in-flight finish.
-        stop.set()
+        # Stopped early (by the caller or an error): start nothing new, let in-flight finish
+        # (their outcomes reach the callback from the workers). If this wait is cancelled, the
+        # workers are cancelled with it and report their imports as unknown.
+        workers.stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-    if fatal:
-        raise fatal[0]
+    run.raise_first()

@@ -39,6 +39,8 @@ from ddinc.datadog import operations as ops
 from ddinc.datadog.bulk import (
     DEFAULT_CONCURRENCY,
     ImportOutcome,
+    OutcomeCallback,
+    StartCallback,
     import_many_async,
     import_many_sync,
 )
@@ -60,8 +62,8 @@ from ddinc.datadog.models import (
     UsersResponse,
 )
 from ddinc.datadog.ratelimit import PacerState, RateLimiter
-from ddinc.datadog.retry import Exchange, RetryPolicy, Wait, exchange
-from ddinc.datadog.sites import resolve_base_url, site_of
+from ddinc.datadog.retry import Exchange, Received, RetryPolicy, Undecodable, Wait, exchange
+from ddinc.datadog.sites import is_loopback_host, resolve_base_url, site_of
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncDatadogClient", "DatadogClient", "same_email"]
 
@@ -110,9 +112,12 @@ class _ClientBase:
         )
         self._credentials = Credentials.resolve(api_key, app_key, environ=environ)
         self._host = urlsplit(self._base_url).netloc
+        # The environment's proxies (HTTP_PROXY, ALL_PROXY...) are for reaching Datadog; a
+        # loopback emulator is never proxied, or both keys would travel to the proxy in clear.
+        self._trust_env = not is_loopback_host(urlsplit(self._base_url).hostname or "")
         self._policy = policy or RetryPolicy()
         self._rng = random.Random(seed)
-        self._limiter = RateLimiter()
+        self._limiter = RateLimiter(max_wait=self._policy.max_server_wait)
         self._user_agent = _user_agent()
 
     @property
@@ -143,6 +148,28 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+
+def _read(response: httpx.Response) -> httpx.Response | Undecodable:
+    """Read a streamed answer; a body that cannot be decoded leaves status and headers."""
+    try:
+        response.read()
+    except httpx.DecodingError as error:
+        return Undecodable(response.status_code, response.headers, error)
+    finally:
+        response.close()
+    return response
+
+
+async def _aread(response: httpx.Response) -> httpx.Response | Undecodable:
+    """Read a streamed answer; a body that cannot be decoded leaves status and headers."""
+    try:
+        await response.aread()
+    except httpx.DecodingError as error:
+        return Undecodable(response.status_code, response.headers, error)
+    finally:
+        await response.aclose()
+    return response
 
 
 def _in_process(transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None) -> bool:
@@ -208,7 +235,11 @@ class DatadogClient(_ClientBase):
             environ=environ,
         )
         self._http = httpx.Client(
-            base_url=self._base_url, timeout=timeout, transport=transport, follow_redirects=False
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=self._trust_env,
         )
 
     def __enter__(self) -> Self:
@@ -239,7 +270,7 @@ class DatadogClient(_ClientBase):
                     step = steps.send(None)
                     continue
                 try:
-                    result: httpx.Response | httpx.TransportError = self._http.send(request)
+                    result: Received = _read(self._http.send(request, stream=True))
                 except httpx.TransportError as error:
                     result = error
                 step = steps.send(result)
@@ -274,17 +305,26 @@ class DatadogClient(_ClientBase):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         include: Iterable[ImportInclude] = (),
+        on_start: StartCallback | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> Generator[ImportOutcome, None, None]:
         """Import many incidents on ``concurrency`` threads, yielding one outcome each.
 
-        See :mod:`ddinc.datadog.bulk` for the outcomes and when the run stops early. Closing
-        the generator early sends nothing new and waits for the imports in flight.
+        Every record started gets exactly one outcome, passed to ``on_outcome`` in the
+        calling thread before it is yielded, including the outcomes of imports still in
+        flight when the consumer stops early (``break``, ``close()``, an error): closing the
+        generator sends nothing new, waits for those and hands them to ``on_outcome``.
+        ``on_start(index, request)`` is called in the calling thread just before a record is
+        sent. The full contract is in :mod:`ddinc.datadog.bulk`.
         """
         chosen = tuple(include)
         return import_many_sync(
             requests,
             lambda request: self.import_incident(request, include=chosen),
             concurrency=concurrency,
+            on_start=on_start,
+            on_outcome=on_outcome,
+            host=self._host,
         )
 
     def create_incident_impact(
@@ -406,7 +446,11 @@ class AsyncDatadogClient(_ClientBase):
             environ=environ,
         )
         self._http = httpx.AsyncClient(
-            base_url=self._base_url, timeout=timeout, transport=transport, follow_redirects=False
+            base_url=self._base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=self._trust_env,
         )
 
     async def __aenter__(self) -> Self:
@@ -437,7 +481,7 @@ class AsyncDatadogClient(_ClientBase):
                     step = steps.send(None)
                     continue
                 try:
-                    result: httpx.Response | httpx.TransportError = await self._http.send(request)
+                    result: Received = await _aread(await self._http.send(request, stream=True))
                 except httpx.TransportError as error:
                     result = error
                 step = steps.send(result)
@@ -464,17 +508,29 @@ class AsyncDatadogClient(_ClientBase):
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         include: Iterable[ImportInclude] = (),
+        on_start: StartCallback | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> AsyncGenerator[ImportOutcome, None]:
         """Import many incidents with ``concurrency`` tasks, yielding one outcome each.
 
-        See :mod:`ddinc.datadog.bulk` for the outcomes and when the run stops early.
+        Every record started gets exactly one outcome, passed to ``on_outcome`` in the event
+        loop's thread as soon as it settles (before it is yielded), even after the consumer
+        stopped iterating; ``aclose()`` sends nothing new and waits for the imports in
+        flight. The full contract is in :mod:`ddinc.datadog.bulk`.
         """
         chosen = tuple(include)
 
         async def one(request: IncidentImportRequest) -> IncidentImportResponse:
             return await self.import_incident(request, include=chosen)
 
-        return import_many_async(requests, one, concurrency=concurrency)
+        return import_many_async(
+            requests,
+            one,
+            concurrency=concurrency,
+            on_start=on_start,
+            on_outcome=on_outcome,
+            host=self._host,
+        )
 
     async def create_incident_impact(
         self, incident_id: str, request: IncidentImpactCreateRequest

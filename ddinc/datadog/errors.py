@@ -13,6 +13,7 @@
     │   └── UnexpectedStatusError      any other status
     ├── DatadogConnectionError         no answer: could not connect, or reads kept failing
     ├── InvalidResponseError           a success answer ddinc cannot read
+    │   └── UndecodableResponseError   ... whose bytes cannot even be decoded (corrupt gzip)
     └── OutcomeUnknownError            a write may or may not have happened: reconcile first
         └── ImportOutcomeUnknownError  ... for an incident import
 
@@ -24,10 +25,12 @@ body, the operation and the host.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from ddinc.datadog.models import error_messages
+from ddinc.datadog.printable import printable
 from ddinc.datadog.ratelimit import RateLimitHeaders
 from ddinc.errors import DatadogError, InvalidRequestError
 
@@ -49,6 +52,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "UnauthorizedError",
+    "UndecodableResponseError",
     "UnexpectedStatusError",
     "error_from_response",
     "request_id_of",
@@ -73,6 +77,29 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
 
 
+def answered_by_datadog(headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether an answer looks like Datadog's own, rather than a proxy's or a gateway's.
+
+    Datadog's API answers carry ``x-ratelimit-*`` headers, a request id, or its JSON error
+    body ``{"errors": [...]}``; a corporate proxy's 502 is typically an HTML page with none.
+    """
+    lowered = {key.lower() for key in headers}
+    if any(key.startswith("x-ratelimit-") for key in lowered):
+        return True
+    if lowered & set(REQUEST_ID_HEADERS):
+        return True
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and "errors" in parsed
+
+
+def via_of(headers: Mapping[str, str]) -> str | None:
+    """The ``Via`` header (proxies that relayed the answer), if any."""
+    return next((value for key, value in headers.items() if key.lower() == "via"), None)
+
+
 class DatadogAPIError(DatadogError):
     """Datadog answered an operation with an error status.
 
@@ -88,6 +115,14 @@ class DatadogAPIError(DatadogError):
         What was called, and where.
     rate_limit
         The answer's ``x-ratelimit-*`` headers, when present.
+    from_datadog
+        False when the answer does not look like Datadog's (see :func:`answered_by_datadog`):
+        a proxy or gateway on the way answered.
+    via
+        The answer's ``Via`` header, naming the proxies that relayed it.
+
+    Datadog's messages, the request id and anything else the server wrote are kept as sent in
+    the attributes, and shown with control characters escaped in the message.
     """
 
     status_code: ClassVar[int | None] = None
@@ -103,6 +138,8 @@ class DatadogAPIError(DatadogError):
         host: str,
         request_id: str | None = None,
         rate_limit: RateLimitHeaders | None = None,
+        from_datadog: bool = True,
+        via: str | None = None,
     ) -> None:
         self.status = status
         self.messages = tuple(messages)
@@ -112,6 +149,8 @@ class DatadogAPIError(DatadogError):
         self.host = host
         self.request_id = request_id
         self.rate_limit = rate_limit
+        self.from_datadog = from_datadog
+        self.via = via
         super().__init__(self._compose())
 
     def hint(self) -> str:
@@ -119,11 +158,17 @@ class DatadogAPIError(DatadogError):
         return "Check the request against Datadog's API documentation for this operation."
 
     def _compose(self) -> str:
-        said = "; ".join(self.messages) if self.messages else "no message"
-        where = f"{self.method} {self.path} on {self.host}"
+        said = "; ".join(map(printable, self.messages)) if self.messages else "no message"
+        where = f"{self.method} {printable(self.path)} on {self.host}"
         text = f"{self.operation} ({where}) answered {self.status}: {said}."
         if self.request_id:
-            text += f" Request id {self.request_id}."
+            text += f" Request id {printable(self.request_id)}."
+        if not self.from_datadog:
+            relayed = f" (Via: {printable(self.via)})" if self.via else ""
+            text += (
+                f" This answer does not look like Datadog's: no Datadog headers or error "
+                f"body{relayed}; a proxy or gateway between you and {self.host} answered."
+            )
         return f"{text} {self.hint()}"
 
 
@@ -196,9 +241,23 @@ class NotFoundError(DatadogAPIError):
 
 
 class RateLimitedError(DatadogAPIError):
-    """429 after the client waited for the window to reset and tried again."""
+    """429 after the client waited for the window to reset and tried again, or a 429 asking
+    for a longer wait than the client's cap (``asked_wait`` > ``max_wait``)."""
 
     status_code = 429
+
+    def __init__(
+        self,
+        status: int,
+        messages: Sequence[str] = (),
+        *,
+        asked_wait: float | None = None,
+        max_wait: float | None = None,
+        **where: Any,
+    ) -> None:
+        self.asked_wait = asked_wait
+        self.max_wait = max_wait
+        super().__init__(status, messages, **where)
 
     def hint(self) -> str:
         limit = self.rate_limit
@@ -208,6 +267,12 @@ class RateLimitedError(DatadogAPIError):
             detail = (
                 f" The limit{name} is {limit.limit} per {limit.period:g} s; it resets in "
                 f"{limit.reset:g} s."
+            )
+        if self.asked_wait is not None and self.max_wait is not None:
+            return (
+                f"The answer asked to wait {self.asked_wait:g} s before trying again, longer "
+                f"than ddinc waits ({self.max_wait:g} s, RetryPolicy(max_server_wait=...)).{detail}"
+                " Try again later, or raise the cap if such a wait is expected."
             )
         return (
             f"Datadog kept refusing for rate limiting.{detail} Another client probably shares "
@@ -219,6 +284,11 @@ class ServerError(DatadogAPIError):
     """5xx: an error on Datadog's side."""
 
     def hint(self) -> str:
+        if not self.from_datadog:
+            return (
+                "Check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) or the network between "
+                "you and Datadog, then try again; Datadog may never have seen the request."
+            )
         return (
             "This is on Datadog's side: try again later, check https://status.datadoghq.com, "
             "and quote the request id to Datadog support if it persists."
@@ -252,7 +322,8 @@ class DatadogConnectionError(DatadogError):
         self.host = host
         self.sent = sent
         super().__init__(
-            f"{operation}: no answer from {host} ({reason}). Check the network, a proxy, and the "
+            f"{operation}: no answer from {host} ({printable(reason)}). Check the network, a "
+            "proxy, and the "
             "site (DD_SITE); for the local emulator, check that it is running on that port."
         )
 
@@ -267,8 +338,17 @@ class InvalidResponseError(DatadogError):
         self.status = status
         super().__init__(
             f"{operation} answered {status} from {host} with a body ddinc cannot read "
-            f"({problem}). Check that {host} is a Datadog API site and not a proxy or login page."
+            f"({printable(problem)}). Check that {host} is a Datadog API site and not a proxy "
+            "or login page."
         )
+
+
+class UndecodableResponseError(InvalidResponseError):
+    """A success answer whose body could not be decoded (corrupt compression or charset).
+
+    For an import it is the cause of an :class:`ImportOutcomeUnknownError`: the incident was
+    probably created, but its id never arrived.
+    """
 
 
 class OutcomeUnknownError(DatadogError):
@@ -303,13 +383,14 @@ class OutcomeUnknownError(DatadogError):
         super().__init__(self._compose())
 
     def _details(self) -> str:
-        said = f" Datadog said: {'; '.join(self.messages)}." if self.messages else ""
-        request = f" Request id {self.request_id}." if self.request_id else ""
+        said = f" It said: {'; '.join(map(printable, self.messages))}." if self.messages else ""
+        request = f" Request id {printable(self.request_id)}." if self.request_id else ""
         return said + request
 
     def _compose(self) -> str:
         return (
-            f"{self.operation} on {self.host} may or may not have been applied: {self.reason}."
+            f"{self.operation} on {self.host} may or may not have been applied: "
+            f"{printable(self.reason)}."
             f"{self._details()} Do not send it again blindly: look it up first, then resend "
             "only if it is not there."
         )
@@ -353,7 +434,8 @@ class ImportOutcomeUnknownError(OutcomeUnknownError):
     def _compose(self) -> str:
         return (
             f"The import of {self.title[:80]!r} on {self.host} may or may not have created an "
-            f"incident: {self.reason}.{self._details()} Do not import it again blindly: search "
+            f"incident: {printable(self.reason)}.{self._details()} Do not import it again "
+            "blindly: search "
             "for it first (client.search_incidents), or let the push ledger reconcile it."
         )
 
@@ -388,4 +470,6 @@ def error_from_response(
         host=host,
         request_id=request_id_of(headers),
         rate_limit=RateLimitHeaders.parse(headers),
+        from_datadog=answered_by_datadog(headers, body),
+        via=via_of(headers),
     )

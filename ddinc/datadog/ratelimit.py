@@ -3,23 +3,29 @@
 Datadog answers every call with ``x-ratelimit-limit`` (requests per window),
 ``x-ratelimit-period`` (window seconds), ``x-ratelimit-remaining``, ``x-ratelimit-reset``
 (seconds until the window resets) and ``x-ratelimit-name`` (the bucket). A 429 means the
-request was not processed.
+request was not processed. Datadog's windows are fixed and calendar aligned: what remains is a
+budget for the current window that may be spent at once, and it refills when the window
+resets. It is not a rate to spread evenly.
 
 :class:`Pacer` keeps one bucket under its limit for any number of concurrent callers,
 threads or tasks. It is pure bookkeeping over an injectable clock (it never sleeps): a caller
 asks :meth:`Pacer.reserve` for a slot, sleeps the returned delay in its own way, sends, and
-reports the answer with :meth:`Pacer.complete`. Three rules:
+reports the answer with :meth:`Pacer.complete`. The rules:
 
 1. Until the first answer tells the limit, one request at a time (a probe), so a burst of
    concurrent first requests cannot overrun a small limit.
-2. Then requests start evenly spaced at :data:`PACING_SAFETY` times the advertised rate, or
-   slower when less than that is left in the window (another client shares the bucket).
-   A slot is granted at most one spacing ahead, so that answers in between are heeded.
-3. When the estimate of what is left in the window reaches zero, nobody starts until the
-   window resets; after a 429, nobody starts until its ``x-ratelimit-reset`` has passed.
-
-``reset`` has whole-second resolution, so windows of a second or two are paced conservatively
-(no 429s, but well under the rate); Datadog's windows are ten seconds or more.
+2. While the window's budget (``x-ratelimit-remaining``, net of the requests in flight) lasts,
+   every caller starts at once: concurrency is the only bound.
+3. When the budget is spent, nobody starts until the window resets. Then one request probes
+   the new window; its answer releases the new budget. (If the server rounded ``reset`` down
+   and the probe was early, the pacer waits a second longer at every later window.)
+4. After a 429, nobody starts until its ``x-ratelimit-reset`` has passed.
+5. A learned limit lives as long as its window: when the window has ended and an answer comes
+   without rate-limit headers, the limit is forgotten (one burst of 429s from a proxy or a
+   fault must not slow the rest of the run).
+6. No wait the server asks for is longer than ``max_wait`` (:data:`MAX_SERVER_WAIT` by
+   default); the retry loop raises :class:`~ddinc.datadog.errors.RateLimitedError` when a
+   429 asks for more.
 
 :class:`RateLimiter` maps operations to pacers and merges operations that turn out to share a
 bucket (same ``x-ratelimit-name``).
@@ -35,8 +41,8 @@ from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
+    "MAX_SERVER_WAIT",
     "MIN_RATE_LIMIT_WAIT",
-    "PACING_SAFETY",
     "PROBE_POLL_INTERVAL",
     "RATE_LIMIT_FALLBACK_WAIT",
     "Pacer",
@@ -47,11 +53,12 @@ __all__ = [
     "wait_after_429",
 ]
 
-PACING_SAFETY: Final = 0.95
-"""Fraction of the advertised rate the pacer aims at: room for clock skew and jitter."""
+MAX_SERVER_WAIT: Final = 120.0
+"""Longest wait, in seconds, that a server's answer can impose (``x-ratelimit-reset`` or
+``Retry-After``); a 429 asking for more raises instead (``RetryPolicy.max_server_wait``)."""
 
 PROBE_POLL_INTERVAL: Final = 0.01
-"""How often a caller waiting behind the probe asks again, in seconds."""
+"""How often a caller waiting behind a probe asks again, in seconds."""
 
 RATE_LIMIT_FALLBACK_WAIT: Final = 1.0
 """Wait after a 429 that carries no ``x-ratelimit-reset``, in seconds."""
@@ -61,7 +68,6 @@ MIN_RATE_LIMIT_WAIT: Final = 0.2
 
 _RESET_PADDING: Final = 0.05
 _RESET_RESOLUTION: Final = 1.0
-_LOOKAHEAD_TOLERANCE: Final = 1e-3
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,16 @@ def wait_after_429(headers: Mapping[str, str]) -> float:
 
 @dataclass(frozen=True)
 class Slot:
-    """A pacer's answer: wait ``delay`` seconds, then send if ``granted``, else ask again."""
+    """A pacer's answer: wait ``delay`` seconds, then send if ``granted``, else ask again.
+
+    ``window`` numbers the pacer's window the slot was granted in; hand it back to
+    :meth:`Pacer.complete` so that a late answer to a request of an earlier window is not
+    read as news about the current one.
+    """
 
     delay: float
     granted: bool
+    window: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,28 +159,35 @@ class Pacer:
 
     Parameters
     ----------
-    safety
-        Fraction of the advertised rate to aim at.
+    max_wait
+        Longest wait an answer can impose, in seconds (see :data:`MAX_SERVER_WAIT`).
     clock
         Monotonic seconds; injectable so tests can simulate time.
     """
 
     def __init__(
-        self, *, safety: float = PACING_SAFETY, clock: Callable[[], float] = time.monotonic
+        self, *, max_wait: float = MAX_SERVER_WAIT, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        if not 0 < safety <= 1:
-            raise ValueError("safety must be in (0, 1]")
-        self._safety = safety
+        if not max_wait > 0:
+            raise ValueError("max_wait must be positive")
+        self._max_wait = max_wait
         self._clock = clock
         self._lock = threading.Lock()
         self._known = False  # an answer has arrived (limited or not)
         self._limit: int | None = None
         self._period: float | None = None
         self._name: str | None = None
-        self._remaining = 0  # estimate of what is left in the window, net of in-flight requests
+        # This window's budget is limit - ours - others: ``_ours`` counts the requests granted
+        # in it (and those in flight when it began), ``_others`` is the least that the answers
+        # prove other clients used. Subtracting every request in flight from each answer's
+        # remaining instead would count ours twice and leave a tenth of each window unused.
+        self._ours = 0
+        self._others = 0
+        self._before_roll = (0, 0, 0)  # ours, others and in flight when the window rolled
         self._window_end = 0.0
+        self._window = 0  # numbers the windows this pacer has assumed, for late answers
         self._window_seen = False  # an answer has confirmed the current window
-        self._next_start = 0.0
+        self._probing = False  # a request probes a window not yet confirmed
         self._in_flight = 0
         self._hold_until = 0.0  # after a 429, nobody starts before this
         self._margin = 0.0  # added to the window end before assuming a fresh window
@@ -177,37 +196,37 @@ class Pacer:
     # -- the two calls every request makes -------------------------------------------------
 
     def reserve(self) -> Slot:
-        """Reserve a start time for one request; pair every granted slot with :meth:`complete`."""
+        """Reserve a start for one request; pair every granted slot with :meth:`complete`."""
         with self._lock:
             now = self._clock()
             if now < self._hold_until:
                 return Slot(self._hold_until - now, granted=False)
             if not self._known:
-                if self._in_flight:
-                    return Slot(PROBE_POLL_INTERVAL, granted=False)
+                return self._probe(now)
+            if self._limit is None:
                 self._in_flight += 1
-                self._next_start = now  # the probe's start: pacing counts from it
-                return Slot(0.0, granted=True)
-            if self._limit is None or self._period is None:
-                self._in_flight += 1
-                return Slot(0.0, granted=True)
+                return Slot(0.0, granted=True, window=self._window)
             self._roll_window(now)
-            if self._remaining <= 0:
+            if not self._window_seen:
+                return self._probe(now)
+            if self._remaining() <= 0:
                 wake = self._window_end + self._margin
                 return Slot(max(wake - now, PROBE_POLL_INTERVAL), granted=False)
-            start = max(now, self._next_start)
-            spread = self._period / (self._limit * self._safety)
-            if start - now > spread + _LOOKAHEAD_TOLERANCE:
-                # Too far ahead: ask again nearer the time, when answers in between have
-                # told more (a slot once granted cannot be taken back).
-                return Slot(start - now - spread, granted=False)
-            # Spread what is left over what is left of the window, minus the header's resolution
-            # (whole seconds): optimistic on purpose, the zero-remaining rule above is the guard.
-            left = max(self._window_end - _RESET_RESOLUTION - start, 0.0) / self._remaining
-            self._next_start = start + max(spread, left)
-            self._remaining -= 1
+            self._ours += 1
             self._in_flight += 1
-            return Slot(start - now, granted=True)
+            return Slot(0.0, granted=True, window=self._window)
+
+    def _remaining(self) -> int:
+        return (self._limit or 0) - self._ours - self._others
+
+    def _probe(self, now: float) -> Slot:
+        """One request alone, to learn the limit or confirm a new window."""
+        if self._probing:
+            return Slot(PROBE_POLL_INTERVAL, granted=False)
+        self._probing = True
+        self._in_flight += 1
+        self._ours += 1
+        return Slot(0.0, granted=True, window=self._window)
 
     def complete(
         self,
@@ -215,6 +234,7 @@ class Pacer:
         *,
         status: int | None,
         retry_after: float | None = None,
+        window: int | None = None,
     ) -> None:
         """Record how a granted request ended.
 
@@ -226,66 +246,90 @@ class Pacer:
             The HTTP status, or None when no answer came (connection lost, timeout).
         retry_after
             For a 429, how long nobody may start (see :func:`wait_after_429`); defaults to the
-            headers' reset.
+            headers' reset. Capped at ``max_wait``.
+        window
+            The granted slot's ``window``; None counts the answer as one of this window.
         """
         with self._lock:
             self._in_flight = max(self._in_flight - 1, 0)
             now = self._clock()
+            late = window is not None and window != self._window
+            if not late:
+                self._probing = False
             throttled = status == 429
             if throttled:
                 self._throttled += 1
-            if headers is not None:
-                self._observe(headers, now)
-            elif status is not None and not throttled:
-                self._known = True  # answered without limits: nothing to pace
-            if throttled:
                 wait = retry_after
                 if wait is None:
                     wait = RATE_LIMIT_FALLBACK_WAIT if headers is None else headers.wait_after_429()
-                self._hold_until = max(self._hold_until, now + wait)
+                self._hold_until = max(self._hold_until, now + min(wait, self._max_wait))
+            if late:
+                return  # an answer to a request of an earlier window: no news about this one
+            if headers is not None:
+                self._observe(headers, now)
+            elif status is not None and not throttled:
+                self._answered_without_limits(now)
 
     def abandon(self) -> None:
         """Give back a granted slot whose request was never sent."""
         with self._lock:
             self._in_flight = max(self._in_flight - 1, 0)
-            if self._limit is not None:
-                self._remaining += 1
+            self._probing = False
+            self._ours = max(self._ours - 1, 0)
 
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def _answered_without_limits(self, now: float) -> None:
+        self._known = True
+        if self._limit is not None and (not self._window_seen or now >= self._window_end):
+            # The learned limit's window is over and the server no longer states one.
+            self._limit = self._period = self._name = None
+            self._window += 1
 
     def _observe(self, headers: RateLimitHeaders, now: float) -> None:
         first = self._limit is None
         self._known = True
         self._limit, self._period, self._name = headers.limit, headers.period, headers.name
-        if first:
-            self._next_start += headers.period / (headers.limit * self._safety)
-        end = now + headers.reset
-        # Requests still in flight may not be counted in this answer yet: assume they are not.
-        remaining = headers.remaining - self._in_flight
-        slack = min(_RESET_RESOLUTION, headers.period / 2)
-        if first or end > self._window_end + slack:
-            self._window_end, self._remaining = end, remaining  # a new window
-        elif end < self._window_end - slack:
-            if self._window_seen:
-                return  # a late answer from an earlier window: it says nothing about this one
+        end = now + min(headers.reset, self._max_wait)
+        counted = headers.limit - headers.remaining  # by the server, this answer's request too
+        # Answers of one window disagree on its end by the rounding of reset and the latency;
+        # those of the next one say about a period later.
+        slack = headers.period / 2
+        if not first and not self._window_seen and end < self._window_end - slack:
             # We assumed a fresh window but the server still counts the old one: our estimate
-            # of its end was early (reset rounded down?); go back, and wait longer next time.
-            self._window_end, self._remaining = end, remaining
+            # of its end was early (reset rounded down); go back to it, wait longer next time.
             self._margin = _RESET_RESOLUTION
+            self._window_end = end
+            self._ours += self._before_roll[0] - self._before_roll[2]
+            self._others = max(self._before_roll[1], counted - self._ours)
+        elif first or end > self._window_end + slack or end < self._window_end - slack:
+            # A new window: this answer's request and every one in flight may count in it.
+            self._window_end = end
+            self._ours = self._in_flight + 1
+            self._others = max(counted - self._ours, 0)
+            # Answers to requests granted before now may still tell of the old window.
+            self._window += 1
         else:
-            # Answers arrive out of order: within a window, the lowest count is the truest.
-            self._window_end = max(self._window_end, end)
-            self._remaining = min(self._remaining, remaining)
+            # Within one window the earliest end is the tightest (reset is whole seconds:
+            # rounded up, each answer overshoots the end).
+            self._window_end = min(self._window_end, end) if self._window_seen else end
+            self._others = max(self._others, counted - self._ours)
         self._window_seen = True
 
     def _roll_window(self, now: float) -> None:
         if self._limit is None or self._period is None or now < self._window_end + self._margin:
             return
-        # The window we knew has ended without news: assume a fresh one.
-        periods = math.floor((now - self._window_end - self._margin) / self._period) + 1
+        # The window we knew has ended: assume a fresh one, to be confirmed by a probe.
+        # At least one: ``now - end - margin`` can round to just below zero.
+        periods = max(math.floor((now - self._window_end - self._margin) / self._period) + 1, 1)
         self._window_end += periods * self._period
-        self._remaining = self._limit - self._in_flight
+        # What the old window's count was, in case the probe finds it is not over yet.
+        self._before_roll = (self._ours, self._others, self._in_flight)
+        self._ours = self._in_flight  # sent late in the old window, they may count in this one
+        self._others = 0
         self._window_seen = False
+        self._probing = False
+        self._window += 1
 
     def state(self) -> PacerState:
         """What the pacer currently knows."""
@@ -296,7 +340,7 @@ class Pacer:
                 name=self._name,
                 limit=self._limit,
                 period=self._period,
-                remaining_estimate=self._remaining if limited else None,
+                remaining_estimate=self._remaining() if limited else None,
                 seconds_to_reset=max(self._window_end - now, 0.0) if limited else None,
                 in_flight=self._in_flight,
                 throttled=self._throttled,
@@ -312,9 +356,9 @@ class RateLimiter:
     """
 
     def __init__(
-        self, *, safety: float = PACING_SAFETY, clock: Callable[[], float] = time.monotonic
+        self, *, max_wait: float = MAX_SERVER_WAIT, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._safety = safety
+        self._max_wait = max_wait
         self._clock = clock
         self._lock = threading.Lock()
         self._by_operation: dict[str, Pacer] = {}
@@ -325,7 +369,7 @@ class RateLimiter:
         with self._lock:
             found = self._by_operation.get(operation)
             if found is None:
-                found = Pacer(safety=self._safety, clock=self._clock)
+                found = Pacer(max_wait=self._max_wait, clock=self._clock)
                 self._by_operation[operation] = found
             return found
 
@@ -335,7 +379,7 @@ class RateLimiter:
             return
         with self._lock:
             current = self._by_operation.get(operation)
-            fresh = current or Pacer(safety=self._safety, clock=self._clock)
+            fresh = current or Pacer(max_wait=self._max_wait, clock=self._clock)
             shared = self._by_name.setdefault(headers.name, fresh)
             self._by_operation[operation] = shared
 

@@ -13,6 +13,12 @@ timeout, dropped connection after sending     retry with backoff and jitter   ou
 other 4xx                                     raise                           raise
 ============================================  ==============================  =================
 
+A 429 is waited out only up to ``RetryPolicy.max_server_wait`` (default
+:data:`~ddinc.datadog.ratelimit.MAX_SERVER_WAIT`): one asking for longer raises
+:class:`~ddinc.datadog.errors.RateLimitedError` at once. An answer whose body cannot be decoded
+(corrupt compression) is handled as its status says; a 2xx one raises
+:class:`~ddinc.datadog.errors.UndecodableResponseError`, or for an import an unknown outcome.
+
 An unknown outcome raises :class:`~ddinc.datadog.errors.OutcomeUnknownError` (for imports
 :class:`~ddinc.datadog.errors.ImportOutcomeUnknownError`, carrying the request) so that the push
 layer reconciles instead of resending. (The official Python client retries POSTs on 5xx;
@@ -37,12 +43,23 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ImportOutcomeUnknownError,
     OutcomeUnknownError,
+    RateLimitedError,
+    UndecodableResponseError,
+    answered_by_datadog,
     error_from_response,
     request_id_of,
+    via_of,
 )
 from ddinc.datadog.models import error_messages
 from ddinc.datadog.operations import Call
-from ddinc.datadog.ratelimit import Pacer, RateLimiter, RateLimitHeaders, wait_after_429
+from ddinc.datadog.ratelimit import (
+    MAX_SERVER_WAIT,
+    Pacer,
+    RateLimiter,
+    RateLimitHeaders,
+    Slot,
+    wait_after_429,
+)
 
 __all__ = [
     "BACKOFF_INITIAL",
@@ -55,6 +72,7 @@ __all__ = [
     "Exchange",
     "RetryPolicy",
     "Send",
+    "Undecodable",
     "Wait",
     "exchange",
     "may_have_been_sent",
@@ -74,6 +92,7 @@ BACKOFF_INITIAL: Final = 0.5
 
 BACKOFF_MULTIPLIER: Final = 2.0
 BACKOFF_MAX: Final = 8.0
+
 
 # Errors raised before any byte of the request left: resending cannot duplicate anything.
 _NOT_SENT: Final = (
@@ -109,6 +128,8 @@ class RetryPolicy:
     backoff_initial: float = BACKOFF_INITIAL
     backoff_multiplier: float = BACKOFF_MULTIPLIER
     backoff_max: float = BACKOFF_MAX
+    max_server_wait: float = MAX_SERVER_WAIT
+    """Longest wait a server's 429 may impose, in seconds; one asking more raises."""
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter.
@@ -147,7 +168,31 @@ class Send:
 
 SEND: Final = Send()
 
-Exchange = Generator[Wait | Send, httpx.Response | httpx.TransportError | None, httpx.Response]
+
+@dataclass(frozen=True)
+class Undecodable:
+    """An answer whose body could not be decoded (corrupt gzip, say): status and headers only.
+
+    The driver sends it back instead of the response when reading the body raised
+    ``httpx.DecodingError``: the answer came, so an import may have been applied.
+    """
+
+    status: int
+    headers: httpx.Headers
+    error: httpx.DecodingError
+
+    def without_body(self) -> httpx.Response:
+        """The answer with an empty body, for the rules that only need status and headers."""
+        kept = [
+            (key, value)
+            for key, value in self.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(self.status, headers=kept, content=b"")
+
+
+Received = httpx.Response | httpx.TransportError | Undecodable
+Exchange = Generator[Wait | Send, Received | None, httpx.Response]
 
 
 def _reason(error: httpx.TransportError) -> str:
@@ -183,6 +228,59 @@ def _unknown(
     )
 
 
+def _who_answered(response: httpx.Response, host: str) -> str:
+    """'Datadog answered 503', unless the answer came from something else on the way."""
+    status = response.status_code
+    if answered_by_datadog(response.headers, response.content):
+        return f"Datadog answered {status}"
+    via = via_of(response.headers)
+    relayed = f", Via: {via}" if via else ""
+    return (
+        f"{host} answered {status} without Datadog's headers or error body{relayed}: a proxy "
+        "or gateway on the way answered, and may or may not have passed the request on"
+    )
+
+
+def _undecodable(
+    call: Call, answer: Undecodable, host: str
+) -> UndecodableResponseError | ImportOutcomeUnknownError:
+    """The error for a success answer whose body could not be decoded."""
+    problem = f"its body could not be decoded: {answer.error}"
+    error = UndecodableResponseError(
+        problem, operation=call.operation, host=host, status=answer.status
+    )
+    if call.request is None:
+        return error
+    unknown = ImportOutcomeUnknownError(
+        f"Datadog answered {answer.status} but {problem}, so the incident was probably "
+        "created and its id is not known",
+        request=call.request,
+        host=host,
+        status=answer.status,
+        request_id=request_id_of(answer.headers),
+    )
+    unknown.__cause__ = error
+    return unknown
+
+
+def _wait_too_long(
+    call: Call, response: httpx.Response, wait: float, cap: float, host: str
+) -> RateLimitedError:
+    """A 429 asking for a longer wait than the client will sleep."""
+    return RateLimitedError(
+        response.status_code,
+        error_messages(response.content),
+        asked_wait=wait,
+        max_wait=cap,
+        operation=call.operation,
+        method=call.method,
+        path=call.path,
+        host=host,
+        request_id=request_id_of(response.headers),
+        rate_limit=RateLimitHeaders.parse(response.headers),
+    )
+
+
 @dataclass
 class _Failures:
     """How many attempts of one call failed, by kind."""
@@ -192,7 +290,7 @@ class _Failures:
     throttled: int = 0
 
 
-def _reserve(pacer: Pacer) -> Generator[Wait, None, None]:
+def _reserve(pacer: Pacer) -> Generator[Wait, None, Slot]:
     """Wait for a slot from the pacer; give it back if cancelled before sending."""
     while True:
         slot = pacer.reserve()
@@ -205,7 +303,7 @@ def _reserve(pacer: Pacer) -> Generator[Wait, None, None]:
             except GeneratorExit:
                 pacer.abandon()
                 raise
-        return
+        return slot
 
 
 def _retry_transport_error(
@@ -252,7 +350,7 @@ def _retry_status(
         return 0.0
     if status >= 500:
         if call.write:
-            raise _unknown(call, f"Datadog answered {status}", host, response)
+            raise _unknown(call, _who_answered(response, host), host, response)
         failures.reads += 1
         if failures.reads < policy.max_read_attempts:
             return policy.backoff(failures.reads, rng)
@@ -297,18 +395,21 @@ def exchange(
     failures = _Failures()
     while True:
         pacer = limiter.pacer(call.operation)
-        yield from _reserve(pacer)
+        slot = yield from _reserve(pacer)
         try:
             result = yield SEND
         except GeneratorExit:
             # The driver was cancelled mid-request: free the slot, then let it go.
-            pacer.complete(None, status=None)
+            pacer.complete(None, status=None, window=slot.window)
             raise
         if result is None:
             pacer.abandon()
             raise RuntimeError("exchange() was resumed without a response after SEND")
+        undecodable = result if isinstance(result, Undecodable) else None
+        if isinstance(result, Undecodable):
+            result = result.without_body()
         if isinstance(result, httpx.TransportError):
-            pacer.complete(None, status=None)
+            pacer.complete(None, status=None, window=slot.window)
             delay = _retry_transport_error(
                 call, result, failures=failures, policy=policy, rng=rng, host=host
             )
@@ -316,9 +417,15 @@ def exchange(
             continue
         headers = RateLimitHeaders.parse(result.headers)
         retry_after = wait_after_429(result.headers) if result.status_code == 429 else None
-        pacer.complete(headers, status=result.status_code, retry_after=retry_after)
+        pacer.complete(
+            headers, status=result.status_code, retry_after=retry_after, window=slot.window
+        )
         limiter.learn(call.operation, headers)
+        if retry_after is not None and retry_after > policy.max_server_wait:
+            raise _wait_too_long(call, result, retry_after, policy.max_server_wait, host)
         if result.is_success:
+            if undecodable is not None:
+                raise _undecodable(call, undecodable, host)
             return result
         wait = _retry_status(call, result, failures=failures, policy=policy, rng=rng, host=host)
         if wait is None:

@@ -78,8 +78,10 @@ def normalize_site(site: str) -> str:
         return text
     if "://" in text:
         text = urlsplit(text).hostname or text
+    # A site may have been written as a URL with a key in it: never echo what precedes '@'.
     raise ConfigError(
-        f"{site!r} is not a Datadog site.{_suggestion(text)} Use one of: {', '.join(SITES)} "
+        f"{_without_userinfo(site)!r} is not a Datadog site.{_suggestion(text)} Use one of: "
+        f"{', '.join(SITES)} "
         f"(the part after 'app.' in the address you log in to), or set {SITE_ENV_VAR}."
     )
 

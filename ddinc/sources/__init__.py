@@ -13,8 +13,20 @@ from ddinc.errors import SourceDetectionError
 from ddinc.readers import Table
 from ddinc.sources.mapping import EventLog, Mapping
 from ddinc.sources.source import Source
+from ddinc.sources.specs import computed, concat, const, pattern
 
-__all__ = ["SOURCES", "EventLog", "Mapping", "Source", "detect", "get_source"]
+__all__ = [
+    "SOURCES",
+    "EventLog",
+    "Mapping",
+    "Source",
+    "computed",
+    "concat",
+    "const",
+    "detect",
+    "get_source",
+    "pattern",
+]
 
 # Module name -> name of its Source constant.
 _BUILTIN: Final = {
@@ -23,6 +35,7 @@ _BUILTIN: Final = {
     "pagerduty": "PAGERDUTY",
     "opsgenie": "OPSGENIE",
     "jira": "JIRA",
+    "canonical_csv": "CANONICAL_CSV",  # ddinc's own canonical CSV, read back as written
 }
 
 

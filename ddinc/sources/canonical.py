@@ -14,7 +14,7 @@ from typing import Final, Literal
 import polars as pl
 
 from ddinc.errors import LoadError
-from ddinc.readers import ROW, Table
+from ddinc.readers import ROW, ROW_NOTES, Table
 from ddinc.rowkey import ROW_KEY, with_row_keys
 from ddinc.schema import (
     CANONICAL_SCHEMA,
@@ -25,6 +25,11 @@ from ddinc.schema import (
     State,
     field_column,
 )
+from ddinc.sources.collapse import ID as _ID
+from ddinc.sources.collapse import NOTES as _NOTES
+from ddinc.sources.collapse import ORDER as _ORDER
+from ddinc.sources.collapse import VOCABULARY_FIELDS as _VOCABULARY_FIELDS
+from ddinc.sources.collapse import collapse, fill_detected
 from ddinc.sources.columns import (
     carried_column,
     list_column,
@@ -34,6 +39,8 @@ from ddinc.sources.columns import (
     vocabulary_columns,
 )
 from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.sources.resolve import record_columns, resolve
+from ddinc.sources.specs import label
 from ddinc.timeline import timeline_durations
 from ddinc.timestamps import DateOrder, normalize_nulls, parse_timestamps
 
@@ -41,13 +48,9 @@ __all__ = ["Canonical", "OnError", "canonicalize"]
 
 OnError = Literal["quarantine", "raise"]
 
-_ID: Final = "__id"
-_VOCABULARY_FIELDS: Final = ("state", "severity")
 _REASON: Final = "__reason"
 _REASON_COLUMN: Final = "__reason_column"
 _REASON_VALUE: Final = "__reason_value"
-_NOTES: Final = "load_notes"
-_ORDER: Final = "__order"
 
 
 @dataclass(frozen=True)
@@ -70,44 +73,58 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         When a column the mapping needs is missing, when no value of a timestamp column can be
         read, or (with ``on_error="raise"``) at the first row that cannot become an incident.
     """
-    frame = table.frame
     _require_columns(table, mapping)
     notes: list[str] = list(table.notes)
+    original = table
+    resolved = resolve(table, mapping)
+    table, mapping = resolved.table, resolved.mapping
+    frame = table.frame
 
     work = frame.select(
         pl.col(ROW),
-        text_column(frame, mapping.id).alias(_ID),
+        *([pl.col(ROW_NOTES)] if ROW_NOTES in frame.columns else []),
+        *[pl.col(p.reason) for p in resolved.problems],
+        *[pl.col(p.value) for p in resolved.problems],
+        text_column(frame, label(mapping.id)).alias(_ID),
         *[
-            text_column(frame, mapping.columns.get(name)).alias(name)
+            text_column(frame, _column(mapping, name)).alias(name)
             for name in TEXT_FIELDS
             if name not in (*_VOCABULARY_FIELDS, "title")
         ],
-        *title_columns(frame, mapping.columns.get("title")),
-        *vocabulary_columns(frame, mapping.columns.get("state"), mapping.state, State, "state"),
+        *title_columns(frame, _column(mapping, "title")),
+        *vocabulary_columns(frame, _column(mapping, "state"), mapping.state, State, "state"),
         *vocabulary_columns(
-            frame, mapping.columns.get("severity"), mapping.severity, Severity, "severity"
+            frame, _column(mapping, "severity"), mapping.severity, Severity, "severity"
         ),
         *[
-            list_column(frame, mapping.columns.get(name), mapping.list_separator).alias(name)
+            list_column(frame, _column(mapping, name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
         ],
         *[
-            carried_column(frame, column).alias(field_column(key))
+            carried_column(frame, label(column)).alias(field_column(key))
             for key, column in mapping.fields.items()
         ],
         *([_order(frame, mapping.events.order_by)] if mapping.events else []),
     )
     parsed = _timestamps(frame, work, table, mapping)
-    work, reasons, row_notes = parsed.work, parsed.reasons, parsed.row_notes
+    work, row_notes = parsed.work, parsed.row_notes
+    # A value of the wrong shape is the reason before a date that cannot be read.
+    reasons = [
+        *[(pl.col(p.reason), p.column, p.value) for p in resolved.problems],
+        *parsed.reasons,
+    ]
     notes.extend(parsed.notes)
 
     # The first problem of a row is its reason: a missing id, else the first unreadable date.
     missing_id = pl.col(_ID).is_null()
     reason = pl.coalesce(
-        pl.when(missing_id).then(pl.lit(f"no incident id in column {mapping.id!r}")),
+        pl.when(missing_id).then(pl.lit(f"no incident id in column {label(mapping.id)!r}")),
         *[text for text, _, _ in reasons],
     )
     work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, reasons))
+    # Notes the reader or resolve left on a row come first; most files have none (no list work).
+    if ROW_NOTES in work.columns:
+        row_notes = pl.concat_list(pl.col(ROW_NOTES), row_notes).list.drop_nulls()
     work = work.with_columns(row_notes.alias(_NOTES))
 
     bad = work.filter(pl.col(_REASON).is_not_null())
@@ -115,16 +132,25 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
         _raise_first(table, bad)
     good = work.filter(pl.col(_REASON).is_null())
     incidents = (
-        _collapse(good, mapping)
+        collapse(good, mapping)
         if mapping.events
         else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
     )
+    incidents, filled = fill_detected(incidents, mapping)
+    if filled:
+        notes.append(filled)
     incidents = _finish(incidents, table, mapping)
-    quarantine = _quarantine(table, mapping, bad)
+    quarantine = _quarantine(original, mapping, bad)
     return Canonical(incidents, quarantine, tuple(notes), parsed.naive_columns)
 
 
 # --- columns -----------------------------------------------------------------------------
+
+
+def _column(mapping: Mapping, name: str) -> str | None:
+    """The column feeding ``name`` (once resolved, every entry is a plain column)."""
+    spec = mapping.columns.get(name)
+    return None if spec is None else label(spec)
 
 
 def _require_columns(table: Table, mapping: Mapping) -> None:
@@ -132,7 +158,7 @@ def _require_columns(table: Table, mapping: Mapping) -> None:
     # Columns a source's prepare step added ("__...") are not the file's.
     if not any(not c.startswith("__") for c in available) and not table.rejected:
         raise LoadError(
-            "the file holds no records",
+            "the file holds no records" if not table.frame.height else "the records hold no values",
             file=table.path,
             hint="check that the export is complete; an empty list exports no incidents",
         )
@@ -182,7 +208,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
     order = DateOrder(mapping.order) if mapping.order else None
     assumed: list[str] = []
     for name in TIMESTAMPS:
-        column = mapping.columns.get(name)
+        column = _column(mapping, name)
         if column is None or column not in frame.columns:
             parsed_columns.append(
                 pl.Series(name, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
@@ -218,6 +244,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
         parsed_columns.append(result.ambiguous.alias(f"__ambiguous_{name}"))
         styles = " / ".join(result.styles) or "no values"
         notes.append(f"{column} -> {name}: read as {styles}")
+        notes.extend(result.notes)  # leap seconds, values out of range
         if result.assumed_tz is not None:
             assumed.append(column)
         reasons.append(
@@ -271,7 +298,7 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
 def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> list[pl.Expr]:
     """The column and value a row's reason is about (the same precedence as the reason)."""
     missing_id = pl.col(_ID).is_null()
-    columns = [pl.when(missing_id).then(pl.lit(mapping.id))]
+    columns = [pl.when(missing_id).then(pl.lit(label(mapping.id)))]
     values = [pl.when(missing_id).then(pl.lit("", dtype=pl.String))]
     for text, column, raw in reasons:
         columns.append(pl.when(text.is_not_null()).then(pl.lit(column)))
@@ -285,51 +312,6 @@ def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> 
 
 
 # --- incidents ---------------------------------------------------------------------------
-
-
-def _in_event_order(frame: pl.DataFrame) -> bool:
-    """Whether rows already run by id, then event order, then row (no missing order)."""
-    previous_id, previous_order = pl.col(_ID).shift(1), pl.col(_ORDER).shift(1)
-    in_order = (pl.col(_ID) > previous_id) | (
-        (pl.col(_ID) == previous_id) & (pl.col(_ORDER) >= previous_order)
-    )
-    checked = frame.select(
-        in_order.fill_null(False).slice(1).all() & pl.col(_ORDER).is_not_null().all()
-    )
-    return bool(checked.item())
-
-
-def _collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """One row per incident id from an event log."""
-    assert mapping.events is not None
-    earliest = set(mapping.events.earliest)
-    # Audit logs usually come sorted by id and event order already: skip the sort then.
-    ordered = good if _in_event_order(good) else good.sort([_ID, _ORDER, ROW], nulls_last=True)
-    aggs: list[pl.Expr] = [pl.col(ROW).alias("source_rows")]
-    for name in TEXT_FIELDS:
-        if name in _VOCABULARY_FIELDS:
-            # The latest event that says something: an unmapped word still wins (and is
-            # flagged), a missing value does not.
-            aggs.append(pl.col(name).filter(pl.col(raw_name(name)).is_not_null()).last())
-        else:
-            aggs.append(pl.col(name).drop_nulls().last())
-    aggs += [pl.col(raw_name(name)).drop_nulls().last() for name in (*_VOCABULARY_FIELDS, "title")]
-    for name in LIST_FIELDS:
-        aggs.append(pl.col(name).drop_nulls().last())
-    for name in TIMESTAMPS:
-        if name in earliest:
-            aggs.append(pl.col(name).min())
-            aggs.append(
-                pl.coalesce(
-                    pl.col(raw_name(name)).min_by(name), pl.col(raw_name(name)).drop_nulls().first()
-                ).alias(raw_name(name))
-            )
-        else:
-            aggs += [pl.col(name).last(), pl.col(raw_name(name)).last()]
-    carried = [c for c in good.columns if c.startswith("field.")]
-    aggs += [pl.col(c).drop_nulls().last() for c in carried]
-    aggs.append(pl.col(_NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(_NOTES))
-    return ordered.group_by(_ID, maintain_order=True).agg(aggs)
 
 
 def _finish(incidents: pl.DataFrame, table: Table, mapping: Mapping) -> pl.DataFrame:
@@ -353,7 +335,7 @@ def _quarantine(table: Table, mapping: Mapping, bad: pl.DataFrame) -> pl.DataFra
         # A filter, not a semi-join: the table is wide and the bad rows are few.
         table.frame.filter(pl.col(ROW).is_in(bad.get_column(ROW).implode()))
         .sort(ROW)
-        .select(ROW, pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"))
+        .select(ROW, record_columns(table.frame.drop(ROW)).alias("record"))
     )
     parsed = bad.select(
         pl.lit(mapping.source).alias("source"),

@@ -1,9 +1,10 @@
 """ServiceNow: the incident audit event log (many rows per incident) and the incident table.
 
 The event log (e.g. UCI dataset #498) has one row per audit event; rows of one ``number``
-collapse to one incident in ``sys_mod_count`` order: the first ``opened_at``, the last state,
-priority, assignee and ``resolved_at``. Dates are day-first in more than one style
-(``29/2/2016 01:16``, ``29-02-2016 01:16``); ``?`` means missing.
+collapse to one incident in ``sys_mod_count`` order: the earliest ``opened_at`` (events that
+disagree are noted on the incident), the last state, priority, assignee and ``resolved_at``.
+Dates are day-first in more than one style (``29/2/2016 01:16``, ``29-02-2016 01:16``); ``?``
+means missing.
 """
 
 from __future__ import annotations

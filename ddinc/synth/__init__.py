@@ -16,8 +16,10 @@ Same seed, same bytes, on every run.
 
 from ddinc.synth._dirt import NULL_SPELLINGS, DirtSpec, planned_count
 from ddinc.synth._sample import TRUTH_SCHEMA, Sample, truth_path
-from ddinc.synth._samples import MAPPING_FILE, SAMPLES, sample, write_samples
+from ddinc.synth._samples import MAPPING_FILE, MAPPING_FILES, SAMPLES, sample, write_samples
 from ddinc.synth._world import WORLD_SCHEMA, people, world
+from ddinc.synth.cloudstatus import cloudstatus_json
+from ddinc.synth.healtharchive import healtharchive_json
 from ddinc.synth.jira import jira_csv, write_jira
 from ddinc.synth.opsgenie import opsgenie_csv, opsgenie_json, write_opsgenie
 from ddinc.synth.pagerduty import pagerduty_csv, pagerduty_json, write_pagerduty
@@ -30,10 +32,16 @@ from ddinc.synth.spreadsheet import (
     write_spreadsheet,
     write_spreadsheet_mapping,
 )
-from ddinc.synth.statuspage import statuspage_json, statuspage_jsonl, write_statuspage
+from ddinc.synth.statuspage import (
+    statuspage_history,
+    statuspage_json,
+    statuspage_jsonl,
+    write_statuspage,
+)
 
 __all__ = [
     "MAPPING_FILE",
+    "MAPPING_FILES",
     "MAPPING_TOML",
     "NULL_SPELLINGS",
     "SAMPLES",
@@ -41,6 +49,8 @@ __all__ = [
     "WORLD_SCHEMA",
     "DirtSpec",
     "Sample",
+    "cloudstatus_json",
+    "healtharchive_json",
     "jira_csv",
     "opsgenie_csv",
     "opsgenie_json",
@@ -53,6 +63,7 @@ __all__ = [
     "servicenow_table",
     "spreadsheet_csv",
     "spreadsheet_xlsx",
+    "statuspage_history",
     "statuspage_json",
     "statuspage_jsonl",
     "truth_path",

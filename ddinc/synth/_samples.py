@@ -13,15 +13,17 @@ from typing import Final
 
 from ddinc.errors import ConfigError
 from ddinc.synth._sample import Sample
+from ddinc.synth.cloudstatus import cloudstatus_json, write_cloudstatus_mapping
+from ddinc.synth.healtharchive import healtharchive_json, write_healtharchive_mapping
 from ddinc.synth.jira import jira_csv
 from ddinc.synth.opsgenie import opsgenie_csv, opsgenie_json
 from ddinc.synth.pagerduty import pagerduty_csv, pagerduty_json
 from ddinc.synth.servicenow import servicenow_event_log
 from ddinc.synth.servicenow_incidents import servicenow_table
 from ddinc.synth.spreadsheet import spreadsheet_csv, spreadsheet_xlsx, write_spreadsheet_mapping
-from ddinc.synth.statuspage import statuspage_json, statuspage_jsonl
+from ddinc.synth.statuspage import statuspage_history, statuspage_json, statuspage_jsonl
 
-__all__ = ["MAPPING_FILE", "SAMPLES", "sample", "write_samples"]
+__all__ = ["MAPPING_FILE", "MAPPING_FILES", "SAMPLES", "sample", "write_samples"]
 
 # File name -> how to render it from a seed. Sizes keep every file under 200 KB.
 SAMPLES: Final[dict[str, Callable[[int], Sample]]] = {
@@ -40,8 +42,18 @@ SAMPLES: Final[dict[str, Callable[[int], Sample]]] = {
     "jira_incidents.csv": lambda seed: jira_csv(80, seed=seed),
     "spreadsheet_incidents.xlsx": lambda seed: spreadsheet_xlsx(80, seed=seed),
     "spreadsheet_incidents.csv": lambda seed: spreadsheet_csv(80, seed=seed),
+    # Shapes of real public histories that no built-in source reads: mapped by TOML files.
+    "cloudstatus_incidents.json": lambda seed: cloudstatus_json(80, seed=seed),
+    "healtharchive_incidents.json": lambda seed: healtharchive_json(60, seed=seed),
+    "statuspage_history.json": lambda seed: statuspage_history(60, seed=seed),
 }
 MAPPING_FILE: Final = "spreadsheet_mapping.toml"
+# Every mapping file written beside the samples (the demo finds <prefix>_mapping.toml).
+MAPPING_FILES: Final[dict[str, Callable[[Path], Path]]] = {
+    MAPPING_FILE: write_spreadsheet_mapping,
+    "cloudstatus_mapping.toml": write_cloudstatus_mapping,
+    "healtharchive_mapping.toml": write_healtharchive_mapping,
+}
 
 
 def sample(name: str, *, seed: int = 7) -> Sample:
@@ -59,7 +71,7 @@ def sample(name: str, *, seed: int = 7) -> Sample:
 
 
 def write_samples(directory: Path, *, seed: int = 7, truth: bool = False) -> list[Path]:
-    """Write every sample of :data:`SAMPLES` and the spreadsheet's mapping into ``directory``.
+    """Write every sample of :data:`SAMPLES` and the mapping files into ``directory``.
 
     Parameters
     ----------
@@ -74,9 +86,9 @@ def write_samples(directory: Path, *, seed: int = 7, truth: bool = False) -> lis
     -------
     list of Path
         The files written (truth files not included), in :data:`SAMPLES` order, then the
-        mapping file.
+        mapping files in :data:`MAPPING_FILES` order.
     """
     directory = Path(directory)
     paths = [render(seed).write(directory / name, truth=truth) for name, render in SAMPLES.items()]
-    paths.append(write_spreadsheet_mapping(directory / MAPPING_FILE))
+    paths += [write(directory / name) for name, write in MAPPING_FILES.items()]
     return paths

@@ -5,6 +5,10 @@ Records look like GitHub's public status history: ``id``, ``name``, ``status``, 
 ``shortlink``, ``page_id``, ``incident_updates[]`` (newest first) and ``components[]``; times
 are ISO 8601 UTC with milliseconds and ``Z``; newest incident first. Back-filled incidents
 have ``created_at == started_at == resolved_at`` on the hour and an ``updated_at`` weeks later.
+
+:func:`statuspage_history` is a page's long history migrated from an older tool: most records
+are back-filled, and their real times survive only in the text of the last update, as an HTML
+list (``<li><strong>2011-07-28 03:06:00</strong> - ... resolved</li>``).
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ from ddinc.synth._records import (
     random_token,
 )
 from ddinc.synth._sample import Sample
+from ddinc.synth._world import world
 
 __all__ = [
     "DIRT",
+    "HISTORY_DIRT",
     "PAGE",
     "TIMESTAMPS",
+    "statuspage_history",
     "statuspage_json",
     "statuspage_jsonl",
     "write_statuspage",
@@ -69,6 +76,15 @@ DIRT: Final[DirtSpec] = {
     TRAILING_SPACE: 0.03,
 }
 
+# A history migrated from an older tool: most of its records were typed in after the fact.
+HISTORY_DIRT: Final[DirtSpec] = {
+    NO_ID: 1,
+    BACKFILLED: 0.6,
+    REVERSED: 0.02,
+    DUPLICATE: 0.02,
+    TRAILING_SPACE: 0.03,
+}
+
 PAGE: Final = {"id": "x4kd0q7wz2mb", "name": "Example Cloud", "url": "https://status.example.com"}
 _ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
 _IMPACTS: Final = {
@@ -88,8 +104,26 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _records(n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    incidents, rng = prepare("statuspage", seed, n, DIRT, shifted=("impact_start", "detected"))
+def _real_times(inc: dict[str, Any], real: dict[str, Any]) -> str:
+    """The real timeline of a back-filled record, as the older tool wrote it in the text."""
+    started = real["impact_start"] or real["detected"]
+    steps = [
+        (started, f"Impact began: {inc['title']}"),
+        (real["declared"], "Investigating"),
+        (real["resolved"], "The issue was resolved"),
+    ]
+    items = "".join(
+        f"<li><strong>{at:%Y-%m-%d %H:%M:%S}</strong> - {text}</li>" for at, text in steps
+    )
+    return f"<p>Migrated from our previous status page.</p><ul>{items}</ul>"
+
+
+def _records(
+    n: int, seed: int, *, history: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    source, spec = ("statuspage_history", HISTORY_DIRT) if history else ("statuspage", DIRT)
+    incidents, rng = prepare(source, seed, n, spec, shifted=("impact_start", "detected"))
+    real = {row["key"]: row for row in world(seed, n).to_dicts()} if history else {}
     tags = [inc["dirt"] for inc in incidents]
     ids = dirty_ids(rng, [random_token(rng, 12, _ALPHABET) for _ in incidents], tags)
     no_id_spelling = iter(rng.sample([None, ""], 2) * n)
@@ -153,7 +187,12 @@ def _records(n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, An
                 ("monitoring", monitoring, "A fix has been implemented and we are monitoring.")
             )
         if resolved is not None:
-            steps.append(("resolved", resolved, "This incident has been resolved."))
+            body = (
+                _real_times(inc, real[inc["key"]])
+                if history and tag == BACKFILLED
+                else "This incident has been resolved."
+            )
+            steps.append(("resolved", resolved, body))
         updates = [
             {
                 "id": random_token(rng, 12, _ALPHABET),
@@ -202,10 +241,12 @@ def _records(n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, An
     return records[::-1], truth[::-1]
 
 
-def _sample(n_incidents: int, seed: int) -> tuple[list[dict[str, Any]], pl.DataFrame]:
+def _sample(
+    n_incidents: int, seed: int, *, history: bool = False
+) -> tuple[list[dict[str, Any]], pl.DataFrame]:
     if n_incidents < 1:
         raise ConfigError(f"n_incidents must be at least 1, not {n_incidents}")
-    records, truth = _records(n_incidents, seed)
+    records, truth = _records(n_incidents, seed, history=history)
     return assemble(records, truth, TIMESTAMPS)
 
 
@@ -220,6 +261,12 @@ def statuspage_jsonl(n_incidents: int = 60, *, seed: int = 7) -> Sample:
     records, truth = _sample(n_incidents, seed)
     lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
     return Sample("statuspage", lines.encode(), truth, DIRT)
+
+
+def statuspage_history(n_incidents: int = 60, *, seed: int = 7) -> Sample:
+    """A page history with most records back-filled (see the module docstring)."""
+    records, truth = _sample(n_incidents, seed, history=True)
+    return Sample("statuspage", dumps({"page": PAGE, "incidents": records}), truth, HISTORY_DIRT)
 
 
 def write_statuspage(

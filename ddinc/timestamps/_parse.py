@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +22,9 @@ from ddinc.timestamps._styles import (
     DateOrder,
     Style,
     is_naive,
+    leap_seconds,
 )
-from ddinc.timestamps._zones import checked_tz, falses, localize
+from ddinc.timestamps._zones import checked_tz, falses, localize, within_range
 
 __all__ = ["ParsedTimestamps", "parse_timestamps"]
 
@@ -36,7 +38,8 @@ class ParsedTimestamps:
     values
         ``Datetime("us", "UTC")``, same length as the input; null where missing or unreadable.
     invalid
-        True where the input held a value (after :func:`normalize_nulls`) that no style read.
+        True where the input held a value (after :func:`normalize_nulls`) that no style read,
+        or one that falls outside the years 1-9999 once in UTC (its value is null).
     nonexistent
         True where a naive local time falls in a DST gap of ``tz``; its value is null.
     ambiguous
@@ -49,6 +52,8 @@ class ParsedTimestamps:
         The zone applied to naive values, or None when every value carried its own offset.
     order
         The day/month order applied to numeric dates, None when the column had none.
+    notes
+        Choices made that the analyst should hear about: values out of range, leap seconds.
     """
 
     values: pl.Series
@@ -59,6 +64,7 @@ class ParsedTimestamps:
     format_codes: tuple[str, ...]
     assumed_tz: str | None
     order: DateOrder | None
+    notes: tuple[str, ...] = ()
 
 
 def parse_timestamps(
@@ -104,6 +110,18 @@ def parse_timestamps(
         and month-first.
     """
     name = column if column is not None else (raw.name or None)
+    parsed = _parse(raw, tz=tz, order=order, formats=formats, name=name)
+    return _checked_range(parsed, raw, name)
+
+
+def _parse(
+    raw: pl.Series,
+    *,
+    tz: str,
+    order: DateOrder | str | None,
+    formats: Sequence[str] | None,
+    name: str | None,
+) -> ParsedTimestamps:
     tz = checked_tz(tz)
     given = decided = _checked_order(order)
     dtype = raw.dtype
@@ -136,6 +154,7 @@ def parse_timestamps(
     numeric = [style for style in used if style.order is not None]
     note = f", {decided.value.replace('_', '-')} assumed" if assumed and decided else ""
     styles = tuple(s.label + note if s in numeric else s.label for s in used)
+    leap = leap_seconds(text) & outcome.values.is_not_null()
     return ParsedTimestamps(
         values=outcome.values.alias(raw.name),
         invalid=(text.is_not_null() & ~outcome.matched).alias("invalid"),
@@ -145,6 +164,43 @@ def parse_timestamps(
         format_codes=tuple(style.code for style in used),
         assumed_tz=tz if any(is_naive(style) for style in used) else None,
         order=decided if numeric or formats is not None else None,
+        notes=_leap_note(text, leap, name),
+    )
+
+
+def _described(column: str | None) -> str:
+    return f"column {column!r}" if column else "timestamps"
+
+
+def _leap_note(text: pl.Series, leap: pl.Series, column: str | None) -> tuple[str, ...]:
+    if not leap.any():
+        return ()
+    count = int(leap.sum())
+    first = text.filter(leap)[0]
+    return (
+        f"{_described(column)}: {count} value(s) at second 60, a leap second (first: "
+        f"{first!r}), read as second 59.999999 of that minute rather than the next minute",
+    )
+
+
+def _checked_range(
+    parsed: ParsedTimestamps, raw: pl.Series, column: str | None
+) -> ParsedTimestamps:
+    """``parsed`` with instants outside the years 1-9999 (once in UTC) made invalid."""
+    values, outside = within_range(parsed.values)
+    if not outside.any():
+        return parsed
+    count = int(outside.sum())
+    first = raw.filter(outside)[0]
+    note = (
+        f"{_described(column)}: {count} value(s) fall outside the years 1-9999 once converted "
+        f"to UTC (first: {str(first)!r}); flagged invalid and left empty"
+    )
+    return dataclasses.replace(
+        parsed,
+        values=values,
+        invalid=(parsed.invalid | outside).alias("invalid"),
+        notes=(*parsed.notes, note),
     )
 
 

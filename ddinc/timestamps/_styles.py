@@ -25,6 +25,7 @@ __all__ = [
     "builtin_styles",
     "is_naive",
     "keep",
+    "leap_seconds",
     "numeric_styles",
     "other_order",
 ]
@@ -45,6 +46,9 @@ class DateOrder(StrEnum):
     MONTH_FIRST = "month_first"
 
 
+# A clock reading at second 60 ("23:59:60", "10:15:60.5"); chrono reads it as the next minute.
+_LEAP_SECOND: Final = r"(?:^|[^0-9])[0-9]{1,2}:[0-9]{2}:60(?:[.,][0-9]+)?(?:[^0-9]|$)"
+_ONE_US: Final = timedelta(microseconds=1)
 _OFFSET_CODE = re.compile(r"%[#:]{0,2}z|%\+")
 _UTC_SUFFIXES = ("Z", " UTC", " GMT")
 _LABELS: Final = {
@@ -97,7 +101,18 @@ class Style:
                 parsed = keep(parsed, micros.is_between(_MIN_YEAR_US, _MAX_YEAR_US))
         if parsed.dtype == pl.Datetime("us") and self.code.endswith(_UTC_SUFFIXES):
             parsed = parsed.dt.replace_time_zone("UTC")
+        leap = leap_seconds(text) & parsed.is_not_null()
+        if leap.any():
+            # Keep a leap second in the minute (and day) it was written in: the last
+            # microsecond of that minute, not the first of the next one.
+            at = leap.arg_true()
+            parsed = parsed.scatter(at, parsed.gather(at).dt.truncate("1s") - _ONE_US)
         return parsed
+
+
+def leap_seconds(text: pl.Series) -> pl.Series:
+    """Where ``text`` holds a clock reading at second 60 (a leap second)."""
+    return text.str.contains(_LEAP_SECOND).fill_null(False)
 
 
 def keep(series: pl.Series, mask: pl.Series) -> pl.Series:

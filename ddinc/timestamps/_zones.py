@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
 import polars as pl
 
 from ddinc.errors import ConfigError
 
-__all__ = ["checked_tz", "falses", "localize", "to_utc"]
+__all__ = ["checked_tz", "falses", "localize", "to_utc", "within_range"]
+
+# What Python's datetime (and so to_dicts, to_html, every request model) can hold, as polars'
+# microseconds since the epoch. polars holds wider years: year 10000 reaches a user as an
+# OverflowError, or as "+10000-01-01" in an export.
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_US: Final = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_US: Final = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
 def falses(n: int) -> pl.Series:
@@ -30,6 +40,19 @@ def localize(naive: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series
         nonexistent = nonexistent.scatter(rows, earliest.is_null())
         ambiguous = ambiguous.scatter(rows, earliest.is_not_null())
     return local.dt.convert_time_zone("UTC"), nonexistent, ambiguous
+
+
+def within_range(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``values`` (UTC) nulled outside the years 1-9999, and where that was done.
+
+    A local time can leave the range only once converted: 9999-12-31 23:00 in New York is
+    year 10000 in UTC, 0001-01-01 00:30 in Paris is year 0. So this runs after conversion.
+    """
+    micros = values.to_physical()
+    outside = (micros.is_not_null() & ~micros.is_between(_MIN_US, _MAX_US)).alias("outside")
+    if not outside.any():
+        return values, outside
+    return values.scatter(outside.arg_true(), None), outside
 
 
 def to_utc(parsed: pl.Series, tz: str) -> tuple[pl.Series, pl.Series, pl.Series]:

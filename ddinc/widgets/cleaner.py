@@ -20,6 +20,7 @@ from ddinc.checks import CheckContext
 from ddinc.clean.people import UserChoice
 from ddinc.clean.recipe import Recipe
 from ddinc.datadog import DatadogClient
+from ddinc.push import Connection
 from ddinc.widgets.panels import (
     BulkPanel,
     ClusterPanel,
@@ -28,6 +29,7 @@ from ddinc.widgets.panels import (
     SelectionPanel,
     SuggestionsPanel,
 )
+from ddinc.widgets.push_panel import PushPanel
 from ddinc.widgets.state import CleanerState
 from ddinc.widgets.table import CleanerTable
 
@@ -67,6 +69,9 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         Datadog users for the people panel; default: read through ``client``.
     client
         A :class:`~ddinc.datadog.DatadogClient`; default: the embedded emulator.
+    connection
+        Where the push panel pushes (:class:`ddinc.push.Connection`); default: an embedded
+        emulator kept for the Cleaner's life.
     check_context, page_size, recheck
         See :class:`~ddinc.widgets.state.CleanerState`.
     """
@@ -78,6 +83,7 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         *,
         users: Sequence[UserChoice] | None = None,
         client: DatadogClient | None = None,
+        connection: Connection | None = None,
         check_context: CheckContext | None = None,
         page_size: int = 25,
         recheck: str = "auto",
@@ -101,6 +107,7 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         self.bulk = BulkPanel(self.state, self._changed)
         self.selection = SelectionPanel(self.state, self._changed)
         self.recipe_panel = RecipePanel(self.state, self._changed)
+        self.push = PushPanel(self.state, connection)
         self.panels = w.Tab(
             children=[
                 self.suggestions,
@@ -108,11 +115,12 @@ class Cleaner(w.VBox):  # type: ignore[misc]
                 self.people,
                 self.bulk,
                 self.selection,
+                self.push,
                 self.recipe_panel,
             ]
         )
         for index, title in enumerate(
-            ["Suggestions", "Clusters", "People", "Bulk edit", "Selection", "Recipe"]
+            ["Suggestions", "Clusters", "People", "Bulk edit", "Selection", "Push", "Recipe"]
         ):
             self.panels.set_title(index, title)
         # The table's own edits (typed cells, ticks, undo) refresh the panels too.

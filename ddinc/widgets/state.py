@@ -20,7 +20,6 @@ from typing import Any, Final
 import polars as pl
 
 from ddinc.checks import CheckContext, CheckReport, Level, run_checks
-from ddinc.checks.report import ROW
 from ddinc.clean.facets import CHECK_FACET, FACETS, Where, facet_expr
 from ddinc.clean.history import History
 from ddinc.clean.ops import Deselect, Op, Select, SetCell, SetValues
@@ -148,19 +147,15 @@ class CleanerState:
             *(facet_expr(name, self.known_emails) for name in FACETS),
             pl.int_range(pl.len(), dtype=pl.Int64).alias(_POS),
         )
-        flags = []
-        n = marked.height
-        for result in self.report.results:
-            rows = result.rows[ROW]
-            flag = (
-                pl.int_range(n, dtype=pl.Int64, eager=True)
-                .is_in(rows.implode())
-                .alias(_check_column(result.name))
-                if result.n_failing and result.rows.height and n
-                else pl.Series(_check_column(result.name), [False] * n, dtype=pl.Boolean)
-            )
-            flags.append(flag)
-        self._rows = values.with_columns(flags) if flags else values
+        flags = marked.select(
+            pl.col(ROW_KEY)
+            .is_in(result.rows.get_column(ROW_KEY).implode())
+            .alias(_check_column(result.name))
+            if result.n_failing
+            else pl.repeat(False, pl.len()).alias(_check_column(result.name))
+            for result in self.report.results
+        )
+        self._rows = values.hstack(flags.get_columns()) if flags.width else values
         # What a page shows, with list columns in one chunk: gathering 50 rows of a list
         # column split in chunks (as Parquet reads it) costs O(rows), in one chunk O(page).
         shown = marked.select(ROW_KEY, EXCLUDED, SELECTED, *COLUMNS)

@@ -14,7 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from ddinc.checks import DEFAULT_CHECKS, CheckContext, run_checks
+from ddinc.checks import DEFAULT_CHECKS, CheckContext, CheckReport, run_checks
+from ddinc.rowkey import with_row_keys
 from ddinc.schema import CANONICAL_SCHEMA, DURATIONS, RAW_FIELDS, TIMESTAMPS
 from ddinc.timeline import with_timeline
 
@@ -38,7 +39,10 @@ def start_of(i: int) -> datetime:
 
 
 def incident(**overrides: Any) -> dict[str, Any]:
-    """One row's overrides; ``raw_<field>=`` sets a field of the ``raw`` struct."""
+    """One row's overrides; ``raw_<field>=`` sets a field of the ``raw`` struct.
+
+    Raw timestamps are written with an explicit offset (``...+00:00``, as PagerDuty's JSON
+    does), or without one (``2023-03-01 09:00:00``) when ``naive=True``."""
     return overrides
 
 
@@ -67,10 +71,16 @@ def _row(i: int, overrides: Mapping[str, Any]) -> dict[str, Any]:
             raw[key.removeprefix("raw_")] = value
         else:
             row[key] = value
+    naive = bool(row.pop("naive", False))
     for name in TIMESTAMPS:
         if f"raw_{name}" not in overrides:
             value = row[name]
-            raw[name] = value.isoformat() if value is not None else None
+            if value is None:
+                raw[name] = None
+            elif naive:
+                raw[name] = value.strftime("%Y-%m-%d %H:%M:%S")
+            else:
+                raw[name] = value.isoformat()
     row["raw"] = {name: raw.get(name) for name in RAW_FIELDS}
     return row
 
@@ -83,11 +93,20 @@ def incidents(*rows: Mapping[str, Any]) -> pl.DataFrame:
         **{name: dtype for name, dtype in CANONICAL_SCHEMA.items() if name not in DURATIONS},
         **dict.fromkeys(extra, pl.String),
     }
-    frame = pl.DataFrame(built, schema=schema)
+    frame = with_row_keys(pl.DataFrame(built, schema=schema))
     return with_timeline(frame).select(*CANONICAL_SCHEMA.names(), *extra)
+
+
+def positions(report: CheckReport, name: str | None = None, **select: Any) -> list[int]:
+    """Sorted positions, in the frame checked, of the rows that fail ``name`` (or any check).
+
+    Reports name rows by ``row_key``; tests built their frames by position, so they map the
+    keys back through ``report.keys`` (the checked frame's keys, in order)."""
+    keys = report.failing(name, **select).get_column("row_key")
+    return report.keys.is_in(keys.implode()).arg_true().to_list()
 
 
 def failing(frame: pl.DataFrame, name: str, context: CheckContext = CONTEXT) -> list[int]:
     """Sorted rows of ``frame`` that fail the default check ``name`` (run alone, for speed)."""
     checks = [check for check in DEFAULT_CHECKS if check.name == name]
-    return sorted(run_checks(frame, checks, context=context).failing(name)["row"].to_list())
+    return positions(run_checks(frame, checks, context=context), name)

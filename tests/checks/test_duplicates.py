@@ -31,7 +31,8 @@ def test_repeated_source_id_fails_every_copy() -> None:
     assert failing(frame, "duplicate_source_id") == [0, 1, 3]
     message = run_checks(frame, context=CONTEXT).failing("duplicate_source_id")["message"][0]
     assert "appears 3 times" in message
-    assert "rows 0, 1, 3" in message
+    # File rows (source_rows, 1-based), which a human can find in the export; not positions.
+    assert "file rows 1, 2, 4" in message
 
 
 def test_same_id_in_two_sources_is_not_a_repeat() -> None:
@@ -171,6 +172,7 @@ def test_clusters_stay_fast_for_one_title_shared_by_many() -> None:
     frame = pl.DataFrame(
         {
             "row": pl.int_range(n, eager=True),
+            "row_key": [f"pd:{i}" for i in range(n)],
             "source": ["pd"] * n,
             "source_id": [str(i) for i in range(n)],
             "title": ["Same"] * n,

@@ -109,4 +109,6 @@ def test_context_to_dict_is_json() -> None:
         "hour_offset_min_rows",
         "duplicate_slack_seconds",
         "assumed_timezone",
+        "order_tolerance_seconds",
+        "detected_from",
     }

@@ -47,9 +47,10 @@ def test_one_result_per_check_including_passing_ones() -> None:
 def test_failing_rows_carry_key_columns_message_and_involved_columns() -> None:
     rows = dirty_report().failing("resolved_time_while_open")
     assert rows.columns == [
-        "row",
+        "row_key",
         "source",
         "source_id",
+        "source_rows",
         "title",
         "check",
         "level",
@@ -57,9 +58,10 @@ def test_failing_rows_carry_key_columns_message_and_involved_columns() -> None:
         "state",
         "resolved",
     ]
-    assert rows.select("row", "source_id", "check", "level", "state").row(0) == (
-        2,
+    assert rows.select("row_key", "source_id", "source_rows", "check", "level", "state").row(0) == (
+        "pagerduty:PD-2",
         "PD-2",
+        [3],
         "resolved_time_while_open",
         "error",
         "active",
@@ -69,14 +71,14 @@ def test_failing_rows_carry_key_columns_message_and_involved_columns() -> None:
 def test_failing_filters_by_level_and_keeps_check_order() -> None:
     report = dirty_report()
     errors = report.failing(level=Level.ERROR)
-    assert errors.select("row", "check").rows() == [
-        (1, "title_missing"),
-        (2, "resolved_time_while_open"),
+    assert errors.select("source_id", "check").rows() == [
+        ("PD-1", "title_missing"),
+        ("PD-2", "resolved_time_while_open"),
     ]
     warnings = report.failing(level="warning")
-    assert warnings.select("row", "check").rows() == [
-        (4, "severity_unmapped"),
-        (3, "resolved_time_missing"),
+    assert warnings.select("source_id", "check").rows() == [
+        ("PD-4", "severity_unmapped"),
+        ("PD-3", "resolved_time_missing"),
     ]
     assert report.failing().height == 4
     assert report.failing("title_missing", level="warning").height == 0
@@ -85,7 +87,16 @@ def test_failing_filters_by_level_and_keeps_check_order() -> None:
 def test_failing_with_nothing_selected_is_an_empty_frame_with_the_key_columns() -> None:
     empty = run_checks(incidents(incident()), context=CONTEXT).failing()
     assert empty.height == 0
-    assert empty.columns[:7] == ["row", "source", "source_id", "title", "check", "level", "message"]
+    assert empty.columns[:8] == [
+        "row_key",
+        "source",
+        "source_id",
+        "source_rows",
+        "title",
+        "check",
+        "level",
+        "message",
+    ]
 
 
 def test_unknown_check_or_level_says_what_exists() -> None:
@@ -109,7 +120,7 @@ def test_counts_blocking_and_row_ids() -> None:
     assert report.blocking
     assert report.n_errors == 2
     assert report.n_warnings == 2
-    assert report.blocking_ids() == {1, 2}
+    assert report.blocking_keys() == ["pagerduty:PD-1", "pagerduty:PD-2"]
     assert report.blocking_mask().to_list() == [False, True, True, False, False]
 
 
@@ -121,11 +132,20 @@ def test_blocking_mask_filters_the_frame_to_what_can_be_pushed() -> None:
     assert not run_checks(pushable, context=CONTEXT).blocking
 
 
-def test_rows_are_positions_in_the_frame_even_when_unsorted() -> None:
-    frame = incidents(*DIRTY).reverse()
-    report = run_checks(frame, context=CONTEXT)
-    row = report.failing("title_missing")["row"][0]
-    assert frame["title"][row] == " "
+def test_rows_are_named_by_row_key_whatever_the_order() -> None:
+    frame = incidents(*DIRTY)
+    forward = run_checks(frame, context=CONTEXT)
+    backward = run_checks(frame.reverse(), context=CONTEXT)
+    assert forward.failing("title_missing")["row_key"].to_list() == ["pagerduty:PD-1"]
+    assert backward.failing("title_missing")["row_key"].to_list() == ["pagerduty:PD-1"]
+    assert sorted(forward.blocking_keys()) == sorted(backward.blocking_keys())
+    # The keys still find the rows after the frame was filtered and sorted.
+    shuffled = frame.sort("title")
+    keys = forward.blocking_keys()
+    assert shuffled.filter(pl.col("row_key").is_in(keys))["source_id"].sort().to_list() == [
+        "PD-1",
+        "PD-2",
+    ]
 
 
 def test_warnings_alone_do_not_block() -> None:
@@ -145,6 +165,7 @@ def test_to_dict_structure_and_json() -> None:
         "n_errors",
         "n_warnings",
         "notes",
+        "detection",
         "context",
         "checks",
     }
@@ -160,8 +181,9 @@ def test_to_dict_structure_and_json() -> None:
         "rows",
         "rows_truncated",
     }
-    assert set(check["rows"][0]) == {"row", "source", "source_id", "message"}
-    assert check["rows"][0]["row"] == 1
+    assert set(check["rows"][0]) == {"row_key", "source", "source_id", "source_rows", "message"}
+    assert check["rows"][0]["row_key"] == "pagerduty:PD-1"
+    assert check["rows"][0]["source_rows"] == [2]
     assert summary["context"]["now"] == "2025-01-01T00:00:00+00:00"
     assert summary["context"]["assumed_timezone"] == "America/New_York"
 
@@ -196,10 +218,10 @@ def test_frame_without_durations_raw_or_notes_is_accepted() -> None:
     assert report.result("state_missing").n_failing == 1
 
 
-def test_a_row_column_in_the_frame_does_not_clash_with_the_row_key() -> None:
+def test_a_row_column_in_the_frame_does_not_clash_with_the_checks_own() -> None:
     frame = incidents(incident(), incident(title="")).with_columns(row=pl.lit("mine"))
     report = run_checks(frame, context=CONTEXT)
-    assert report.failing("title_missing")["row"].to_list() == [1]
+    assert report.failing("title_missing")["source_id"].to_list() == ["PD-1"]
     assert frame["row"].to_list() == ["mine", "mine"]
 
 
@@ -244,7 +266,7 @@ def test_custom_check_composes_with_the_defaults() -> None:
     frame = incidents(incident(), incident(commander=None, title="DB down"))
     report = run_checks(frame, [*DEFAULT_CHECKS, no_commander], context=CONTEXT)
     rows = report.failing("commander_missing")
-    assert rows["row"].to_list() == [1]
+    assert rows["source_id"].to_list() == ["PD-1"]
     assert rows["message"].to_list() == ["DB down has no commander"]
 
 
@@ -315,10 +337,13 @@ def test_never_changes_the_frame_never_raises_and_counts_agree(
     for result in report.results:
         failing = report.failing(result.name)
         assert counts[result.name] == len(failing) == result.n_failing
-        assert failing["row"].is_unique().all()
-        assert failing["row"].is_between(0, frame.height - 1).all()
+        assert failing["row_key"].is_unique().all()
+        assert failing["row_key"].is_in(report.keys.implode()).all()
         assert failing["message"].null_count() == 0
-    assert report.blocking_mask().sum() == report.n_errors == len(report.blocking_ids())
+    assert report.blocking_mask().sum() == report.n_errors == len(report.blocking_keys())
+    per_row = report.failing_checks()
+    assert per_row["row_key"].to_list() == report.keys.to_list()
+    assert per_row["checks"].list.len().sum() == report.failing().height
     json.dumps(report.to_dict())
     assert "<script>" not in report.to_html()
     assert str(report)
@@ -353,8 +378,69 @@ def test_whole_default_run_on_a_realistic_frame() -> None:
     rows[17] = incident(resolved=start_of(17) - timedelta(days=1))
     rows[250] = incident(source_id="PD-249")
     report = run_checks(incidents(*rows), context=CONTEXT)
-    assert report.failing().select("row", "check").sort("row").rows() == [
-        (17, "reversed_interval"),
-        (249, "duplicate_source_id"),
-        (250, "duplicate_source_id"),
+    failing = report.failing().select("source_id", "source_rows", "check")
+    assert failing.sort("source_rows").rows() == [
+        ("PD-17", [18], "reversed_interval"),
+        ("PD-249", [250], "duplicate_source_id"),
+        ("PD-249", [251], "duplicate_source_id"),
     ]
+    # The repeated id is told apart by its row keys, so each copy is named on its own.
+    assert failing.filter(pl.col("check") == "duplicate_source_id").height == 2
+    assert len(set(report.blocking_keys())) == 3
+
+
+# --- row keys ---------------------------------------------------------------------------------
+
+
+def test_failing_checks_lists_every_incident_with_its_failing_check_names() -> None:
+    frame = incidents(incident(), incident(title=" ", state="active"), incident(resolved=None))
+    report = run_checks(frame, context=CONTEXT)
+    per_row = report.failing_checks()
+    assert per_row.columns == ["row_key", "checks"]
+    assert per_row.rows() == [
+        ("pagerduty:PD-0", []),
+        ("pagerduty:PD-1", ["title_missing", "resolved_time_while_open"]),
+        ("pagerduty:PD-2", ["resolved_time_missing"]),
+    ]
+    assert report.failing_checks(level="warning")["checks"].to_list() == [
+        [],
+        [],
+        ["resolved_time_missing"],
+    ]
+
+
+def test_failing_checks_of_a_clean_frame_are_empty_lists_not_nulls() -> None:
+    per_row = run_checks(incidents(incident(), incident()), context=CONTEXT).failing_checks()
+    assert per_row["checks"].to_list() == [[], []]
+
+
+def test_a_frame_without_row_keys_gets_them_computed() -> None:
+    frame = incidents(incident(), incident(title="")).drop("row_key")
+    report = run_checks(frame, context=CONTEXT)
+    assert report.keys.to_list() == ["pagerduty:PD-0", "pagerduty:PD-1"]
+    assert report.blocking_keys() == ["pagerduty:PD-1"]
+    assert "row_key" not in frame.columns
+
+
+def test_an_all_null_row_key_column_counts_as_absent() -> None:
+    frame = incidents(incident(title="")).with_columns(row_key=pl.lit(None, dtype=pl.String))
+    assert run_checks(frame, context=CONTEXT).blocking_keys() == ["pagerduty:PD-0"]
+
+
+def test_repeated_or_partly_missing_row_keys_are_config_errors() -> None:
+    one = incidents(incident())
+    with pytest.raises(ConfigError, match=r"'pagerduty:PD-0' repeats.*with_row_keys"):
+        run_checks(pl.concat([one, one]), context=CONTEXT)
+    partly = incidents(incident(), incident()).with_columns(
+        row_key=pl.when(pl.col("source_id") == "PD-0").then(pl.col("row_key"))
+    )
+    with pytest.raises(ConfigError, match="1 row"):
+        run_checks(partly, context=CONTEXT)
+
+
+def test_duplicate_ids_keep_distinct_keys_in_the_report() -> None:
+    frame = incidents(incident(title="A"), incident(source_id="PD-0", title="B"))
+    report = run_checks(frame, context=CONTEXT)
+    keys = report.failing("duplicate_source_id")["row_key"].to_list()
+    assert len(set(keys)) == 2
+    assert all(key.startswith("pagerduty:PD-0~") for key in keys)

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ddinc.checks._text import MISSING, duration_text, render_template, text, timestamp_text
+from ddinc.checks._text import (
+    MISSING,
+    PY_WHITESPACE,
+    duration_text,
+    pair_texts,
+    render_template,
+    text,
+    timestamp_text,
+)
 from ddinc.errors import ConfigError
 
 
@@ -25,11 +33,73 @@ def test_duration_text() -> None:
         timedelta(hours=-5),
         -timedelta(hours=1, minutes=30),
         timedelta(0),
-        timedelta(milliseconds=500),
-        -timedelta(milliseconds=500),
-        timedelta(seconds=59, milliseconds=999),
         None,
-    ) == ["3d 4h 5m 6s", "-5h", "-1h 30m", "0s", "<1s", "-<1s", "59s", None]
+    ) == ["3 d 4 h 5 min 6 s", "-5 h", "-1 h 30 min", "0 s", None]
+
+
+def test_duration_text_shows_the_real_gap_below_a_minute() -> None:
+    # The issue's own examples: a sub-second slip between two systems, and a 4-hour one whose
+    # zero minutes must still show so that "4 h 58 s" cannot be misread as 4 h 58 min.
+    assert durations(
+        timedelta(milliseconds=57),
+        -timedelta(milliseconds=57),
+        timedelta(microseconds=250),
+        timedelta(seconds=1, milliseconds=500),
+        timedelta(seconds=59, milliseconds=999),
+        timedelta(seconds=3),
+        timedelta(hours=4, seconds=58),
+        timedelta(days=58, hours=8),
+    ) == [
+        "57 ms",
+        "-57 ms",
+        "250 µs",
+        "1.5 s",
+        "59.999 s",
+        "3 s",
+        "4 h 0 min 58 s",
+        "58 d 8 h",
+    ]
+
+
+@given(st.integers(1, 10**13))
+def test_duration_text_is_never_zero_for_a_non_zero_span(micros: int) -> None:
+    (shown,) = durations(timedelta(microseconds=micros))
+    assert shown is not None
+    assert shown != "0 s"
+    assert shown[0].isdigit()
+
+
+@given(st.integers(60, 10**8))
+def test_duration_text_adds_back_to_the_whole_seconds(seconds: int) -> None:
+    (shown,) = durations(timedelta(seconds=seconds))
+    assert shown is not None
+    size = {"d": 86_400, "h": 3_600, "min": 60, "s": 1}
+    tokens = shown.split()
+    assert sum(int(n) * size[unit] for n, unit in zip(tokens[::2], tokens[1::2], strict=True)) == (
+        seconds
+    )
+
+
+def test_pair_texts_show_more_precision_only_when_needed() -> None:
+    base = datetime(2024, 1, 12, 15, 45, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "a": [base, base, base + timedelta(microseconds=10), base],
+            "b": [
+                base + timedelta(milliseconds=57),
+                base + timedelta(hours=4, seconds=58),
+                base + timedelta(microseconds=20),
+                base,
+            ],
+        }
+    )
+    first, second = pair_texts(pl.col("a"), pl.col("b"))
+    assert frame.select(first.alias("a"), second.alias("b")).rows() == [
+        ("2024-01-12T15:45:00.000Z", "2024-01-12T15:45:00.057Z"),
+        ("2024-01-12T15:45:00Z", "2024-01-12T19:45:58Z"),
+        ("2024-01-12T15:45:00.000010Z", "2024-01-12T15:45:00.000020Z"),
+        ("2024-01-12T15:45:00Z", "2024-01-12T15:45:00Z"),
+    ]
 
 
 @given(st.integers(-(10**6), 10**6))
@@ -80,3 +150,9 @@ def test_render_template_fills_fields_and_keeps_braces() -> None:
 def test_render_template_rejects_what_it_cannot_fill(template: str, pattern: str) -> None:
     with pytest.raises(ConfigError, match=pattern):
         render_template(template, {"a": pl.col("a")}, owner="demo")
+
+
+def test_py_whitespace_is_exactly_what_python_strips() -> None:
+    # The request models strip with str.strip; the checks must call the same titles blank.
+    everything = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+    assert set(PY_WHITESPACE) == set(everything)

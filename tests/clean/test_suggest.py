@@ -63,7 +63,15 @@ def test_backfilled_records_get_their_times_from_their_text() -> None:
 
 def test_systematic_whole_hour_offset_proposes_a_zone_change() -> None:
     # Eight records whose resolved is exactly declared + 2h: resolved written in UTC+2.
-    rows = [incident(resolved=start_of(i) + timedelta(minutes=19, hours=2)) for i in range(8)]
+    # Naive text (no offset): only then can a zone have been assumed wrongly.
+    rows = [
+        incident(
+            resolved=start_of(i) + timedelta(minutes=19, hours=2),
+            raw_resolved=f"2023-03-01 1{i}:19",
+            raw_declared=f"2023-03-01 0{i}:19",
+        )
+        for i in range(8)
+    ]
     frame = frame_of(*rows)
     context = CheckContext(now=CONTEXT.now)
     (found,) = [s for s in suggest(frame, context=context) if s.check == "whole_hour_offset"]

@@ -7,7 +7,10 @@ endpoints, so a shared misunderstanding of the API cannot hide in a mock of our 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +31,7 @@ from ddinc.datadog.errors import (
     ForbiddenError,
     ImportOutcomeUnknownError,
     NotFoundError,
+    RateLimitedError,
 )
 from ddinc.datadog.models import IncidentTypeData, IncludedUser
 from ddinc.errors import ConfigError
@@ -245,6 +249,66 @@ def test_a_429_is_waited_out_and_the_import_happens_once(emulator: Emulator, url
     assert emulator.status_counts()[429] == 1
 
 
+def test_a_burst_of_429s_does_not_pace_the_rest_of_the_run(emulator: Emulator, url: str) -> None:
+    # The burst's headers advertise a tiny limit (5 per second); later answers carry none.
+    # The learned limit must end with its window, not slow every later import.
+    emulator.inject("rate_limited", operation="ImportIncident")
+    with client_for(url) as client:
+        client.import_incident(IncidentImportRequest.of("after a 429"))
+        assert client.rate_limits()["ImportIncident"].limit is None
+        outcomes = list(client.import_many(requests_titled(30), concurrency=8))
+    assert [o.status for o in outcomes] == ["created"] * 30
+    assert emulator.status_counts()[429] == 1
+
+
+def requests_titled(count: int) -> list[IncidentImportRequest]:
+    return [IncidentImportRequest.of(f"record {i}") for i in range(count)]
+
+
+def limited(reset: str, status: int) -> httpx.Response:
+    headers = {
+        "x-ratelimit-limit": "10",
+        "x-ratelimit-period": "10",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": reset,
+        "x-ratelimit-name": "incidents_import",
+    }
+    if status == 429:
+        return httpx.Response(429, headers=headers, json={"errors": ["Too many requests"]})
+    return httpx.Response(status, headers=headers, json={"data": []})
+
+
+def test_a_429_asking_for_years_raises_instead_of_sleeping() -> None:
+    answers = iter([limited("100000000", 429)])
+    client = DatadogClient(
+        base_url="http://fake.test",
+        api_key="a",
+        app_key="b",
+        transport=httpx.MockTransport(lambda request: next(answers)),
+    )
+    with client, pytest.raises(RateLimitedError, match="asked to wait 1e\\+08 s") as caught:
+        client.import_incident(IncidentImportRequest.of("x"))
+    assert caught.value.asked_wait == pytest.approx(1e8, rel=1e-3)
+    assert caught.value.max_wait == RetryPolicy().max_server_wait
+
+
+def test_an_exhausted_window_ending_in_years_waits_no_longer_than_the_cap() -> None:
+    # A success that says "0 left, resets in 1e8 s": the next call waits the cap (here 0.2 s),
+    # not years, and the 429 it then gets asking for years is raised.
+    answers = iter([limited("100000000", 200), limited("100000000", 429)])
+    client = DatadogClient(
+        base_url="http://fake.test",
+        api_key="a",
+        app_key="b",
+        transport=httpx.MockTransport(lambda request: next(answers)),
+        policy=RetryPolicy(max_server_wait=0.2),
+    )
+    with client:
+        client.list_incident_types()
+        with pytest.raises(RateLimitedError, match="max_server_wait"):
+            client.list_incident_types()
+
+
 def test_many_imports_are_paced_under_the_limit_without_a_429() -> None:
     emulator = Emulator(EmulatorConfig(rate_limit=RateLimit(limit=20, period=1)))
 
@@ -404,3 +468,55 @@ def test_a_network_transport_does_not_open_the_door_to_other_hosts() -> None:
 
 def _ok(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={})
+
+
+class RecordingProxy:
+    """A local 'proxy' that records whether anyone connected and answers 502 to all."""
+
+    def __init__(self) -> None:
+        self.contacted = threading.Event()
+        self.seen = b""
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.server.accept()
+                self.contacted.set()
+                with connection:
+                    connection.settimeout(2)
+                    with contextlib.suppress(OSError):
+                        self.seen += connection.recv(65536)
+                        connection.sendall(
+                            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                            b"Connection: close\r\n\r\n"
+                        )
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"])
+def test_requests_to_the_loopback_emulator_never_go_through_a_proxy(
+    emulator: Emulator, url: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = RecordingProxy()
+    try:
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.port}")
+        with client_for(url) as client:
+            client.import_incident(IncidentImportRequest.of("not via the proxy"))
+
+        async def run() -> None:
+            async with AsyncDatadogClient(
+                base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY
+            ) as aclient:
+                await aclient.list_incident_types()
+
+        asyncio.run(run())
+    finally:
+        proxy.close()
+    assert not proxy.contacted.is_set(), proxy.seen[:200]
+    assert len(emulator.incidents) == 1

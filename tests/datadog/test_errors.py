@@ -173,3 +173,39 @@ def test_a_connection_error_says_whether_it_was_sent() -> None:
     )
     assert error.sent is False
     assert "emulator" in str(error)
+
+
+PROXY_502 = b"<html><body><h1>502 Bad Gateway</h1>squid</body></html>"
+
+
+def test_a_5xx_that_did_not_come_from_datadog_does_not_blame_datadog() -> None:
+    from_proxy = build(502, PROXY_502, **{"content-type": "text/html", "via": "1.1 squid"})
+    assert isinstance(from_proxy, ServerError)
+    assert from_proxy.from_datadog is False
+    assert "Datadog's side" not in str(from_proxy)
+    assert "proxy" in str(from_proxy)
+    assert "1.1 squid" in str(from_proxy)
+    from_datadog = build(
+        502,
+        b'{"errors": ["Bad Gateway"]}',
+        **{"content-type": "application/json", "x-ratelimit-limit": "60"},
+    )
+    assert from_datadog.from_datadog is True
+    assert "Datadog's side" in str(from_datadog)
+
+
+def test_server_content_with_terminal_escapes_is_shown_escaped() -> None:
+    body = json.dumps({"errors": ["\x1b[2J\x1b[31mfake prompt\x07 \x9b1m"]}).encode()
+    error = build(400, body, **{"x-request-id": "id\x1b]0;title\x07"})
+    text = str(error)
+    assert not any(ch in text for ch in "\x1b\x07\x9b")
+    assert "\\x1b[2J" in text
+    assert error.messages == ("\x1b[2J\x1b[31mfake prompt\x07 \x9b1m",)  # kept as sent
+    unknown = ImportOutcomeUnknownError(
+        "Datadog answered 500",
+        request=IncidentImportRequest.of("title"),
+        host="h",
+        messages=["\x1b[31mboom"],
+        request_id="\x1b[0m",
+    )
+    assert "\x1b" not in str(unknown)

@@ -341,3 +341,21 @@ def test_reading_an_error_body_never_raises(body: bytes) -> None:
 def test_blank_or_unsendable_titles_are_refused_before_sending(title: str) -> None:
     with pytest.raises(InvalidRequestError, match="title"):
         IncidentImportRequest.of(title)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+@pytest.mark.parametrize("key", ["detected", "declared"])
+def test_a_time_out_of_range_in_utc_is_an_invalid_request_naming_the_field(
+    moment: datetime, key: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match="out of range") as caught:
+        IncidentImportRequest.of("t", **{key: moment})
+    assert [where for where, _ in caught.value.problems] == [key]
+    with pytest.raises(InvalidRequestError, match="start_at"):
+        IncidentImpactCreateRequest.of("impact", start_at=moment)

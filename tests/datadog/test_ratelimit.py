@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddinc.datadog.ratelimit import (
+    MAX_SERVER_WAIT,
     MIN_RATE_LIMIT_WAIT,
-    PACING_SAFETY,
     PROBE_POLL_INTERVAL,
     RATE_LIMIT_FALLBACK_WAIT,
     Pacer,
@@ -117,7 +117,8 @@ def test_until_the_limit_is_known_one_request_probes_alone() -> None:
     clock = FakeClock()
     pacer = Pacer(clock=clock)
     first = pacer.reserve()
-    assert first == Slot(0.0, granted=True)
+    assert first.granted
+    assert first.delay == 0
     assert pacer.reserve() == Slot(PROBE_POLL_INTERVAL, granted=False)
     pacer.complete(headers(100, 10, 99, 10), status=201)
     assert pacer.reserve().granted
@@ -139,17 +140,76 @@ def test_a_lost_answer_does_not_count_as_knowing_the_limit() -> None:
     assert not pacer.reserve().granted  # still probing
 
 
-def test_starts_are_spaced_at_the_safe_rate() -> None:
+def test_the_window_budget_is_spent_at_once_then_held_until_the_reset() -> None:
+    # Fixed windows: what remains may be used at once; spreading it evenly only loses time.
     clock = FakeClock()
     pacer = Pacer(clock=clock)
     pacer.reserve()
-    pacer.complete(headers(100, 10, 99, 10), status=201)
-    spacing = 10 / (100 * PACING_SAFETY)
-    starts = [take(pacer, clock) - 100 for _ in range(5)]
-    # Spaced from the probe, which started at 100.
-    assert starts == pytest.approx([spacing * k for k in range(1, 6)])
-    # A slot far ahead is not granted yet: it is asked for again nearer the time.
-    assert not pacer.reserve().granted
+    pacer.complete(headers(10, 10, 9, 6), status=201)
+    slots = [pacer.reserve() for _ in range(9)]
+    assert all(slot.granted and slot.delay == 0 for slot in slots)
+    held = pacer.reserve()
+    assert not held.granted
+    assert held.delay == pytest.approx(6)
+
+
+def test_a_new_window_is_probed_by_one_request_before_its_budget_is_spent() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock)
+    pacer.reserve()
+    pacer.complete(headers(3, 10, 0, 5), status=201)
+    clock.now += 5
+    probe = pacer.reserve()
+    assert probe.granted
+    assert not pacer.reserve().granted  # the others wait for the probe's answer
+    pacer.complete(headers(3, 10, 2, 10), status=201, window=probe.window)
+    assert [pacer.reserve().granted for _ in range(3)] == [True, True, False]
+
+
+def test_a_late_answer_from_an_earlier_window_is_not_read_as_news() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock)
+    pacer.reserve()
+    pacer.complete(headers(5, 10, 4, 2), status=201)
+    old = pacer.reserve()
+    clock.now += 3  # the window ended while ``old`` was in flight
+    probe = pacer.reserve()
+    pacer.complete(headers(5, 10, 4, 9), status=201, window=probe.window)
+    pacer.complete(headers(5, 10, 0, 0), status=201, window=old.window)  # said in the old one
+    # 4 left, less ``old`` which was in flight when the probe's answer came; not 0.
+    assert pacer.state().remaining_estimate == 3
+    assert pacer.reserve().granted
+
+
+def test_a_learned_limit_expires_with_its_window_when_answers_stop_stating_one() -> None:
+    # A burst of 429s with tiny limits (a proxy, a fault), then answers without headers: the
+    # tiny limit must not pace the rest of the run.
+    clock = FakeClock()
+    pacer = Pacer(clock=clock)
+    pacer.reserve()
+    pacer.complete(None, status=201)
+    slot = pacer.reserve()
+    pacer.complete(headers(5, 1, 0, 1), status=429, window=slot.window)
+    assert pacer.state().limit == 5
+    clock.now += 2
+    probe = pacer.reserve()
+    assert probe.granted
+    pacer.complete(None, status=201, window=probe.window)
+    assert pacer.state().limit is None
+    assert all(pacer.reserve() == Slot(0.0, True, pacer.reserve().window) for _ in range(50))
+
+
+def test_no_answer_can_make_the_pacer_wait_longer_than_its_cap() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, max_wait=30)
+    pacer.reserve()
+    pacer.complete(headers(10, 1e9, 0, 1e8), status=201)
+    assert 0 < pacer.reserve().delay <= 30
+    slot = Pacer(clock=clock).reserve()
+    capped = Pacer(clock=clock)
+    capped.reserve()
+    capped.complete(headers(10, 1e9, 0, 1e8), status=429, retry_after=1e8, window=slot.window)
+    assert capped.reserve().delay <= MAX_SERVER_WAIT
 
 
 def test_an_exhausted_window_holds_everyone_until_it_resets() -> None:
@@ -168,9 +228,10 @@ def test_a_429_holds_every_caller_for_its_reset() -> None:
     pacer = Pacer(clock=clock)
     pacer.reserve()
     pacer.complete(headers(10, 10, 5, 8), status=201)
-    assert pacer.reserve().granted
+    slot = pacer.reserve()
+    assert slot.granted
     clock.now += 5  # the window had 3 s left; another client used it up
-    pacer.complete(headers(10, 10, 0, 3), status=429, retry_after=3.05)
+    pacer.complete(headers(10, 10, 0, 3), status=429, retry_after=3.05, window=slot.window)
     held = pacer.reserve()
     assert not held.granted
     assert held.delay >= 3.05 - 1e-9
@@ -269,6 +330,7 @@ def simulate(
                     answer,
                     status=status,
                     retry_after=answer.wait_after_429() if status == 429 else None,
+                    window=slot.window,
                 )
                 if status == 429:
                     throttled[0] += 1
@@ -301,7 +363,7 @@ def simulate(
     latency=st.tuples(st.floats(0.0, 0.3), st.floats(0.0, 0.5)).map(sorted),
     seed=st.integers(0, 2**16),
 )
-def test_a_lone_client_never_exceeds_the_limit_and_uses_at_least_90_percent(
+def test_a_lone_client_never_exceeds_the_limit_and_finishes_within_the_windows_it_needs(
     *,
     limit: int,
     period: float,
@@ -316,11 +378,13 @@ def test_a_lone_client_never_exceeds_the_limit_and_uses_at_least_90_percent(
     concurrency = max(concurrency, math.ceil(2 * latency[1] * limit / period) + 1)
     n = limit * 4
     run = simulate(server, n, concurrency, (latency[0], latency[1]), seed)
-    assert run.throttled == 0
+    # A reset rounded up (the emulator) never lets a probe in early; one rounded down can, once:
+    # that 429 teaches the pacer to wait a second longer at every later window.
+    assert run.throttled <= (0 if rounding is math.ceil else 1)
     assert run.busiest_window <= limit
-    # Over four windows the first (partial) one can only help: the achieved rate is at least
-    # 90% of the advertised one whatever the phase, the rounding of reset and the latency.
-    assert n / run.elapsed >= 0.9 * limit / period
+    # The budget is spent at once: n = 4 limits need the first (partial) window and three
+    # more resets; each reset costs at most a rounding second, the probe and the latency.
+    assert run.elapsed <= 4 * period + 3 * (1 + 2 * latency[1]) + 2 * latency[1]
 
 
 @settings(max_examples=25, deadline=None)

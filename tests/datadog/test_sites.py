@@ -151,3 +151,25 @@ def test_random_host_names_are_never_accepted(host: str) -> None:
         return
     with pytest.raises(ConfigError):
         resolve_base_url(base_url=f"https://{host}")
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        "https://SECRETKEY123@api.datadoghq.com",
+        "https://user:SECRETKEY123@api.datadoghq.com/",
+        "SECRETKEY123@datadoghq.eu",
+    ],
+)
+def test_a_site_written_with_credentials_is_not_echoed(site: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        resolve_base_url(environ={"DD_SITE": site})
+    assert "SECRETKEY123" not in str(refused.value)
+    assert "***@" in str(refused.value)
+
+
+def test_control_characters_in_a_refused_site_are_shown_escaped() -> None:
+    with pytest.raises(ConfigError) as refused:
+        resolve_base_url(site="datadoghq.eu\x1b[2J")
+    assert "\x1b" not in str(refused.value)
+    assert "\\x1b" in str(refused.value)

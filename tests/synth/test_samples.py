@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from ddinc.errors import ConfigError
+from ddinc.sources import SOURCES
 from ddinc.synth import (
-    MAPPING_FILE,
+    MAPPING_FILES,
     SAMPLES,
+    cloudstatus,
+    healtharchive,
     jira,
     opsgenie,
     pagerduty,
@@ -36,6 +39,9 @@ DOCUMENTED = {
     "opsgenie": opsgenie.DIRT,
     "jira": jira.DIRT,
     "spreadsheet": spreadsheet.DIRT,
+    "cloud status": cloudstatus.DIRT,
+    "health archive": healtharchive.DIRT,
+    "statuspage history": statuspage.HISTORY_DIRT,
 }
 
 
@@ -52,7 +58,7 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_same_seed_gives_the_same_bytes(regenerated: Path, tmp_path: Path) -> None:
     written = write_samples(tmp_path, truth=True)
-    assert [p.name for p in written] == [*SAMPLES, MAPPING_FILE]
+    assert [p.name for p in written] == [*SAMPLES, *MAPPING_FILES]
     assert files(tmp_path) == files(regenerated)
 
 
@@ -86,6 +92,13 @@ def test_files_sharing_a_stem_share_their_truth() -> None:
         assert all(t.equals(truths[0]) for t in truths), names
 
 
+def test_every_sample_no_builtin_source_reads_has_its_mapping_beside_it() -> None:
+    # The demo finds <prefix>_mapping.toml beside <prefix>_*.json: every such file exists.
+    for name in SAMPLES:
+        if sample(name).source not in SOURCES:
+            assert f"{name.split('_')[0]}_mapping.toml" in MAPPING_FILES, name
+
+
 def test_unknown_sample_names_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"jira_incidents\.csv"):
         sample("jira.csv")
@@ -113,7 +126,7 @@ def _documented_rates() -> dict[str, dict[str, float | int]]:
 
 def test_readme_documents_every_file_and_the_command() -> None:
     text = README.read_text(encoding="utf-8")
-    for name in [*SAMPLES, MAPPING_FILE]:
+    for name in [*SAMPLES, *MAPPING_FILES]:
         assert f"`{name}`" in text, name
     assert "python -m ddinc.synth data --truth" in text
 

@@ -99,3 +99,37 @@ def test_writer_picks_the_format_from_the_suffix(tmp_path: Path) -> None:
     assert (tmp_path / "a.truth.csv").exists()
     with pytest.raises(ConfigError, match=r"\.json or \.jsonl"):
         write_statuspage(tmp_path / "a.csv")
+
+
+# --- the migrated history: back-filled records, real times in the update text ----------------
+
+REAL_TIME = re.compile(r"<li><strong>(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})</strong> - ([^<]*)</li>")
+
+
+def test_history_is_mostly_backfilled_with_real_times_in_the_text() -> None:
+    from ddinc.synth import statuspage_history, world
+
+    sample = statuspage_history(60)
+    incidents = json.loads(sample.data)["incidents"]
+    check_against_truth(
+        sample,
+        views(incidents),
+        ("impact_start", "declared", "resolved"),
+        vocabulary=IMPACTS,
+    )
+    check_dirt_rates(sample)
+    true = {row["key"]: row for row in world(7, 60).to_dicts()}
+    backfilled = tagged(sample, "backfilled")
+    assert len(backfilled) == 36
+    for record in backfilled:
+        incident = incidents[record["source_rows"][0] - 1]
+        assert incident["created_at"] == incident["started_at"] == incident["resolved_at"]
+        text = incident["incident_updates"][0]["body"]
+        times = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S") for t, _ in REAL_TIME.findall(text)]
+        assert len(times) == 3
+        resolved = true[record["key"]]["resolved"].replace(microsecond=0, tzinfo=None)
+        assert times[-1] == resolved
+        assert times[0] <= times[1] <= times[2]
+    others = [i for i in incidents if i["created_at"] != i["resolved_at"]]
+    assert others
+    assert not any("<li>" in u["body"] for i in others for u in i["incident_updates"])

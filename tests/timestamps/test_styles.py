@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from ddinc.timestamps import (
     DateOrder,
 )
+from ddinc.timestamps._styles import leap_seconds
 from tests.timestamps._helpers import only, parse, utc
 
 # -- ISO 8601, RFC 3339, PagerDuty -----------------------------------------------------------------
@@ -160,3 +162,38 @@ def test_seconds_are_never_dropped() -> None:
         utc(2016, 3, 5, 12, 0, 33),
         utc(2016, 3, 5, 12, 0, 33, 500000),
     ]
+
+
+# --- leap seconds --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-12-31 23:59:60", utc(2016, 12, 31, 23, 59, 59, 999999)),
+        ("2016-12-31T23:59:60Z", utc(2016, 12, 31, 23, 59, 59, 999999)),
+        ("2016-12-31T23:59:60.5+00:00", utc(2016, 12, 31, 23, 59, 59, 999999)),
+        ("31/12/2016 23:59:60", utc(2016, 12, 31, 23, 59, 59, 999999)),
+    ],
+)
+def test_a_leap_second_stays_in_its_minute_and_day(text: str, expected: datetime) -> None:
+    # chrono reads second 60 as the next minute: 2017-01-01 00:00, another day and year.
+    assert only(text) == expected
+
+
+def test_a_leap_second_is_said_in_a_note() -> None:
+    parsed = parse(["2016-12-31 23:59:60", "2016-12-31 23:59:59", "2016-12-31 23:59"])
+    (note,) = parsed.notes
+    assert "leap second" in note
+    assert "2016-12-31 23:59:60" in note
+    assert "1 value" in note
+
+
+def test_sixty_elsewhere_is_not_a_leap_second() -> None:
+    parsed = parse(
+        ["2016-12-31 23:59:59", "2016-12-31 23:59"], formats=["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+    )
+    assert parsed.notes == ()
+    assert leap_seconds(
+        pl.Series(["INC-12:34:60x", "60", "10:60", None, "1:00:600"])
+    ).to_list() == [True, False, False, False, False]

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import polars as pl
 import pytest
 
+import ddinc
 from ddinc.errors import ConfigError
 from ddinc.schema import Timestamp
 from ddinc.timestamps import (
@@ -104,3 +106,65 @@ def test_aware_datetimes_are_converted_to_utc() -> None:
 def test_dates_are_midnight_in_tz() -> None:
     parsed = parse_timestamps(pl.Series([date(2024, 1, 12)]), tz="Asia/Kolkata")
     assert parsed.values.to_list() == [utc(2024, 1, 11, 18, 30)]  # IST is UTC+5:30
+
+
+# --- the range Python can hold, checked after conversion ---------------------------------
+
+
+def test_year_9999_local_time_that_becomes_year_10000_in_utc_is_invalid() -> None:
+    parsed = parse(["9999-12-31 23:00", "2024-01-12 15:45"], tz="America/New_York")
+    # 23:00 EST on the last day Python can hold is 04:00 UTC on 10000-01-01.
+    assert parsed.invalid.to_list() == [True, False]
+    assert parsed.values.to_list() == [None, utc(2024, 1, 12, 20, 45)]
+    (note,) = parsed.notes
+    assert "1-9999" in note
+    assert "9999-12-31 23:00" in note
+
+
+def test_year_1_local_time_that_falls_below_year_1_in_utc_is_invalid() -> None:
+    # Tokyo's local mean time at year 1 is UTC+9:18:59: 00:30 there is year 0 in UTC.
+    raw = pl.Series("t", [datetime(1, 1, 1, 0, 30), datetime(2024, 1, 12, 15, 45)])
+    parsed = parse_timestamps(raw, tz="Asia/Tokyo")
+    assert parsed.invalid.to_list() == [True, False]
+    assert parsed.values[0] is None
+    assert any("1-9999" in note for note in parsed.notes)
+
+
+def test_values_at_the_edges_of_the_range_stay_valid() -> None:
+    parsed = parse(
+        ["9999-12-31 23:59:59.999999", "0001-01-01 00:00"],
+        formats=["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"],
+    )
+    assert parsed.values.to_list()[0] == utc(9999, 12, 31, 23, 59, 59, 999999)
+    assert parsed.invalid.to_list()[0] is False
+    assert parsed.notes == ()
+
+
+def test_every_valid_value_is_a_python_datetime() -> None:
+    raw = ["9999-12-31 20:00", "9999-12-31 23:59", "1000-01-01 00:00", "2024-01-12 15:45"]
+    for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+        parsed = parse(raw, tz=tz)
+        # to_list builds Python datetimes: year 10000 raised OverflowError here before.
+        values = parsed.values.to_list()
+        assert all(v is None or 1 <= v.year <= 9999 for v in values)
+        # Nothing here is missing or in a DST gap: a null is an invalid value, and back.
+        assert (parsed.values.is_null() == parsed.invalid).all()
+
+
+def test_a_load_quarantines_the_year_10000_row_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "y.csv"
+    path.write_text("id,title,declared\n1,a,9999-12-31 23:00\n2,b,2024-01-12 10:45\n")
+    mapping = ddinc.Mapping(
+        source="s",
+        id="id",
+        columns={"title": "title", "declared": "declared"},
+        timezone="America/New_York",
+    )
+    result = ddinc.load(path, mapping)
+    assert result.quarantine.get_column("source_row").to_list() == [1]
+    assert any("1-9999" in note for note in result.notes)
+    # These raised OverflowError, and the export wrote "+10000-01-01".
+    result.incidents.to_dicts()
+    result.check().to_html()
+    ddinc.write_csv(result.incidents, tmp_path / "out.csv", result.quarantine)
+    assert "+10000" not in (tmp_path / "out.csv").read_text()

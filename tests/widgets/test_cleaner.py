@@ -86,3 +86,27 @@ def test_bulk_selection_and_recipe_panels(tmp_path: Path) -> None:
 def test_users_come_from_the_embedded_emulator_by_default() -> None:
     emails = {user.email.lower() for user in datadog_users()}
     assert "ann.lee@example.com" in emails
+
+
+def test_push_panel_plans_and_pushes_the_selection_to_the_emulator(tmp_path: Path) -> None:
+    cleaner = _cleaner()
+    cleaner.push.plan_button.click()
+    assert cleaner.push.plan is None
+    assert "Select rows" in cleaner.push.output.value
+    cleaner.table.handle({"type": "select", "key": "pagerduty:PD-0", "on": True})
+    cleaner.table.handle({"type": "select", "key": "pagerduty:PD-1", "on": True})
+    cleaner.push.plan_button.click()
+    plan = cleaner.push.plan
+    assert plan is not None
+    assert sorted(plan.frame["row_key"]) == ["pagerduty:PD-0", "pagerduty:PD-1"]
+    assert "payloads" in cleaner.push.output.value
+    cleaner.push.ledger.value = str(tmp_path / "ledger.sqlite")
+    cleaner.push.push_button.click()
+    result = cleaner.push.result
+    assert result is not None
+    assert result.counts()["created"] == 2
+    # Pushing again sends nothing new: the ledger remembers.
+    cleaner.push.push_button.click()
+    again = cleaner.push.result
+    assert again is not None
+    assert (again.counts()["created"], again.counts()["skipped"]) == (0, 2)

@@ -34,12 +34,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,6 +78,7 @@ from ddinc.datadog.emulator.validate import (
 __all__ = ["OPERATIONS", "WRITE_OPERATIONS", "AppState", "build_app"]
 
 JSONAPI = "application/vnd.api+json"
+T = TypeVar("T")
 WRITE_OPERATIONS = frozenset({"ImportIncident", "DeleteIncident", "CreateIncidentImpact"})
 _JSONAPI_ERRORS = frozenset(
     {
@@ -127,14 +130,37 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON value")
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of a request body the emulator reads; a real one is about 6 deep."""
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests arrays and objects, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:  # deeper is refused anyway: stop counting
+                stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 async def _json_body(request: Request) -> object | Problem:
     raw = await request.body()
+    too_deep = Problem.of(400, f"the request body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         # NaN/Infinity are not JSON, and an escaped unpaired surrogate is no character: stored,
         # either would make every later answer that shows it fail to render.
         parsed: object = json.loads(raw, parse_constant=_no_constant)
+        if _depth(parsed) > MAX_JSON_DEPTH:
+            return too_deep
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         return parsed
+    except RecursionError:  # deeper than Python's own stack: far past the limit
+        return too_deep
     except ValueError as exc:
         return Problem.of(400, f"the request body is not valid JSON ({exc})")
 
@@ -160,6 +186,23 @@ class _Routes:
     def fail(self, operation: str, problem: Problem) -> Response:
         return _error(operation, problem, self.state)
 
+    async def _durably(self, write: Callable[[], T]) -> T:
+        """Run a store write, persisted (and fsynced) before the answer, off the event loop.
+
+        In memory a write is a dict update: it runs here. Persisted, the journal's write and
+        its fsync run in a worker thread, so that other requests are served meanwhile.
+        """
+        store = self.state.store
+        if store.path is None:
+            return write()
+
+        def write_and_sync() -> T:
+            result = write()
+            store.sync()
+            return result
+
+        return await run_in_threadpool(write_and_sync)
+
     async def import_incident(self, request: Request) -> Response:
         op = "ImportIncident"
         if not self.state.config.import_enabled:
@@ -173,7 +216,10 @@ class _Routes:
         parsed = body if isinstance(body, Problem) else parse_import(body, self.org)
         if isinstance(parsed, Problem):
             return self.fail(op, parsed)
-        incident = self.state.store.add_incident(lambda public_id: self._build(parsed, public_id))
+        store = self.state.store
+        incident = await self._durably(
+            lambda: store.add_incident(lambda public_id: self._build(parsed, public_id))
+        )
         payload = render.import_response(incident, self.org, include)
         return JSONResponse(payload, status_code=201, media_type=JSONAPI)
 
@@ -228,7 +274,8 @@ class _Routes:
 
     async def delete_incident(self, request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        if not self.state.store.delete_incident(incident_id.lower()):
+        store = self.state.store
+        if not await self._durably(lambda: store.delete_incident(incident_id.lower())):
             return self.fail("DeleteIncident", Problem.of(404, f"incident {incident_id} not found"))
         return Response(status_code=204, media_type="text/html; charset=utf-8")
 
@@ -399,7 +446,8 @@ class _Routes:
             created_by_id=self.org.key_owner_id,
             fields=parsed.fields,
         )
-        stored = self.state.store.add_impact(impact, modified=now)
+        store = self.state.store
+        stored = await self._durably(lambda: store.add_impact(impact, modified=now))
         if stored is None:  # deleted meanwhile
             return self.fail(op, Problem.of(404, f"incident {incident_id} not found"))
         result: dict[str, Any] = {"data": render.impact_resource(stored)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import threading
@@ -43,9 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--org", type=Path, help=f"org fixture file (default {DEFAULT_ORG_FILE.name})"
     )
-    serving.add_argument("--persist", type=Path, help="JSON file keeping incidents across restarts")
+    serving.add_argument(
+        "--persist", type=Path, help="journal file (JSON Lines) keeping incidents across restarts"
+    )
     serving.add_argument(
         "--first-public-id", type=int, default=1, help="public_id of the first incident"
+    )
+    serving.add_argument(
+        "--stats-file",
+        type=Path,
+        help="on stop, write JSON counts here: answers by status, incidents, distinct titles",
     )
     serving.add_argument(
         "--import-error-shape",
@@ -148,5 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.stats_file is not None:
+        write_stats(emulator, args.stats_file)
     print("emulator stopped", flush=True)
     return 0
+
+
+def write_stats(emulator: Emulator, path: Path) -> None:
+    """What a run did, for benchmarks: status counts (0: dropped) and stored incidents."""
+    incidents = emulator.incidents
+    stats = {
+        "status_counts": {str(k): v for k, v in sorted(emulator.status_counts().items())},
+        "incidents": len(incidents),
+        "distinct_titles": len({incident.title for incident in incidents}),
+    }
+    path.write_text(json.dumps(stats, indent=1), encoding="utf-8")

@@ -47,7 +47,8 @@ class EmulatorConfig:
     faults
         Seeded fault injection and added latency (default: none).
     persist
-        JSON file that keeps the stored incidents across restarts (default: memory only).
+        Journal file (JSON Lines, append-only) that keeps the stored incidents across
+        restarts, even a kill -9 (default: memory only).
     now
         Wall clock for ``created``/``modified`` timestamps, timezone-aware.
     clock

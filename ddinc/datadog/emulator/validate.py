@@ -31,6 +31,7 @@ from typing import Any
 
 from ddinc.datadog.emulator.org import FieldConfig, Org
 from ddinc.datadog.emulator.store import FieldValue
+from ddinc.datadog.printable import printable
 
 __all__ = [
     "IMPACT_INCLUDES",
@@ -85,8 +86,12 @@ class Problem:
 
     @classmethod
     def of(cls, status: int, *messages: str) -> Problem:
-        """A problem from its status and messages."""
-        return cls(status, tuple(messages))
+        """A problem from its status and messages, control characters escaped.
+
+        Messages quote what the client sent (a field name, an id from the path): a terminal
+        showing the answer must not run escape sequences hidden in them.
+        """
+        return cls(status, tuple(printable(message) for message in messages))
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value.upper()).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # 0001-01-01T00:30+01:00 is before year 1 in UTC
         return None
 
 
@@ -253,8 +258,8 @@ def parse_import(body: object, org: Org) -> ImportRequest | Problem:
         times[key] = parse_timestamp(raw) if raw is not None else None
         if raw is not None and times[key] is None:
             problems.append(
-                f"data.attributes.{key}: {raw!r} is not an RFC 3339 date-time with an offset, "
-                f"such as 2025-01-01T00:00:00Z"
+                f"data.attributes.{key}: {raw!r} is not an RFC 3339 date-time with an offset "
+                f"within years 0001-9999 in UTC, such as 2025-01-01T00:00:00Z"
             )
     visibility = attributes.get("visibility", "organization")
     if visibility not in VISIBILITIES:

@@ -11,7 +11,14 @@ __all__ = ["LenientResponse", "StrictRequest", "UtcTimestamp"]
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:30+01:00 is before year 1 in UTC: a ValueError becomes a validation
+        # error naming the field, where an OverflowError would escape pydantic raw.
+        raise ValueError(
+            f"{value.isoformat()} is out of range once converted to UTC (years 0001-9999)"
+        ) from None
 
 
 def _rfc3339(value: datetime) -> str:

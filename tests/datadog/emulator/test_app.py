@@ -767,3 +767,73 @@ def test_incident_ids_in_paths_are_read_in_any_case(client: httpx.Client) -> Non
     incident_id = created(client)["id"]
     assert client.get(f"/api/v2/incidents/{incident_id.upper()}").status_code == 200
     assert client.delete(f"/api/v2/incidents/{incident_id.upper()}").status_code == 204
+
+
+# Offsets that push a valid local time out of datetime's range once converted to UTC.
+OVERFLOWING = ("0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-05:00")
+
+
+@pytest.mark.parametrize("moment", OVERFLOWING)
+@pytest.mark.parametrize("key", ["detected", "declared"])
+def test_a_timestamp_out_of_range_in_utc_is_a_400_naming_it(
+    client: httpx.Client, emulator: Emulator, moment: str, key: str
+) -> None:
+    response = client.post(IMPORT, json=import_body(**{key: moment}))
+    assert response.status_code == 400
+    (message,) = api_errors(response)
+    assert f"data.attributes.{key}" in message
+    assert moment in message
+    assert emulator.incidents == []
+
+
+@pytest.mark.parametrize("moment", OVERFLOWING)
+def test_an_impact_time_out_of_range_is_a_400(client: httpx.Client, moment: str) -> None:
+    incident_id = client.post(IMPORT, json=import_body()).json()["data"]["id"]
+    attributes = {**IMPACT["data"]["attributes"], "start_at": moment}
+    response = client.post(
+        f"/api/v2/incidents/{incident_id}/impacts",
+        json={"data": {**IMPACT["data"], "attributes": attributes}},
+    )
+    assert response.status_code == 400
+    assert "start_at" in jsonapi_errors(response)[0]["detail"]
+
+
+def nested(depth: int) -> bytes:
+    return (
+        b'{"data": {"type": "incidents", "attributes": {"title": "deep", "fields": {"x": '
+        + (b"[" * depth + b"]" * depth)
+        + b"}}}}"
+    )
+
+
+@pytest.mark.parametrize("depth", [200, 5000, 100_000])
+def test_a_body_nested_deeper_than_any_real_request_is_a_400(
+    client: httpx.Client, emulator: Emulator, depth: int
+) -> None:
+    response = client.post(
+        IMPORT, content=nested(depth), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "nested" in api_errors(response)[0]
+    assert emulator.incidents == []
+
+
+def test_a_deep_body_over_real_http_is_answered_not_dropped(emulator: Emulator) -> None:
+    with emulator.serve() as url, httpx.Client(base_url=url, headers=KEYS) as http:
+        response = http.post(
+            IMPORT, content=nested(5000), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert "nested" in api_errors(response)[0]
+        assert http.post(IMPORT, json=import_body()).status_code == 201
+
+
+def test_what_the_client_sent_is_quoted_with_control_characters_escaped(
+    client: httpx.Client,
+) -> None:
+    body = import_body(fields={"sev\x1b[2Jerity": {"value": "SEV-1"}})
+    (message,) = api_errors(client.post(IMPORT, json=body))
+    assert "\x1b" not in message
+    assert "sev\\x1b[2Jerity" in message
+    response = client.get("/api/v2/incidents/%1B%5B2Jgone")
+    assert "\x1b" not in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -67,10 +68,16 @@ def test_bad_settings_exit_2_with_a_message(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_real_run_prints_the_url_and_demo_keys_and_stops_on_a_signal(signum: int) -> None:
+def test_a_real_run_prints_the_url_and_demo_keys_and_stops_on_a_signal(
+    signum: int, tmp_path: Path
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    stats = tmp_path / "stats.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "ddinc.datadog.emulator", "--port", "0", "--rate-limit", "5/10"],
+        [
+            *(sys.executable, "-m", "ddinc.datadog.emulator", "--port", "0"),
+            *("--rate-limit", "5/10", "--stats-file", str(stats)),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -97,6 +104,11 @@ def test_a_real_run_prints_the_url_and_demo_keys_and_stops_on_a_signal(signum: i
             process.communicate()
     assert process.returncode == 0, err
     assert "emulator stopped" in out
+    assert json.loads(stats.read_text()) == {
+        "status_counts": {"201": 1},
+        "incidents": 1,
+        "distinct_titles": 1,
+    }
 
 
 def test_the_main_module_can_be_imported_without_running() -> None:

@@ -1,0 +1,244 @@
+"""``ddinc push``, ``ddinc reconcile``, ``ddinc rollback`` and ``ddinc ledger``.
+
+Keys come from ``DD_API_KEY`` / ``DD_APP_KEY`` and the site from ``DD_SITE``, or ``--base-url``
+names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). Exit status:
+0 everything selected is created or skipped; 1 some failed or were held; 3 some are unknown
+(run ``ddinc reconcile``); 2 usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ddinc.cli._common import Subparsers, add_load_options, load_from_args
+from ddinc.datadog import DEFAULT_CONCURRENCY
+from ddinc.errors import ConfigError
+from ddinc.payloads import DEFAULT_PROVENANCE_FIELD, PayloadOptions
+from ddinc.push import (
+    Connection,
+    Ledger,
+    Plan,
+    people_table_path,
+    plan,
+    push,
+    read_people,
+    reconcile,
+    rollback,
+    write_people_template,
+)
+from ddinc.push.people import unmapped_names
+from ddinc.push.results import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN, exit_code
+
+__all__ = ["register"]
+
+_SHOWN_HELD = 15
+
+
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        help="API root of a loopback emulator (default: the Datadog site of DD_SITE)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)"
+    )
+
+
+def _connection(args: argparse.Namespace) -> Connection:
+    if args.timeout <= 0:
+        raise ConfigError(f"--timeout {args.timeout}: give a positive number of seconds")
+    return Connection.of(base_url=args.base_url, timeout=args.timeout)
+
+
+def register(commands: Subparsers) -> None:
+    pushing = commands.add_parser(
+        "push", help="send the selected incidents to Datadog exactly once, with a ledger"
+    )
+    add_load_options(pushing, many=False)
+    pushing.add_argument("--ledger", type=Path, required=True, help="the ledger file (SQLite)")
+    _connection_options(pushing)
+    pushing.add_argument(
+        "--dry-run", action="store_true", help="plan only: every check, nothing sent"
+    )
+    pushing.add_argument(
+        "--where", help="SQL condition selecting rows, e.g. \"severity IN ('SEV-1', 'SEV-2')\""
+    )
+    pushing.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="requests in flight"
+    )
+    pushing.add_argument("--yes", action="store_true", help="send without asking")
+    pushing.add_argument(
+        "--provenance-field",
+        default=DEFAULT_PROVENANCE_FIELD,
+        help=f"org text field that carries the row key (default {DEFAULT_PROVENANCE_FIELD})",
+    )
+    pushing.add_argument(
+        "--unmapped-people",
+        choices=["absent", "hold"],
+        default="absent",
+        help="people without a Datadog user: send the row without them, or hold it",
+    )
+    pushing.add_argument(
+        "--unknown-fields",
+        choices=["hold", "drop"],
+        default="hold",
+        help="carried fields the org does not have: hold the row, or leave the field out",
+    )
+    pushing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pushing.set_defaults(run=_run_push)
+
+    reconciling = commands.add_parser(
+        "reconcile", help="settle unknown and interrupted records by looking them up in Datadog"
+    )
+    reconciling.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    _connection_options(reconciling)
+    reconciling.set_defaults(run=_run_reconcile)
+
+    rolling = commands.add_parser(
+        "rollback", help="delete the incidents a ledger (or one run of it) created"
+    )
+    rolling.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    rolling.add_argument("--run", dest="run_id", help="only the incidents created by this run id")
+    rolling.add_argument("--yes", action="store_true", help="delete without asking")
+    _connection_options(rolling)
+    rolling.set_defaults(run=_run_rollback)
+
+    showing = commands.add_parser("ledger", help="summarize a ledger: records, runs")
+    showing.add_argument("file", type=Path, help="the ledger file")
+    showing.add_argument("--json", action="store_true", help="print one JSON object")
+    showing.set_defaults(run=_run_ledger)
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigError(f"{question} There is no terminal to answer: pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _print_plan(planned: Plan) -> None:
+    counts = ", ".join(f"{v} {k}" for k, v in planned.counts().items())
+    print(f"plan: {len(planned.rows)} selected: {counts}")
+    if planned.impacts_todo:
+        print(f"  customer impacts still to send: {len(planned.impacts_todo)}")
+    shown = [row for row in planned.rows if row.status in ("held", "changed", "unknown")]
+    for row in shown[:_SHOWN_HELD]:
+        print(f"  {row.status:<8} {row.row_key}: {row.reason}")
+    if len(shown) > _SHOWN_HELD:
+        print(f"  ... and {len(shown) - _SHOWN_HELD} more")
+
+
+def _options(args: argparse.Namespace) -> PayloadOptions:
+    return PayloadOptions(
+        provenance_field=args.provenance_field,
+        unmapped_people=args.unmapped_people,
+        unknown_fields=args.unknown_fields,
+    )
+
+
+def _people_template(args: argparse.Namespace, names: list[str | None]) -> None:
+    table = people_table_path(args.ledger)
+    missing = unmapped_names(names, read_people(table))
+    added = write_people_template(table, missing) if missing else 0
+    if added:
+        print(f"{added} people without an email added to {table}: fill in their emails")
+
+
+def _run_push(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise ConfigError(f"--concurrency {args.concurrency}: use 1 or more")
+    result = load_from_args(args)
+    connection = _connection(args)
+    people = [
+        value
+        for column in ("commander", "declared_by")
+        for value in result.incidents.get_column(column).unique().to_list()
+    ]
+    if args.dry_run:
+        planned = plan(
+            result,
+            ledger=args.ledger,
+            where=args.where,
+            options=_options(args),
+            connection=connection,
+        )
+        _print_plan(planned)
+        _people_template(args, people)
+        counts = planned.counts()
+        return exit_code({"held": counts["held"], "unknown": counts["unknown"]})
+
+    def confirm(planned: Plan) -> bool:
+        _print_plan(planned)
+        ready = len(planned.ready) + len(planned.impacts_todo)
+        if args.yes or ready == 0:
+            return True
+        return _ask(f"send {ready} requests to {connection.base_url or 'Datadog'}?")
+
+    pushed = None
+    try:
+        pushed = push(
+            result,
+            ledger=args.ledger,
+            where=args.where,
+            options=_options(args),
+            concurrency=args.concurrency,
+            progress=not args.no_progress,
+            confirm=confirm,
+            connection=connection,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: requests in flight are recorded as unknown; run "
+            f"`ddinc reconcile --ledger {args.ledger}` before pushing again",
+            file=sys.stderr,
+        )
+        return EXIT_UNKNOWN
+    _people_template(args, people)
+    print(pushed.summary())
+    return pushed.exit_code
+
+
+def _run_reconcile(args: argparse.Namespace) -> int:
+    settled = reconcile(args.ledger, connection=_connection(args))
+    print(settled.summary())
+    with Ledger(args.ledger) as ledger:
+        impacts = ledger.impact_counts()
+    return EXIT_UNKNOWN if impacts.get("unknown") or impacts.get("sending") else EXIT_OK
+
+
+def _run_rollback(args: argparse.Namespace) -> int:
+    def confirm(count: int) -> bool:
+        if args.yes:
+            return True
+        return _ask(f"delete {count} incidents from Datadog?")
+
+    done = rollback(args.ledger, run_id=args.run_id, confirm=confirm, connection=_connection(args))
+    print(done.summary())
+    return EXIT_OK if done.deleted == done.frame.height else EXIT_FAILED
+
+
+def _run_ledger(args: argparse.Namespace) -> int:
+    if not args.file.exists():
+        raise ConfigError(f"{args.file} does not exist: give the --ledger file of a push")
+    with Ledger(args.file) as ledger:
+        counts = ledger.counts()
+        impacts = ledger.impact_counts()
+        runs = ledger.runs().to_dicts()
+    if args.json:
+        print(json.dumps({"records": counts, "impacts": impacts, "runs": runs}))
+        return EXIT_OK
+    total = sum(counts.values())
+    print(f"{args.file}: {total} records")
+    for status, count in counts.items():
+        if count:
+            print(f"  {status:<12}{count:>7}")
+    if impacts:
+        print("customer impacts: " + ", ".join(f"{v} {k}" for k, v in sorted(impacts.items())))
+    print(f"{len(runs)} runs:")
+    for run in runs:
+        print(f"  {run['run_id']}  {run['kind']:<10} {run['finished'] or 'unfinished'}")
+    if counts["sending"] or counts["unknown"]:
+        print(f"some records may exist in Datadog: run `ddinc reconcile --ledger {args.file}`")
+    return EXIT_OK

@@ -1,0 +1,63 @@
+"""Customer impact, which the import endpoint cannot set: one follow-up POST per incident.
+
+``POST /api/v2/incidents/{id}/impacts`` for every created row with an impact start. The
+ledger tracks the step like the import itself (``impact_status``: pending -> sending ->
+created, failed or unknown), so a resumed run sends a pending or failed impact once, never
+one that was created, and an unknown one only after reconcile has read the incident back.
+"""
+
+from __future__ import annotations
+
+from ddinc.datadog import (
+    AsyncDatadogClient,
+    DatadogAPIError,
+    DatadogConnectionError,
+    IncidentImpactCreateRequest,
+    OutcomeUnknownError,
+)
+from ddinc.datadog.models import IncidentData
+from ddinc.errors import DatadogError
+from ddinc.push.ledger import ImpactStatus, Ledger
+
+__all__ = ["impact_exists", "send_impact"]
+
+
+async def send_impact(
+    client: AsyncDatadogClient,
+    ledger: Ledger,
+    run_id: str,
+    *,
+    row_key: str,
+    incident_id: str,
+    request: IncidentImpactCreateRequest,
+) -> tuple[ImpactStatus, str | None]:
+    """Send one impact, writing the ledger before and after; return its status and reason."""
+    ledger.mark_impact(row_key, run_id, "sending")
+    try:
+        answer = await client.create_incident_impact(incident_id, request)
+    except OutcomeUnknownError as error:
+        ledger.mark_impact(row_key, run_id, "unknown", reason=error.reason)
+        return "unknown", error.reason
+    except (DatadogAPIError, DatadogConnectionError) as error:
+        if isinstance(error, DatadogConnectionError) and error.sent:
+            ledger.mark_impact(row_key, run_id, "unknown", reason=str(error))
+            return "unknown", str(error)
+        ledger.mark_impact(row_key, run_id, "failed", reason=str(error))
+        return "failed", str(error)
+    except DatadogError as error:  # an answer that could not be read: it may exist
+        ledger.mark_impact(row_key, run_id, "unknown", reason=str(error))
+        return "unknown", str(error)
+    except BaseException:
+        ledger.mark_impact(row_key, run_id, "unknown", reason="interrupted while in flight")
+        raise
+    ledger.mark_impact(row_key, run_id, "created", impact_id=answer.data.id)
+    return "created", None
+
+
+def impact_exists(incident: IncidentData) -> bool:
+    """Whether the incident read back carries a customer impact.
+
+    An imported incident has none until ddinc adds one, so any impact on it is ours.
+    """
+    attributes = incident.attributes
+    return attributes is not None and attributes.customer_impact_start is not None

@@ -1,0 +1,178 @@
+"""The result of a push: one line per selected record, whose totals add up to the selection.
+
+Outcomes: ``created`` (this run created it), ``skipped`` (created before: nothing sent),
+``held`` (not sent: the reason says why), ``failed`` (Datadog refused it, or it could not be
+sent: nothing was created) and ``unknown`` (it may exist: run reconcile). The frame is data;
+:meth:`PushResult.to_html` renders it for notebooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Final, Literal
+
+import polars as pl
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNKNOWN",
+    "OUTCOMES",
+    "Outcome",
+    "PushResult",
+    "RecordOutcome",
+    "app_url",
+    "exit_code",
+]
+
+Outcome = Literal["created", "skipped", "held", "failed", "unknown"]
+OUTCOMES: Final[tuple[Outcome, ...]] = ("created", "skipped", "held", "failed", "unknown")
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_UNKNOWN: Final = 3
+
+_FRAME_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "row_key": pl.String(),
+    "title": pl.String(),
+    "outcome": pl.Enum(OUTCOMES),
+    "reason": pl.String(),
+    "incident_id": pl.String(),
+    "public_id": pl.Int64(),
+    "url": pl.String(),
+    "impact": pl.String(),
+}
+# Sites whose app is served on the site's own host; the others on app.<site>.
+_REGIONAL_PREFIXES: Final = ("us3.", "us5.", "ap1.", "ap2.", "uk1.", "us2.")
+
+
+def app_url(site: str | None, base_url: str, public_id: int | None, incident_id: str) -> str:
+    """Where a person opens the incident: the site's app, or the emulator's API resource."""
+    if site is None:
+        return f"{base_url.rstrip('/')}/api/v2/incidents/{incident_id}"
+    host = site if site.startswith(_REGIONAL_PREFIXES) else f"app.{site}"
+    return f"https://{host}/incidents/{public_id if public_id is not None else incident_id}"
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """How one selected record ended in this run."""
+
+    row_key: str
+    title: str | None
+    outcome: Outcome
+    reason: str | None = None
+    incident_id: str | None = None
+    public_id: int | None = None
+    url: str | None = None
+    impact: str | None = None
+
+
+def exit_code(counts: dict[str, int], impacts: dict[str, int] | None = None) -> int:
+    """0: all created or skipped; 1: some failed or held; 3: some unknown (reconcile)."""
+    impacts = impacts or {}
+    if counts.get("unknown", 0) or impacts.get("unknown", 0) or impacts.get("sending", 0):
+        return EXIT_UNKNOWN
+    if counts.get("failed", 0) or counts.get("held", 0) or impacts.get("failed", 0):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Every selected record's outcome, the run id and the ledger it was written to."""
+
+    records: tuple[RecordOutcome, ...]
+    run_id: str | None
+    ledger: Path
+    stopped_by: str | None = None
+    """Why the run stopped sending early (a 401 or 403), if it did."""
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """One row per selected record: row_key, title, outcome, reason, ids, link, impact."""
+        return pl.DataFrame(
+            [
+                (
+                    r.row_key,
+                    r.title,
+                    r.outcome,
+                    r.reason,
+                    r.incident_id,
+                    r.public_id,
+                    r.url,
+                    r.impact,
+                )
+                for r in self.records
+            ],
+            schema=_FRAME_SCHEMA,
+            orient="row",
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many records had each outcome; they add up to the selection."""
+        return {o: sum(r.outcome == o for r in self.records) for o in OUTCOMES}
+
+    def impact_counts(self) -> dict[str, int]:
+        """How many customer impacts ended in each status."""
+        found: dict[str, int] = {}
+        for record in self.records:
+            if record.impact is not None:
+                found[record.impact] = found.get(record.impact, 0) + 1
+        return found
+
+    @property
+    def exit_code(self) -> int:
+        """The ``ddinc push`` exit status this result gives (see :func:`exit_code`)."""
+        return exit_code(self.counts(), self.impact_counts())
+
+    def summary(self) -> str:
+        """One line for a terminal."""
+        counts = ", ".join(f"{v} {k}" for k, v in self.counts().items())
+        impacts = ", ".join(f"{v} {k}" for k, v in sorted(self.impact_counts().items()))
+        text = f"{len(self.records)} selected: {counts}"
+        if impacts:
+            text += f"; customer impacts: {impacts}"
+        if self.stopped_by:
+            text += f". Stopped early: {self.stopped_by}"
+        if self.counts()["unknown"]:
+            text += f". Run `ddinc reconcile --ledger {self.ledger}` before pushing again"
+        return text
+
+    def __repr__(self) -> str:
+        return f"PushResult(run_id={self.run_id!r}, {self.summary()})"
+
+    def to_html(self, max_rows: int = 20) -> str:
+        """The counts, then the records that need attention (held, failed, unknown)."""
+        counts = " · ".join(f"<b>{v}</b> {k}" for k, v in self.counts().items())
+        attention = [r for r in self.records if r.outcome in ("held", "failed", "unknown")]
+        created = [r for r in self.records if r.outcome == "created"][:5]
+        rows = "".join(
+            f"<tr><td><code>{escape(r.row_key)}</code></td><td>{r.outcome}</td>"
+            f"<td>{escape(r.reason or '')}</td><td>{_link(r)}</td></tr>"
+            for r in [*attention[:max_rows], *created]
+        )
+        more = (
+            f"<p>... and {len(attention) - max_rows} more in <code>.frame</code></p>"
+            if len(attention) > max_rows
+            else ""
+        )
+        stopped = (
+            f"<p><b>Stopped early:</b> {escape(self.stopped_by)}</p>" if self.stopped_by else ""
+        )
+        return (
+            f"<div><p>Push {escape(self.run_id or '(dry run)')}: {len(self.records)} selected: "
+            f"{counts}</p>{stopped}<table><tr><th>row key</th><th>outcome</th><th>reason</th>"
+            f"<th>incident</th></tr>{rows}</table>{more}</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _link(record: RecordOutcome) -> str:
+    if record.url is None:
+        return ""
+    label = escape(str(record.public_id or record.incident_id))
+    return f'<a href="{escape(record.url)}" target="_blank">{label}</a>'

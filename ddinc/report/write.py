@@ -1,0 +1,87 @@
+"""Writing a :class:`~ddinc.report.Report` to a folder: HTML, statistics, plots.
+
+Files (names fixed, so scripts and tickets can point at them):
+
+- ``report.html``: the self-contained page;
+- ``stats.csv`` and ``stats.parquet``: every grouping's statistics (seconds);
+- ``comparisons.csv``: earlier against later, when the period allows it;
+- ``timeline_summary.csv``: the per-phase summary;
+- ``plots/<name>.png``: each plot of the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ddinc.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ddinc.report.model import Report
+
+__all__ = ["ReportFiles", "write_report"]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where a report was written."""
+
+    directory: Path
+    html: Path
+    stats_csv: Path
+    stats_parquet: Path
+    summary_csv: Path
+    comparisons_csv: Path | None
+    plots: tuple[Path, ...]
+
+    def all(self) -> list[Path]:
+        """Every file written."""
+        files = [self.html, self.stats_csv, self.stats_parquet, self.summary_csv]
+        if self.comparisons_csv is not None:
+            files.append(self.comparisons_csv)
+        return [*files, *self.plots]
+
+
+def write_report(report: Report, directory: str | Path) -> Report:
+    """Write ``report`` into ``directory`` (created if needed); the report with its files."""
+    from ddinc.report.render import figures, report_html
+
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; give a folder for the report (-o DIR)")
+    plots_dir = out / "plots"
+    try:
+        plots_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot create {plots_dir}: {error.strerror}; pick another folder"
+        ) from None
+    pngs = figures(report)
+    plots = []
+    for stem, png in pngs.items():
+        path = plots_dir / f"{stem}.png"
+        path.write_bytes(png)
+        plots.append(path)
+    page = out / "report.html"
+    page.write_text(report_html(report, pngs), encoding="utf-8")
+    statistics = report.statistics()
+    stats_csv, stats_parquet = out / "stats.csv", out / "stats.parquet"
+    statistics.write_csv(stats_csv)
+    statistics.write_parquet(stats_parquet)
+    summary_csv = out / "timeline_summary.csv"
+    report.summary.write_csv(summary_csv)
+    comparisons_csv = None
+    if report.comparisons:
+        comparisons_csv = out / "comparisons.csv"
+        report.comparison_table().write_csv(comparisons_csv)
+    files = ReportFiles(
+        directory=out,
+        html=page,
+        stats_csv=stats_csv,
+        stats_parquet=stats_parquet,
+        summary_csv=summary_csv,
+        comparisons_csv=comparisons_csv,
+        plots=tuple(plots),
+    )
+    return replace(report, files=files)

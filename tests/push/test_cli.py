@@ -1,0 +1,64 @@
+"""``ddinc push / reconcile / rollback / ledger`` as a script sees them: output, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ddinc.cli import main
+from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
+from tests.push._trial import write_trial
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", DEMO_APP_KEY)
+
+
+def test_dry_run_push_reconcile_ledger_rollback(
+    keys: None,
+    emulator: Emulator,
+    connect: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, mapping = write_trial(tmp_path, 12)
+    ledger = tmp_path / "trial.ledger"
+    common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
+    common += ["--base-url", connect["base_url"], "--no-progress"]
+    assert main(["push", *common, "--dry-run"]) == 0
+    assert "12 ready" in capsys.readouterr().out
+    assert emulator.incidents == []
+    emulator.inject("error_after_store", operation="ImportIncident")
+    assert main(["push", *common, "--yes", "--concurrency", "1"]) == 3
+    assert "reconcile" in capsys.readouterr().out
+    assert main(["reconcile", "--ledger", str(ledger), "--base-url", connect["base_url"]]) == 0
+    assert "1 created" in capsys.readouterr().out
+    assert main(["push", *common, "--yes"]) == 0
+    assert "impacts still to send: 1" in capsys.readouterr().out  # of the one reconciled
+    assert main(["ledger", str(ledger), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"]["created"] == 12
+    assert [run["kind"] for run in summary["runs"]] == ["push", "reconcile", "push"]
+    assert (
+        main(["rollback", "--ledger", str(ledger), "--base-url", connect["base_url"], "--yes"]) == 0
+    )
+    assert emulator.incidents == []
+    assert DEMO_API_KEY.encode() not in ledger.read_bytes()
+
+
+def test_held_rows_exit_1_and_bad_options_exit_2(
+    keys: None, connect: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = Path(__file__).resolve().parents[2] / "data" / "jira_incidents.csv"
+    ledger = tmp_path / "l.db"
+    base = [str(sample), "--ledger", str(ledger), "--base-url", connect["base_url"]]
+    assert main(["push", *base, "--dry-run"]) == 1
+    assert "held" in capsys.readouterr().out
+    assert main(["push", *base, "--dry-run", "--where", "nonsense ==="]) == 2
+    assert main(["push", *base, "--concurrency", "0"]) == 2
+    assert main(["push", *base, "--dry-run", "--base-url", "http://example.com"]) == 2

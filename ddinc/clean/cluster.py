@@ -28,7 +28,14 @@ from ddinc.clean.facets import Where
 from ddinc.clean.ops import MergeCluster
 from ddinc.errors import ConfigError
 
-__all__ = ["METHODS", "Cluster", "cluster_values", "fingerprint", "ngram_key"]
+__all__ = [
+    "METHODS",
+    "Cluster",
+    "Method",
+    "cluster_values",
+    "fingerprint",
+    "ngram_key",
+]
 
 Method = Literal["fingerprint", "ngram", "levenshtein"]
 METHODS: Final = ("fingerprint", "ngram", "levenshtein")

@@ -39,6 +39,7 @@ from ddinc.rowkey import ROW_KEY
 from ddinc.schema import TIMESTAMPS
 
 __all__ = [
+    "MAX_REASONS",
     "Context",
     "Deselect",
     "Exclude",
@@ -57,6 +58,8 @@ __all__ = [
     "SetValues",
     "Shift",
     "TextCell",
+    "assign",
+    "like_chunks",
     "write_cells",
 ]
 

@@ -41,6 +41,7 @@ __all__ = [
     "StepReport",
     "apply_step",
     "replay",
+    "set_cells",
     "with_marks",
 ]
 

@@ -35,7 +35,13 @@ from ddinc.rowkey import ROW_KEY
 from ddinc.schema import FIELD_PREFIX, STATES
 from ddinc.timeline import DEFINITIONS
 
-__all__ = ["Suggestion", "proposals_recipe", "read_update_times", "suggest"]
+__all__ = [
+    "Suggestion",
+    "nearest_state",
+    "proposals_recipe",
+    "read_update_times",
+    "suggest",
+]
 
 # A time written in text: ISO-like date, time, optional seconds/fraction and offset.
 _TIME: Final = re.compile(

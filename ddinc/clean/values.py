@@ -24,8 +24,10 @@ __all__ = [
     "EXCLUDED",
     "SELECTED",
     "JsonValue",
+    "cell",
     "choices",
     "is_editable",
+    "positions_of",
     "to_json",
     "to_python",
 ]

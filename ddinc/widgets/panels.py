@@ -26,6 +26,7 @@ from ddinc.widgets.state import CleanerState
 
 __all__ = [
     "BulkPanel",
+    "Changed",
     "ClusterPanel",
     "PeoplePanel",
     "RecipePanel",

@@ -21,7 +21,7 @@ from ddinc.widgets.state import CleanerState
 
 __all__ = ["PushPanel"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 _SHOWN = ("row_key", "title", "status", "reason", "notes")
 
 
@@ -60,7 +60,7 @@ class PushPanel(w.VBox):  # type: ignore[misc]
             self.output,
         ]
 
-    def _call(self, action: Callable[[Connection], T]) -> T:
+    def _call(self, action: Callable[[Connection], _T]) -> _T:
         if self.connection is not None:
             return action(self.connection)
         from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator

@@ -29,7 +29,12 @@ from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import TIMESTAMPS
 
-__all__ = ["COLUMNS", "EDITABLE_IN_TABLE", "CleanerState"]
+__all__ = [
+    "COLUMNS",
+    "EDITABLE_IN_TABLE",
+    "RECHECK_EVERY_EDIT_MAX_ROWS",
+    "CleanerState",
+]
 
 COLUMNS: Final = (
     "title",

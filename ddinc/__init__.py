@@ -2,35 +2,61 @@
 
 The data path runs one way: legacy sources -> canonical frame (:mod:`ddinc.schema`) ->
 timeline, checks and statistics -> cleaning recipe -> export and payloads -> Datadog client
-(:mod:`ddinc.datadog`).
+(:mod:`ddinc.datadog`). Plots (:mod:`ddinc.plot`) and widgets sit on top and are imported
+on their own, so ``import ddinc`` loads neither matplotlib nor ipywidgets.
 """
 
 from ddinc.checks import CheckContext, CheckReport, Level, run_checks
 from ddinc.errors import ConfigError, DatadogError, DdincError, LoadError, SourceDetectionError
 from ddinc.export import write_csv
 from ddinc.loader import LoadResult, load
+from ddinc.payloads import PayloadOptions, build_payload
+from ddinc.push import Connection, Ledger, plan, push, reconcile, rollback
+from ddinc.report import Report, report
+from ddinc.rowkey import with_row_keys
 from ddinc.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
-from ddinc.sources import SOURCES, EventLog, Mapping
-from ddinc.timeline import timeline_summary, with_timeline
+from ddinc.sources import SOURCES, EventLog, Mapping, computed, concat, const, pattern
+from ddinc.stats import compare, compare_periods, phase_stats
+from ddinc.timeline import PHASES, duration_exclusions, timeline_summary, with_timeline
 
 __all__ = [
     "CANONICAL_SCHEMA",
+    "PHASES",
     "QUARANTINE_SCHEMA",
     "SOURCES",
     "CheckContext",
     "CheckReport",
     "ConfigError",
+    "Connection",
     "DatadogError",
     "DdincError",
     "EventLog",
+    "Ledger",
     "Level",
     "LoadError",
     "LoadResult",
     "Mapping",
+    "PayloadOptions",
+    "Report",
     "SourceDetectionError",
+    "build_payload",
+    "compare",
+    "compare_periods",
+    "computed",
+    "concat",
+    "const",
+    "duration_exclusions",
     "load",
+    "pattern",
+    "phase_stats",
+    "plan",
+    "push",
+    "reconcile",
+    "report",
+    "rollback",
     "run_checks",
     "timeline_summary",
+    "with_row_keys",
     "with_timeline",
     "write_csv",
 ]

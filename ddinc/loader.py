@@ -20,7 +20,11 @@ from ddinc.sources.canonical import OnError, canonicalize
 from ddinc.sources.canonical_csv import CanonicalSource
 from ddinc.sources.specs import ColumnSpec
 
-__all__ = ["LoadResult", "load"]
+__all__ = [
+    "LoadResult",
+    "PathLike",
+    "load",
+]
 
 PathLike = str | Path
 

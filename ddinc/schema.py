@@ -39,6 +39,7 @@ __all__ = [
     "TIMESTAMPS",
     "VISIBILITIES",
     "Duration",
+    "Raw",
     "Severity",
     "State",
     "Timestamp",

@@ -267,7 +267,11 @@ scalars = st.one_of(
     st.floats(allow_nan=True),
     st.booleans(),
 )
-json_values = st.one_of(scalars, st.lists(scalars, max_size=2))
+json_values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=2),
+    st.dictionaries(st.sampled_from(["a", "title", "id"]), scalars, max_size=2),
+)
 
 
 @settings(max_examples=EXAMPLES)
@@ -290,10 +294,7 @@ def test_json_with_odd_values_is_loaded_or_refused(
         keys = sorted(record)
         if not keys:
             continue
-        # Scalars only: a list or object where one value belongs is issue 7 item 1, the JSON
-        # engineer's (ddinc/readers.py JSON functions and sources/*): see the xfail below.
-        if isinstance(value, list) or isinstance(record[keys[key_at % len(keys)]], dict | list):
-            continue
+        # Lists and objects where one value belongs too: such a record is quarantined.
         record[keys[key_at % len(keys)]] = value
     tmp = tmp_path_factory.mktemp("json")
     if as_lines:
@@ -367,19 +368,16 @@ def test_frames_and_parquet_with_odd_columns_are_loaded_or_refused(
 # --- known failures outside this branch's files, kept so they cannot be forgotten ----------
 
 
-@pytest.mark.xfail(
-    raises=pl.exceptions.InvalidOperationError,
-    strict=True,
-    reason="issue 7 item 1 (ddinc/sources, JSON reader): a List column where a scalar belongs "
-    "crashes the load with 'cannot cast List type' instead of quarantining the row",
-)
-def test_known_a_list_where_a_scalar_belongs_in_a_frame(
+def test_a_list_where_a_scalar_belongs_in_a_frame_is_quarantined(
     sheet: pl.DataFrame, tmp_path: Path
 ) -> None:
     frame = sheet.with_columns(
         pl.col("What happened").map_elements(lambda v: [v], return_dtype=pl.List(pl.String))
     )
-    run_everything(frame, str(MAPPING), tmp_path)
+    result = run_everything(frame, str(MAPPING), tmp_path)
+    assert result is not None
+    assert result.quarantine.height == frame.height
+    assert result.quarantine.get_column("column").eq("What happened").all()
 
 
 def test_the_record_count_rule_agrees_with_polars_on_the_clean_samples() -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ddinc.checks import run_checks
 from ddinc.checks.timeline_rules import REVERSED_INTERVAL, ZERO_LENGTH_INCIDENT
 from ddinc.errors import ConfigError
+from ddinc.rowkey import with_row_keys
 from ddinc.schema import DURATIONS, TIMESTAMPS, Timestamp
 from ddinc.timeline import (
     DEFINITIONS,
@@ -207,9 +208,13 @@ def test_exclusions_agree_with_the_checks_that_flag_the_rows(
         state=pl.lit(None),
         severity=pl.lit(None),
     )
+    f = with_row_keys(f)
     report = run_checks(f, [ZERO_LENGTH_INCIDENT, REVERSED_INTERVAL])
-    zero_rows = set(report.failing("zero_length_incident")["row"].to_list())
-    reversed_rows = set(report.failing("reversed_interval")["row"].to_list())
+    keys = f.get_column("row_key").to_list()
+    zero_keys = set(report.failing("zero_length_incident")["row_key"].to_list())
+    reversed_keys = set(report.failing("reversed_interval")["row_key"].to_list())
+    zero_rows = {i for i, key in enumerate(keys) if key in zero_keys}
+    reversed_rows = {i for i, key in enumerate(keys) if key in reversed_keys}
     reasons = f.select(**duration_exclusions())
     for position, row in enumerate(reasons.iter_rows(named=True)):
         for name in DURATIONS:

@@ -416,7 +416,9 @@ def run_checks(
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(f"check name(s) {', '.join(repeated)} given twice; names must be unique")
-    work = _conform(incidents)
+    # One chunk per column: polars 2.1 panics rendering string messages over a filtered frame
+    # whose string columns come in several chunks (a concatenation of loads).
+    work = _conform(incidents).rechunk()
     # with_columns, not select: a predicate that returns a scalar still gives one value per row.
     aliases = {check.name: f"__check__{check.name}" for check in checks}
     masks = work.with_columns(

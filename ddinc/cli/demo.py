@@ -22,6 +22,7 @@ from ddinc.push import PushResult, ReconcileResult, plan, push, reconcile
 from ddinc.push.run import Connection
 from ddinc.report import report as ddinc_report
 from ddinc.rowkey import with_row_keys
+from ddinc.synth import mapping_beside
 
 __all__ = ["DEFAULT_DATA", "cleaned_names", "register"]
 
@@ -101,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     failures = 0
     for sample in samples:
         try:
-            result = load(sample, _mapping_beside(sample))
+            result = load(sample, mapping_beside(sample))
             summary = check_summary(result)
             report = summary["_report"]
             write_csv(
@@ -127,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\ncleaned CSVs (each row names the checks it fails): {cleaned_dir}/")
     if loaded:
         print(f"one export of each source goes on: {', '.join(sorted(loaded))}")
-        incidents = with_row_keys(pl.concat(loaded.values(), how="diagonal_relaxed"))
+        incidents = with_row_keys(pl.concat(loaded.values(), how="diagonal_relaxed", rechunk=True))
         checks = run_checks(incidents)
         _push_with_faults(incidents, checks, out)
         written = ddinc_report(incidents, checks, out=out / "report", title="Sample histories")
@@ -136,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"report (statistics with confidence intervals, plots): {files.html}")
     elapsed = (datetime.now(UTC) - started).total_seconds()
     more = "" if args.verbose else "; `ddinc demo --verbose` for every sample's checks"
-    print(f"\n`ddinc check <sample>` details one sample{more}")
+    print(f"`ddinc check <sample>` details one sample{more}")
     print("next: open the notebooks with `.venv/bin/jupyter lab notebooks/`")
     print(f"demo done in {elapsed:.1f}s")
     return 1 if failures else 0
@@ -172,23 +173,20 @@ def _push_with_faults(incidents: pl.DataFrame, checks: CheckReport, out: Path) -
             if not first.counts().get("unknown"):
                 break
             settled = reconcile(ledger, connection=connection)
-            print(
-                f"reconcile (looked up by their legacy_id field, never re-sent): {_counts(settled)}"
-            )
             first = push(incidents, report=checks, ledger=ledger, connection=connection)
-            print(f"push again (only what is not created): {_counts(first)}")
+            print(
+                f"resume: reconcile (looked up by legacy_id, never re-sent) {_counts(settled)}; "
+                f"push again {_counts(first, sent_only=True)}"
+            )
         created = sum(1 for _ in emulator.store.incidents())
         print(f"the emulator holds {created} incidents; ledger: {ledger} (`ddinc ledger {ledger}`)")
 
 
-def _counts(result: PushResult | ReconcileResult) -> str:
-    return ", ".join(f"{count} {name}" for name, count in result.counts().items() if count)
-
-
-def _mapping_beside(sample: Path) -> str | None:
-    """A sample's own mapping file.
-
-    ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml``, when it exists.
-    """
-    mapping = sample.with_name(f"{sample.stem.split('_')[0]}_mapping.toml")
-    return str(mapping) if mapping.exists() else None
+def _counts(result: PushResult | ReconcileResult, *, sent_only: bool = False) -> str:
+    shown = {"created", "failed", "unknown"} if sent_only else None
+    counts = {
+        name.replace("_", " "): count
+        for name, count in result.counts().items()
+        if count and (shown is None or name in shown)
+    }
+    return ", ".join(f"{count} {name}" for name, count in counts.items()) or "nothing to send"

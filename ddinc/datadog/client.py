@@ -65,7 +65,13 @@ from ddinc.datadog.ratelimit import PacerState, RateLimiter
 from ddinc.datadog.retry import Exchange, Received, RetryPolicy, Undecodable, Wait, exchange
 from ddinc.datadog.sites import is_loopback_host, resolve_base_url, site_of
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncDatadogClient", "DatadogClient", "same_email"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AsyncDatadogClient",
+    "DatadogClient",
+    "M",
+    "same_email",
+]
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 """Per request: 10 s to connect, 30 s for each read or write."""

@@ -54,8 +54,10 @@ __all__ = [
     "UnauthorizedError",
     "UndecodableResponseError",
     "UnexpectedStatusError",
+    "answered_by_datadog",
     "error_from_response",
     "request_id_of",
+    "via_of",
 ]
 
 REQUEST_ID_HEADERS: Final = ("x-request-id", "x-datadog-request-id", "dd-request-id")

@@ -70,6 +70,7 @@ __all__ = [
     "MAX_READ_ATTEMPTS",
     "SEND",
     "Exchange",
+    "Received",
     "RetryPolicy",
     "Send",
     "Undecodable",

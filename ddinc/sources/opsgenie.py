@@ -27,7 +27,15 @@ from ddinc.readers import Table
 from ddinc.sources.mapping import Mapping
 from ddinc.sources.source import Source
 
-__all__ = ["API_JSON", "CSV_EXPORT", "OPSGENIE", "SEVERITY", "STATE", "prepare"]
+__all__ = [
+    "API_JSON",
+    "CSV_EXPORT",
+    "OPSGENIE",
+    "SEVERITY",
+    "STATE",
+    "TEAMS_COLUMN",
+    "prepare",
+]
 
 SEVERITY: Final = {"P1": "SEV-1", "P2": "SEV-2", "P3": "SEV-3", "P4": "SEV-4", "P5": "SEV-5"}
 

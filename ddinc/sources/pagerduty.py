@@ -41,7 +41,17 @@ from ddinc.readers import Table
 from ddinc.sources.mapping import Mapping
 from ddinc.sources.source import Source
 
-__all__ = ["CSV_EXPORT", "PAGERDUTY", "REST_JSON", "SEVERITY", "STATE", "prepare"]
+__all__ = [
+    "COMMANDER_COLUMN",
+    "CSV_EXPORT",
+    "PAGERDUTY",
+    "REST_JSON",
+    "SEVERITY",
+    "SEVERITY_COLUMN",
+    "STATE",
+    "TEAMS_COLUMN",
+    "prepare",
+]
 
 SEVERITY: Final = {"P1": "SEV-1", "P2": "SEV-2", "P3": "SEV-3", "P4": "SEV-4", "P5": "SEV-5"}
 

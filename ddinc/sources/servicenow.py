@@ -14,7 +14,13 @@ from typing import Final
 from ddinc.sources.mapping import EventLog, Mapping
 from ddinc.sources.source import Source
 
-__all__ = ["SERVICENOW", "SEVERITY", "STATE"]
+__all__ = [
+    "EVENT_LOG",
+    "INCIDENT_TABLE",
+    "SERVICENOW",
+    "SEVERITY",
+    "STATE",
+]
 
 SEVERITY: Final = {
     "1 - Critical": "SEV-1",

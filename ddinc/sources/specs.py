@@ -29,6 +29,7 @@ import polars as pl
 from ddinc.errors import ConfigError
 
 __all__ = [
+    "ITEMS",
     "ColumnSpec",
     "Computed",
     "Concat",

@@ -21,7 +21,12 @@ from ddinc.readers import Table
 from ddinc.sources.mapping import Mapping
 from ddinc.sources.source import Source
 
-__all__ = ["SEVERITY", "STATE", "STATUSPAGE"]
+__all__ = [
+    "SEVERITY",
+    "STATE",
+    "STATUSPAGE",
+    "STATUSPAGE_MAPPING",
+]
 
 SEVERITY: Final = {"critical": "SEV-1", "major": "SEV-2", "minor": "SEV-3", "none": "SEV-4"}
 

@@ -25,7 +25,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EXACT_LIMIT", "bootstrap_geomean", "bootstrap_quantile", "geomean", "quantile"]
+__all__ = [
+    "EXACT_LIMIT",
+    "Floats",
+    "Ints",
+    "bootstrap_geomean",
+    "bootstrap_quantile",
+    "geomean",
+    "quantile",
+]
 
 EXACT_LIMIT: Final = 2048
 """Largest segment whose geometric mean is resampled value by value."""

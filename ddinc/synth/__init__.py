@@ -16,7 +16,14 @@ Same seed, same bytes, on every run.
 
 from ddinc.synth._dirt import NULL_SPELLINGS, DirtSpec, planned_count
 from ddinc.synth._sample import TRUTH_SCHEMA, Sample, truth_path
-from ddinc.synth._samples import MAPPING_FILE, MAPPING_FILES, SAMPLES, sample, write_samples
+from ddinc.synth._samples import (
+    MAPPING_FILE,
+    MAPPING_FILES,
+    SAMPLES,
+    mapping_beside,
+    sample,
+    write_samples,
+)
 from ddinc.synth._world import WORLD_SCHEMA, people, world
 from ddinc.synth.cloudstatus import cloudstatus_json
 from ddinc.synth.healtharchive import healtharchive_json
@@ -52,6 +59,7 @@ __all__ = [
     "cloudstatus_json",
     "healtharchive_json",
     "jira_csv",
+    "mapping_beside",
     "opsgenie_csv",
     "opsgenie_json",
     "pagerduty_csv",

@@ -31,6 +31,7 @@ from ddinc.synth._sample import finish_truth
 from ddinc.synth._world import world
 
 __all__ = [
+    "T",
     "assemble",
     "csv_bytes",
     "dirty_ids",

@@ -23,7 +23,7 @@ from ddinc.synth.servicenow_incidents import servicenow_table
 from ddinc.synth.spreadsheet import spreadsheet_csv, spreadsheet_xlsx, write_spreadsheet_mapping
 from ddinc.synth.statuspage import statuspage_history, statuspage_json, statuspage_jsonl
 
-__all__ = ["MAPPING_FILE", "MAPPING_FILES", "SAMPLES", "sample", "write_samples"]
+__all__ = ["MAPPING_FILE", "MAPPING_FILES", "SAMPLES", "mapping_beside", "sample", "write_samples"]
 
 # File name -> how to render it from a seed. Sizes keep every file under 200 KB.
 SAMPLES: Final[dict[str, Callable[[int], Sample]]] = {
@@ -54,6 +54,15 @@ MAPPING_FILES: Final[dict[str, Callable[[Path], Path]]] = {
     "cloudstatus_mapping.toml": write_cloudstatus_mapping,
     "healtharchive_mapping.toml": write_healtharchive_mapping,
 }
+
+
+def mapping_beside(export: Path) -> Path | None:
+    """The mapping file a sample export is read with, when no built-in source reads it.
+
+    ``spreadsheet_incidents.csv`` -> ``spreadsheet_mapping.toml`` beside it, when it exists.
+    """
+    mapping = export.with_name(f"{export.stem.split('_')[0]}_mapping.toml")
+    return mapping if mapping.exists() else None
 
 
 def sample(name: str, *, seed: int = 7) -> Sample:

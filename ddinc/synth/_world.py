@@ -29,6 +29,12 @@ from ddinc.schema import Severity, State, Timestamp
 
 __all__ = [
     "END",
+    "IMPACT_END_UNKNOWN_RATE",
+    "IMPACT_START_UNKNOWN_RATE",
+    "NO_COMMANDER_RATE",
+    "NO_ROOT_CAUSE_RATE",
+    "NO_SERVICE_RATE",
+    "OPEN_RATE",
     "SERVICES",
     "START",
     "TEAMS",

@@ -63,7 +63,7 @@ resolved = "end"
 services = "affected_products[].title"     # the title of each object of the list
 
 [fields]
-status_impact = "status_impact"
+summary = "most_recent_update.text"        # carried as Datadog's summary field
 
 [severity]
 high = "SEV-2"

@@ -50,7 +50,7 @@ declared = "date"                                     # epoch seconds
 services = "service_name"
 
 [fields]
-detection_method = {const = "status page"}            # the same for every record
+detection_method = {const = "other"}   # the same for every record: an org dropdown value
 
 [state]
 Informational = "resolved"

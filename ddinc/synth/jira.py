@@ -34,7 +34,14 @@ from ddinc.synth._records import assemble, csv_bytes, dirty_ids, dirty_titles, p
 from ddinc.synth._sample import Sample
 from ddinc.synth._world import END
 
-__all__ = ["CSV_COLUMNS", "DIRT", "TIMESTAMPS", "jira_csv", "write_jira"]
+__all__ = [
+    "CSV_COLUMNS",
+    "DIRT",
+    "TIMESTAMPS",
+    "jira_csv",
+    "jira_date",
+    "write_jira",
+]
 
 CSV_COLUMNS: Final = (
     "Summary", "Issue key", "Issue id", "Issue Type", "Status", "Priority", "Resolution",

@@ -46,6 +46,7 @@ __all__ = [
     "EVENT_LOG_DIRT",
     "STYLES",
     "TIMESTAMPS",
+    "Style",
     "servicenow_event_log",
     "write_servicenow_event_log",
 ]

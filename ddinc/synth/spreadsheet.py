@@ -48,6 +48,7 @@ __all__ = [
     "MAPPING_TOML",
     "TIMESTAMPS",
     "TIMEZONE",
+    "Cell",
     "spreadsheet_csv",
     "spreadsheet_xlsx",
     "write_spreadsheet",

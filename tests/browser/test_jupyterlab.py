@@ -62,6 +62,7 @@ RUN_ALL_TIMEOUT_MS = 240_000
 EXPECTED = {
     "01_load_and_check.ipynb": "incidents checked",
     "03_push.ipynb": "0 unknown",
+    "04_report.ipynb": "report.html",
 }
 
 _ANY_RUNNING = (

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ddinc
 from ddinc.checks import (
     DEFAULT_CHECKS,
     Check,
@@ -444,3 +445,22 @@ def test_duplicate_ids_keep_distinct_keys_in_the_report() -> None:
     keys = report.failing("duplicate_source_id")["row_key"].to_list()
     assert len(set(keys)) == 2
     assert all(key.startswith("pagerduty:PD-0~") for key in keys)
+
+
+def test_a_concatenation_of_loads_is_checked_like_one_frame() -> None:
+    # Several chunks per column (two loads concatenated) once made polars panic in messages.
+    from ddinc.rowkey import with_row_keys
+    from tests.conftest import ROOT
+
+    frames = [
+        ddinc.load(ROOT / "data" / name).incidents
+        for name in ("statuspage_incidents.json", "jira_incidents.csv", "pagerduty_incidents.json")
+    ]
+    joined = with_row_keys(pl.concat(frames, how="diagonal_relaxed"))
+    assert max(joined.n_chunks("all")) > 1
+    report = ddinc.run_checks(joined)
+    one = ddinc.run_checks(joined.rechunk())
+    assert report.failing().equals(one.failing())
+    assert report.failing("state_unmapped").height == sum(
+        ddinc.run_checks(f).failing("state_unmapped").height for f in frames
+    )

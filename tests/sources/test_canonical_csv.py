@@ -35,6 +35,7 @@ from ddinc.sources.canonical_csv import (
     read_canonical_csv,
     unflatten,
 )
+from ddinc.synth import mapping_beside
 from tests.conftest import ROOT
 
 T0 = datetime(2024, 1, 12, 15, 45, tzinfo=UTC)
@@ -229,7 +230,7 @@ def test_a_frame_with_the_csv_columns_is_pointed_at_the_file(tmp_path: Path) -> 
 
 def test_every_sample_round_trips(tmp_path: Path) -> None:
     for sample in sorted((ROOT / "data").glob("*_incidents.json")):
-        result = ddinc.load(sample)
+        result = ddinc.load(sample, mapping_beside(sample))
         path = tmp_path / f"{sample.stem}.cleaned.csv"
         write_csv(result.incidents, path, result.quarantine, report=result.check())
         back = read_canonical_csv(path)

@@ -75,7 +75,15 @@ from ddinc.datadog.emulator.validate import (
     parse_int,
 )
 
-__all__ = ["OPERATIONS", "WRITE_OPERATIONS", "AppState", "build_app"]
+__all__ = [
+    "JSONAPI",
+    "MAX_JSON_DEPTH",
+    "OPERATIONS",
+    "WRITE_OPERATIONS",
+    "AppState",
+    "T",
+    "build_app",
+]
 
 JSONAPI = "application/vnd.api+json"
 T = TypeVar("T")

@@ -25,7 +25,12 @@ from ddinc.datadog.emulator.org import DEFAULT_ORG_FILE, Org
 from ddinc.datadog.emulator.ratelimit import RateLimit
 from ddinc.errors import ConfigError
 
-__all__ = ["build_parser", "config_from_args", "main"]
+__all__ = [
+    "build_parser",
+    "config_from_args",
+    "main",
+    "write_stats",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,13 @@ from ddinc.datadog.emulator.faults import Faults
 from ddinc.datadog.emulator.org import Org
 from ddinc.datadog.emulator.ratelimit import RateLimit
 
-__all__ = ["DEMO_API_KEY", "DEMO_APP_KEY", "EmulatorConfig", "ErrorShape"]
+__all__ = [
+    "DEMO_API_KEY",
+    "DEMO_APP_KEY",
+    "EmulatorConfig",
+    "ErrorShape",
+    "utc_now",
+]
 
 # Public demo values, not secrets: they open nothing but a local emulator.
 DEMO_API_KEY = "ddinc-emulator-api-key"

@@ -24,6 +24,7 @@ from ddinc.datadog.emulator.org import FieldConfig, IncidentType, Org, User
 from ddinc.datadog.emulator.store import StoredImpact, StoredIncident
 
 __all__ = [
+    "Json",
     "api_error",
     "impact_resource",
     "import_response",

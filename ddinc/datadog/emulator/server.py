@@ -24,7 +24,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ddinc.datadog.emulator.faults import ConnectionDroppedError
 from ddinc.errors import ConfigError
 
-__all__ = ["is_loopback", "listening_socket", "serve"]
+__all__ = [
+    "SHUTDOWN_TIMEOUT",
+    "STARTUP_TIMEOUT",
+    "is_loopback",
+    "listening_socket",
+    "serve",
+]
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for uvicorn to listen
 SHUTDOWN_TIMEOUT = 10.0  # seconds to wait for the server thread to end

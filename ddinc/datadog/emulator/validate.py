@@ -39,6 +39,7 @@ __all__ = [
     "INCIDENT_INCLUDES",
     "MAX_TITLE_LENGTH",
     "UDF_INCLUDES",
+    "VISIBILITIES",
     "ImpactRequest",
     "ImportRequest",
     "Problem",

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
 from ddinc.errors import ConfigError
 from ddinc.loader import LoadResult, load
 
-__all__ = ["Subparsers", "add_load_options", "format_seconds", "load_from_args", "parse_fields"]
+__all__ = [
+    "Subparsers",
+    "add_load_options",
+    "apply_recipe",
+    "format_seconds",
+    "load_from_args",
+    "parse_fields",
+]
 
 # argparse does not export the type of add_subparsers()' result.
 Subparsers = Any
@@ -60,12 +69,19 @@ def add_load_options(parser: argparse.ArgumentParser, *, many: bool = True) -> N
         metavar="KEY",
         help="for a JSON object holding several lists: the key of the list of records",
     )
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        metavar="FILE",
+        help="apply a cleaning recipe (JSON from `ddinc suggest` or the Cleaner) after loading; "
+        "the per-step report goes to stderr",
+    )
 
 
 def load_from_args(args: argparse.Namespace) -> LoadResult:
     """Load what the load options of ``args`` name."""
     paths: list[Path] = args.path if isinstance(args.path, list) else [args.path]
-    return load(
+    result = load(
         paths[0] if len(paths) == 1 else paths,
         args.source,
         tz=args.tz,
@@ -76,6 +92,20 @@ def load_from_args(args: argparse.Namespace) -> LoadResult:
         detected_from=args.detected_from,
         records=args.records,
     )
+    recipe_path = getattr(args, "recipe", None)
+    return result if recipe_path is None else apply_recipe(result, recipe_path)
+
+
+def apply_recipe(result: LoadResult, path: Path) -> LoadResult:
+    """``result`` cleaned by the recipe at ``path``; the per-step report is printed to stderr."""
+    from ddinc.checks import CheckContext
+    from ddinc.clean import Recipe
+
+    replayed = Recipe.load(path).apply(
+        result.incidents, check_context=CheckContext(assumed_timezone=result.assumed_timezone)
+    )
+    print(f"{path}: {replayed.report_text()}", file=sys.stderr)
+    return dataclasses.replace(result, incidents=replayed.frame)
 
 
 def parse_fields(

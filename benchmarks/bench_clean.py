@@ -1,0 +1,415 @@
+"""Benchmark: the Cleaner at 1,000,000 incidents, and replaying a 50-step recipe.
+
+Run from the project root::
+
+    python benchmarks/bench_clean.py             # 1,000,000 incidents against 10,000
+    python benchmarks/bench_clean.py --quick     # a smoke run (tests use it; no targets)
+    python benchmarks/bench_clean.py --json
+
+A canonical frame of ``--rows`` incidents is generated (vectorised, seeded) and cached as
+Parquet under ``benchmarks/.cache/``. Every measurement runs in its own child process (so a
+peak RSS is that work's own), the time measured inside the child around the work only:
+
+- ``ui`` (at ``--rows`` and at ``--small``): the Cleaner's table is built once, then the
+  median of ``--repeat`` page turns (``{"type": "page"}``) and of ``--repeat`` facet changes
+  (``{"type": "toggle"}`` on a state, then a severity), each through the same message handler
+  the browser reaches, page and counts included. Target: the time at ``--rows`` within 2x of
+  the time at ``--small`` (O(page), not O(rows)).
+- ``read``: ``pl.read_parquet`` of the file, the floor.
+- ``replay``: the same read, then a 50-step recipe (cell edits, a mass edit, facet-scoped
+  state/severity edits, shifts, exclusions, a selection) with durations recomputed. Target:
+  under 5x the read; its peak RSS at most the read's plus one copy of the frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(__file__).resolve().parent / ".cache"
+SEED = 7
+TARGET_UI_RATIO = 2.0
+TARGET_REPLAY_RATIO = 5.0
+STEPS = 50
+
+
+# --- the frame -----------------------------------------------------------------------------
+
+
+def synthetic_frame(n: int, seed: int = SEED) -> Any:
+    """A canonical frame of ``n`` incidents, three minutes apart, with varied values."""
+    import polars as pl
+
+    from ddinc.schema import CANONICAL_SCHEMA, DURATIONS, TIMESTAMPS
+    from ddinc.timeline import with_timeline
+
+    base = datetime(2019, 1, 1, tzinfo=UTC)
+    h = (pl.col("i").hash(seed) % 1_000_003).cast(pl.Int64)
+    start = pl.lit(base, dtype=pl.Datetime("us", "UTC")) + pl.duration(minutes=pl.col("i") * 3)
+    states = {0: "active", 1: "stable", 2: "resolved", 3: "resolved"}
+    severities = dict(enumerate(["SEV-1", "SEV-2", "SEV-3", "SEV-4", "UNKNOWN", "SEV-2"]))
+    frame = pl.DataFrame({"i": pl.int_range(n, dtype=pl.Int64, eager=True)}).with_columns(h=h)
+    frame = frame.with_columns(
+        row_key=pl.format("pagerduty:PD-{}", "i"),
+        source=pl.lit("pagerduty"),
+        source_id=pl.format("PD-{}", "i"),
+        source_file=pl.lit("incidents.json"),
+        source_rows=pl.concat_list(pl.col("i") + 1),
+        title=pl.format("Checkout latency {}", pl.col("h") % 5000),
+        state=(pl.col("h") % 4).replace_strict(states, return_dtype=CANONICAL_SCHEMA["state"]),
+        severity=(pl.col("h") % 6).replace_strict(
+            severities, return_dtype=CANONICAL_SCHEMA["severity"]
+        ),
+        commander=pl.format("user{}@example.com", pl.col("h") % 40),
+        declared_by=pl.lit(None, pl.String),
+        teams=pl.concat_list(pl.format("team{}", pl.col("h") % 12)),
+        services=pl.concat_list(pl.format("svc{}", pl.col("h") % 30)),
+        incident_type=pl.lit(None, pl.String),
+        visibility=pl.lit("organization"),
+        impact_start=start,
+        detected=start + pl.duration(minutes=pl.col("h") % 13 + 1),
+        declared=start + pl.duration(minutes=pl.col("h") % 29 + 15),
+        resolved=pl.when(pl.col("h") % 4 >= 2).then(
+            start + pl.duration(minutes=pl.col("h") % 997 + 60)
+        ),
+        impact_end=start + pl.duration(minutes=pl.col("h") % 500 + 50),
+    )
+    raw = pl.struct(
+        title=pl.col("title"),
+        state=pl.col("state").cast(pl.String),
+        severity=pl.col("severity").cast(pl.String),
+        **{name: pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ") for name in TIMESTAMPS},
+    )
+    frame = frame.with_columns(raw=raw, load_notes=pl.lit([], dtype=pl.List(pl.String)))
+    frame = frame.with_columns(
+        [pl.lit(None, dtype=CANONICAL_SCHEMA[name]).alias(name) for name in DURATIONS]
+    )
+    return with_timeline(frame.select(CANONICAL_SCHEMA.names()).cast(dict(CANONICAL_SCHEMA)))
+
+
+def recipe_for(n: int) -> Any:
+    """A 50-step recipe over a frame of ``n`` rows: every kind of step the Cleaner makes."""
+    from ddinc.clean import (
+        Exclude,
+        MapValues,
+        Recipe,
+        Select,
+        SetCell,
+        SetValues,
+        Shift,
+        Where,
+    )
+
+    frame = synthetic_frame(min(n, 50_000))
+    picks = [(i * 7919) % frame.height for i in range(30)]
+    steps: list[Any] = []
+    for position in picks[:20]:
+        row = frame.row(position, named=True)
+        steps.append(
+            SetCell(
+                key=row["row_key"],
+                column="title",
+                expected=row["title"],
+                value=row["title"] + " (fixed)",
+            )
+        )
+    for position in picks[20:26]:
+        row = frame.row(position, named=True)
+        steps.append(
+            SetCell(
+                key=row["row_key"],
+                column="declared",
+                expected=row["declared"].isoformat(),
+                value=row["detected"].isoformat(),
+            )
+        )
+    steps += [
+        MapValues(column="teams", mapping={"team1": "Team One", "team2": "Team Two"}),
+        SetValues(column="severity", value="SEV-2", where=Where(facets={"severity": ["UNKNOWN"]})),
+        SetValues(
+            column="state",
+            value="resolved",
+            where=Where(facets={"state": ["stable"], "duration": ["under 1h"]}),
+        ),
+        Shift(columns=["impact_end"], hours=1, where=Where(facets={"severity": ["SEV-4"]})),
+        Exclude(where=Where(facets={"month": ["2019-02"]})),
+        Select(where=Where(facets={"state": ["resolved"]})),
+    ]
+    for position in picks[26:30]:
+        row = frame.row(position, named=True)
+        steps.append(Exclude(keys=[row["row_key"]]))
+    # The last edits expect the values the steps before them leave (a real session's edits do).
+    frame = Recipe(steps=steps).apply(frame).marked
+    used = set(picks)
+    position = 0
+    while len(steps) < STEPS:
+        # Rows no earlier step touched, so that each step finds the value it expects.
+        position = (position + 104729) % frame.height
+        if position in used:
+            continue
+        used.add(position)
+        row = frame.row(position, named=True)
+        steps.append(
+            SetCell(key=row["row_key"], column="severity", expected=row["severity"], value="SEV-1")
+        )
+    return Recipe(steps=steps[:STEPS])
+
+
+# --- what each child does --------------------------------------------------------------------
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_read(path: Path, repeat: int) -> dict[str, Any]:
+    import polars as pl
+
+    runs = []
+    for _ in range(repeat + 1):
+        start = time.perf_counter()
+        frame = pl.read_parquet(path)
+        runs.append(time.perf_counter() - start)
+    return {"runs": runs[1:], "rows": frame.height, "frame_mb": frame.estimated_size("mb")}
+
+
+def _child_replay(path: Path, repeat: int, recipe_path: Path) -> dict[str, Any]:
+    import polars as pl
+
+    from ddinc.clean import Recipe
+
+    recipe = Recipe.load(recipe_path)
+    runs = []
+    for _ in range(repeat + 1):
+        start = time.perf_counter()
+        frame = pl.read_parquet(path)
+        done = recipe.apply(frame)
+        cleaned = done.frame
+        runs.append(time.perf_counter() - start)
+        statuses = [step.status for step in done.steps]
+        del done, cleaned, frame
+    # Memory, apart from the timed runs: resident size with the frame loaded, then the most
+    # the replay adds to it (sampled), against the frame's own size.
+    frame = pl.read_parquet(path)
+    loaded = _rss_mb()
+    with _Sampler() as sampler:
+        done = recipe.apply(frame)
+        cleaned = done.frame
+    return {
+        "runs": runs[1:],
+        "rows": cleaned.height,
+        "statuses": statuses,
+        "loaded_rss_mb": loaded,
+        "replay_added_mb": sampler.peak - loaded,
+        "frame_mb": frame.estimated_size("mb"),
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+class _Sampler:
+    """The largest resident size seen while the block runs (sampled every 2 ms)."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_mb())
+            time.sleep(0.002)
+
+    def __enter__(self) -> _Sampler:
+        self.peak = _rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def _child_ui(path: Path, repeat: int) -> dict[str, Any]:
+    import polars as pl
+
+    from ddinc.widgets.state import CleanerState
+    from ddinc.widgets.table import CleanerTable
+
+    frame = pl.read_parquet(path)
+    start = time.perf_counter()
+    table = CleanerTable(CleanerState(frame, page_size=50))
+    build = time.perf_counter() - start
+    pages, facets = [], []
+    for i in range(repeat + 1):
+        start = time.perf_counter()
+        table.handle({"type": "page", "page": (i * 37) % table.pages})
+        pages.append(time.perf_counter() - start)
+    for i in range(repeat + 1):
+        facet, value = (("state", "active"), ("severity", "SEV-3"))[i % 2]
+        start = time.perf_counter()
+        table.handle({"type": "toggle", "facet": facet, "value": value})
+        facets.append(time.perf_counter() - start)
+        if len(table.rows) > 50 or table.last_error:
+            raise RuntimeError(f"facet change went wrong: {table.last_error}")
+    return {
+        "build_s": build,
+        "page_runs": pages[1:],
+        "facet_runs": facets[1:],
+        "rows": frame.height,
+    }
+
+
+def _child(args: argparse.Namespace) -> int:
+    kind, path = args.child, Path(args.file)
+    if kind == "read":
+        out = _child_read(path, args.repeat)
+    elif kind == "replay":
+        out = _child_replay(path, args.repeat, Path(args.recipe))
+    else:
+        out = _child_ui(path, args.repeat)
+    out["peak_rss_mb"] = _peak_mb()
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+# --- the parent --------------------------------------------------------------------------------
+
+
+def _python(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"child {args} failed:\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def frame_file(rows: int, cache: Path) -> Path:
+    """The cached Parquet frame of ``rows`` incidents (generated in a child on first use)."""
+    path = cache / f"canonical_{rows}_seed{SEED}.parquet"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / ".gitignore").write_text("*\n")
+        _python("--generate", str(rows), str(path))
+    return path
+
+
+def _generate(rows: int, path: Path) -> int:
+    partial = path.with_suffix(".partial")
+    synthetic_frame(rows).write_parquet(partial)
+    partial.rename(path)
+    print(json.dumps({"generated": str(path)}))
+    return 0
+
+
+def run(rows: int, small: int, repeat: int, cache: Path) -> dict[str, Any]:
+    """Every measurement, as one JSON-ready dict with the ratios."""
+    big, little = frame_file(rows, cache), frame_file(small, cache)
+    recipe_path = cache / f"recipe_{rows}.json"
+    recipe_for(rows).save(recipe_path)
+    ui_big = _python("--child", "ui", "--file", str(big), "--repeat", str(repeat))
+    ui_small = _python("--child", "ui", "--file", str(little), "--repeat", str(repeat))
+    read = _python("--child", "read", "--file", str(big), "--repeat", str(repeat))
+    replay = _python(
+        "--child",
+        "replay",
+        "--file",
+        str(big),
+        "--repeat",
+        str(repeat),
+        "--recipe",
+        str(recipe_path),
+    )
+    med = statistics.median
+    return {
+        "rows": rows,
+        "small": small,
+        "repeat": repeat,
+        "page_s": {"big": med(ui_big["page_runs"]), "small": med(ui_small["page_runs"])},
+        "facet_s": {"big": med(ui_big["facet_runs"]), "small": med(ui_small["facet_runs"])},
+        "build_s": {"big": ui_big["build_s"], "small": ui_small["build_s"]},
+        "page_ratio": med(ui_big["page_runs"]) / med(ui_small["page_runs"]),
+        "facet_ratio": med(ui_big["facet_runs"]) / med(ui_small["facet_runs"]),
+        "read_s": med(read["runs"]),
+        "replay_s": med(replay["runs"]),
+        "replay_ratio": med(replay["runs"]) / med(read["runs"]),
+        "replay_statuses": replay["statuses"],
+        "frame_mb": read["frame_mb"],
+        "read_peak_mb": read["peak_rss_mb"],
+        "replay_peak_mb": replay["peak_rss_mb"],
+        "replay_loaded_rss_mb": replay["loaded_rss_mb"],
+        "replay_added_mb": replay["replay_added_mb"],
+        "extra_copies": replay["replay_added_mb"] / replay["frame_mb"],
+    }
+
+
+def _table(report: dict[str, Any], quick: bool) -> str:
+    rows, small = report["rows"], report["small"]
+    lines = [
+        f"Cleaner at {rows:,} incidents against {small:,} (median of {report['repeat']})",
+        f"  page turn   : {report['page_s']['big'] * 1e3:7.1f} ms vs "
+        f"{report['page_s']['small'] * 1e3:7.1f} ms  ratio {report['page_ratio']:.2f}"
+        f"  (target <= {TARGET_UI_RATIO:g})",
+        f"  facet change: {report['facet_s']['big'] * 1e3:7.1f} ms vs "
+        f"{report['facet_s']['small'] * 1e3:7.1f} ms  ratio {report['facet_ratio']:.2f}"
+        f"  (target <= {TARGET_UI_RATIO:g})",
+        f"  table built in {report['build_s']['big']:.1f} s (checks, facet cube) at {rows:,}",
+        f"Replay of a {STEPS}-step recipe at {rows:,}",
+        f"  bare read {report['read_s']:.3f} s, read + replay {report['replay_s']:.3f} s: ratio "
+        f"{report['replay_ratio']:.2f} (target < {TARGET_REPLAY_RATIO:g})",
+        f"  memory: frame {report['frame_mb']:.0f} MB; resident "
+        f"{report['replay_loaded_rss_mb']:.0f} MB once loaded, the replay added at most "
+        f"{report['replay_added_mb']:.0f} MB: "
+        f"{report['extra_copies']:.2f} extra copies (target <= 1)",
+        f"  peak RSS of the whole child: {report['read_peak_mb']:.0f} MB read only, "
+        f"{report['replay_peak_mb']:.0f} MB read + replay",
+    ]
+    if quick:
+        lines.append("(quick mode: sizes too small for the targets to mean anything)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--child", choices=["ui", "read", "replay"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--recipe", help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.generate:
+        return _generate(int(args.generate[0]), Path(args.generate[1]))
+    if args.child:
+        return _child(args)
+    if args.quick:
+        args.rows, args.small, args.repeat = 5_000, 1_000, 1
+    report = run(args.rows, args.small, args.repeat, args.cache)
+    print(json.dumps(report) if args.json else _table(report, args.quick))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

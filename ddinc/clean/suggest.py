@@ -1,0 +1,414 @@
+"""Fixes proposed by the checks: recipe steps the analyst previews and accepts, a group at a time.
+
+- ``zero_length_incident`` (back-filled records): when the record's own text (a carried
+  ``field.*`` column, such as Statuspage update bodies ``<li><strong>2011-07-28
+  03:06:00</strong> - ... resolved</li>``) holds times, propose impact start and declared
+  from the first, resolved from the last update that says "resolved", each cell naming the
+  text it came from. Records whose text holds no time stay flagged.
+- ``whole_hour_offset``: a source whose span is the same whole number of hours for many rows
+  gets a time zone change of the later column.
+- ``state_unmapped``: the nearest known state, proposed *disabled* (never applied unasked).
+- near-duplicate teams, services and people (:mod:`ddinc.clean.cluster`): merges.
+
+Nothing here changes a frame: :func:`suggest` returns :class:`Suggestion` values;
+:func:`proposals_recipe` turns them into a recipe (what ``ddinc suggest`` writes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ddinc.checks import CheckContext, CheckReport, run_checks
+from ddinc.clean.cluster import cluster_values
+from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
+from ddinc.clean.recipe import Recipe, replay
+from ddinc.clean.values import to_json
+from ddinc.rowkey import ROW_KEY
+from ddinc.schema import FIELD_PREFIX, STATES
+from ddinc.timeline import DEFINITIONS
+
+__all__ = [
+    "Suggestion",
+    "nearest_state",
+    "proposals_recipe",
+    "read_update_times",
+    "suggest",
+]
+
+# A time written in text: ISO-like date, time, optional seconds/fraction and offset.
+_TIME: Final = re.compile(
+    r"(?P<at>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+    r"\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
+)
+_TAG: Final = re.compile(r"<[^>]+>")
+_RESOLVED: Final = re.compile(r"\bresolv", re.IGNORECASE)
+# Words of legacy states that say which Datadog state they mean, before any fuzzy match.
+_STATE_WORDS: Final = {
+    "closed": "resolved",
+    "close": "resolved",
+    "done": "resolved",
+    "fixed": "resolved",
+    "solved": "resolved",
+    "resolve": "resolved",
+    "open": "active",
+    "new": "active",
+    "in progress": "active",
+    "investigating": "active",
+    "identified": "active",
+    "triggered": "active",
+    "acknowledged": "active",
+    "monitoring": "stable",
+    "mitigated": "stable",
+    "on hold": "stable",
+}
+_EVIDENCE_CHARS: Final = 160
+_CLUSTER_COLUMNS: Final = ("teams", "services", "commander", "declared_by")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A proposed group of steps, from one failing check, with why.
+
+    ``needs_review`` proposals are guesses (a nearest value): their steps are disabled in a
+    written recipe until the analyst enables them.
+    """
+
+    check: str
+    title: str
+    explanation: str
+    steps: tuple[Op, ...]
+    rows: int
+    needs_review: bool = False
+
+    def preview(self, frame: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
+        """Rows the steps would change: row_key, column, before, after (as text)."""
+        after = replay(frame, [step.model_copy(update={"enabled": True}) for step in self.steps])
+        columns = sorted(
+            {c for step in self.steps for c in step.columns_needed()} - {ROW_KEY, "raw"}
+        )
+        new = after.marked
+        parts = []
+        for column in columns:
+            if column not in frame.columns:
+                continue
+            changed = frame.get_column(column).ne_missing(new.get_column(column))
+            if not changed.any():
+                continue
+            parts.append(
+                pl.DataFrame(
+                    {
+                        ROW_KEY: frame.get_column(ROW_KEY).filter(changed),
+                        "column": column,
+                        "before": _as_text(frame.get_column(column).filter(changed)),
+                        "after": _as_text(new.get_column(column).filter(changed)),
+                    }
+                )
+            )
+        if not parts:
+            return pl.DataFrame(
+                schema=dict.fromkeys([ROW_KEY, "column", "before", "after"], pl.String)
+            )
+        return pl.concat(parts).head(limit)
+
+
+def _as_text(values: pl.Series) -> pl.Series:
+    if isinstance(values.dtype, pl.List):
+        return values.list.join("; ")
+    if isinstance(values.dtype, pl.Datetime):
+        return values.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return values.cast(pl.String)
+
+
+def _keys(frame: pl.DataFrame, report: CheckReport, check: str) -> pl.DataFrame:
+    keys = report.failing(check)[ROW_KEY]
+    return frame.filter(pl.col(ROW_KEY).is_in(keys.implode()))
+
+
+def _parse_time(text: str, tz: str | None) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        return None
+    if tz and tz not in ("Z", "UTC"):
+        try:
+            value = datetime.fromisoformat(text.replace(" ", "T") + tz)
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def read_update_times(text: str) -> list[tuple[datetime, str]]:
+    """Times written in ``text``, each with the words that follow it, in time order.
+
+    >>> [(at.isoformat(), words) for at, words in read_update_times(
+    ...     "<li><strong>2011-07-28 03:06:00</strong> - Fixed, resolved</li>")]
+    [('2011-07-28T03:06:00+00:00', '2011-07-28 03:06:00 - Fixed, resolved')]
+    """
+    plain = _TAG.sub(" ", text)
+    matches = list(_TIME.finditer(plain))
+    found = []
+    for index, match in enumerate(matches):
+        at = _parse_time(match.group("at"), match.group("tz"))
+        if at is None:
+            continue
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(plain)
+        words = " ".join(plain[match.start() : end].split())
+        found.append((at, words[:_EVIDENCE_CHARS]))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _text_columns(frame: pl.DataFrame) -> list[str]:
+    return [
+        name
+        for name, dtype in frame.schema.items()
+        if name.startswith(FIELD_PREFIX)
+        and (dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String))
+    ]
+
+
+def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
+    failing = _keys(frame, report, "zero_length_incident")
+    texts = _text_columns(frame)
+    if failing.is_empty():
+        return []
+    cells: list[TextCell] = []
+    sources: set[str] = set()
+    fixed = 0
+    for row in failing.iter_rows(named=True):
+        for column in texts:
+            value = row[column]
+            text = "\n".join(value) if isinstance(value, list) else value
+            times = read_update_times(text) if text else []
+            if len(times) < 2:
+                continue
+            first, last = times[0], times[-1]
+            resolved = next((t for t in reversed(times) if _RESOLVED.search(t[1])), last)
+            if resolved[0] <= first[0]:
+                continue
+            plan = {"impact_start": first, "declared": first, "resolved": resolved}
+            if row["detected"] is not None:
+                plan["detected"] = first
+            if row["impact_end"] is not None:
+                plan["impact_end"] = resolved
+            for name, (at, words) in plan.items():
+                if row[name] != at:
+                    cells.append(
+                        TextCell(
+                            key=row[ROW_KEY],
+                            column=name,
+                            expected=to_json(row[name]),
+                            value=to_json(at),
+                            evidence=f"{column}: {words}",
+                        )
+                    )
+            sources.add(column)
+            fixed += 1
+            break
+    if not cells:
+        return []
+    steps = (
+        FillFromText(
+            text_column=", ".join(sorted(sources)),
+            cells=cells,
+            note="times read from the record's own update text (UTC where unmarked)",
+        ),
+    )
+    left = failing.height - fixed
+    return [
+        Suggestion(
+            check="zero_length_incident",
+            title=f"back-filled records: real times from their text ({fixed} rows)",
+            explanation=(
+                f"{fixed} back-filled record(s) carry their real update times in "
+                f"{', '.join(sorted(sources))}: impact start and declared from the first update, "
+                "resolved from the last update saying resolved. "
+                f"{left} record(s) hold no time in their text and stay flagged."
+            ),
+            steps=steps,
+            rows=fixed,
+        )
+    ]
+
+
+def _hour_offsets(
+    frame: pl.DataFrame, report: CheckReport, context: CheckContext
+) -> list[Suggestion]:
+    failing = _keys(frame, report, "whole_hour_offset")
+    if failing.is_empty():
+        return []
+    from_zone = context.assumed_timezone or "UTC"
+    found = []
+    spans = [(n, s, e) for n, (s, e) in DEFINITIONS.items()] + [
+        ("impact_window", "impact_start", "impact_end")
+    ]
+    for label, start, end in spans:
+        micros = (pl.col(end) - pl.col(start)).dt.total_microseconds()
+        hours = (micros.cast(pl.Float64) / 3.6e9).round()
+        tolerance = context.hour_offset_tolerance.total_seconds() * 1e6
+        exact = (micros.cast(pl.Float64) - hours * 3.6e9).abs() <= tolerance
+        tagged = failing.with_columns(
+            hours=pl.when(exact & (hours != 0)).then(hours.cast(pl.Int64))
+        )
+        groups = (
+            tagged.filter(pl.col("hours").is_not_null())
+            .group_by("source", "hours", maintain_order=True)
+            .agg(pl.col(ROW_KEY), pl.col(end))
+            .filter(pl.col(ROW_KEY).list.len() >= context.hour_offset_min_rows)
+        )
+        for row in groups.iter_rows(named=True):
+            offset = int(row["hours"])
+            zone = f"Etc/GMT{-offset:+d}"
+            keys = list(row[ROW_KEY])
+            expected = {k: {end: to_json(v)} for k, v in zip(keys, row[end], strict=True)}
+            step = Shift(
+                columns=[end],
+                from_zone=from_zone,
+                to_zone=zone,
+                keys=keys,
+                expected=expected,
+                note=f"{label} is exactly {offset:+d}h in {len(keys)} {row['source']} rows",
+            )
+            found.append(
+                Suggestion(
+                    check="whole_hour_offset",
+                    title=f"{row['source']}: {end} looks {offset:+d}h off ({len(keys)} rows)",
+                    explanation=(
+                        f"{len(keys)} {row['source']} record(s) have {label} ({start} to {end}) of "
+                        f"exactly {offset:+d}h: {end} looks like UTC{offset:+d} wall-clock "
+                        "time read "
+                        f"as {from_zone}. Proposed: re-read {end} as {zone} (UTC{offset:+d}). If "
+                        f"{start} is the column that was off, edit the step."
+                    ),
+                    steps=(step,),
+                    rows=len(keys),
+                )
+            )
+    return found
+
+
+def nearest_state(text: str) -> str | None:
+    """The Datadog state a legacy state most probably means (``None`` when nothing is close).
+
+    >>> nearest_state("Closed"), nearest_state("stabel"), nearest_state("zzz")
+    ('resolved', 'stable', None)
+    """
+    words = " ".join(text.strip().lower().replace("_", " ").replace("-", " ").split())
+    if words in _STATE_WORDS:
+        return _STATE_WORDS[words]
+    for word, state in _STATE_WORDS.items():
+        if word in words:
+            return state
+    match = process.extractOne(
+        words, STATES, scorer=Levenshtein.normalized_similarity, score_cutoff=0.6
+    )
+    return str(match[0]) if match else None
+
+
+def _unmapped_states(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
+    failing = _keys(frame, report, "state_unmapped")
+    if failing.is_empty():
+        return []
+    failing = failing.with_columns(raw_state=pl.col("raw").struct.field("state"))
+    found = []
+    for row in (
+        failing.group_by("raw_state", maintain_order=True)
+        .agg(pl.col(ROW_KEY))
+        .iter_rows(named=True)
+    ):
+        state = nearest_state(row["raw_state"] or "")
+        if state is None:
+            continue
+        keys = list(row[ROW_KEY])
+        found.append(
+            Suggestion(
+                check="state_unmapped",
+                title=f"state {row['raw_state']!r} -> {state} ({len(keys)} rows)",
+                explanation=(
+                    f"no mapping covers the state {row['raw_state']!r}; the nearest known state is "
+                    f"{state!r}. A guess: it applies only once you accept it."
+                ),
+                steps=(
+                    SetValues(
+                        column="state",
+                        value=state,
+                        keys=keys,
+                        expected=dict.fromkeys(keys),
+                        enabled=False,
+                        note=f"nearest known state to {row['raw_state']!r}",
+                    ),
+                ),
+                rows=len(keys),
+                needs_review=True,
+            )
+        )
+    return found
+
+
+def _near_duplicates(frame: pl.DataFrame, max_clusters: int) -> list[Suggestion]:
+    found = []
+    for column in _CLUSTER_COLUMNS:
+        if column not in frame.columns:
+            continue
+        seen: set[frozenset[str]] = set()
+        for method in ("fingerprint", "levenshtein"):
+            for cluster in cluster_values(frame, column, method)[:max_clusters]:
+                values = frozenset(value for value, _ in cluster.values)
+                if any(values <= other for other in seen):
+                    continue
+                seen.add(values)
+                names = ", ".join(f"{v!r} ({n})" for v, n in cluster.values)
+                found.append(
+                    Suggestion(
+                        check="near_duplicate_values",
+                        title=f"{column}: merge {len(cluster.values)} spellings into "
+                        f"{cluster.into!r}",
+                        explanation=f"{method} clustering groups {names}: probably one {column} "
+                        f"value; merge into the most frequent, {cluster.into!r}.",
+                        steps=(cluster.merge(),),
+                        rows=cluster.rows,
+                    )
+                )
+    return found
+
+
+def suggest(
+    frame: pl.DataFrame,
+    report: CheckReport | None = None,
+    *,
+    context: CheckContext | None = None,
+    max_clusters: int = 20,
+) -> list[Suggestion]:
+    """Every fix the checks of ``frame`` can propose, grouped (see the module docstring).
+
+    ``report`` is the checks of ``frame`` (run here when not given, with ``context``).
+    """
+    context = context or (report.context if report is not None else CheckContext())
+    report = report or run_checks(frame, context=context)
+    return [
+        *_backfills(frame, report),
+        *_hour_offsets(frame, report, context),
+        *_unmapped_states(frame, report),
+        *_near_duplicates(frame, max_clusters),
+    ]
+
+
+def proposals_recipe(suggestions: Sequence[Suggestion], description: str = "") -> Recipe:
+    """Every proposal as one recipe; guesses (``needs_review``) stay disabled."""
+    steps: list[Op] = []
+    for suggestion in suggestions:
+        for step in suggestion.steps:
+            note = step.note or suggestion.title
+            steps.append(
+                step.model_copy(update={"enabled": not suggestion.needs_review, "note": note})
+            )
+    return Recipe(description=description or "proposed by ddinc suggest", steps=steps)

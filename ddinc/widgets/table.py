@@ -1,0 +1,137 @@
+"""The Cleaner's table: one page at a time, facets, edits and ticks, drawn by a small ESM file.
+
+Only the current page and the facet counts travel to the browser; the browser sends the
+analyst's clicks back as messages (``page``, ``sort``, ``toggle``, ``clear``, ``edit``,
+``select``, ``select_filtered``, ``undo``, ``redo``, ``recheck``), which
+:meth:`CleanerTable.handle` applies to the :class:`~ddinc.widgets.state.CleanerState` before
+sending the new page. An edit the state refuses (a state that is not a state, a time that is
+not a time) lands in ``last_error`` and the cell shows what Python holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import anywidget
+import traitlets
+from pydantic import ValidationError
+
+from ddinc.clean.values import choices
+from ddinc.errors import DdincError
+from ddinc.widgets.state import COLUMNS, EDITABLE_IN_TABLE, CleanerState
+
+__all__ = ["CleanerTable"]
+
+_STATIC: Final = Path(__file__).parent / "static"
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return str(first.get("ctx", {}).get("error", first["msg"]))
+    return str(error)
+
+
+class CleanerTable(anywidget.AnyWidget):
+    """The table, facets, history and toolbar of the Cleaner, over a :class:`CleanerState`."""
+
+    _esm = _STATIC / "cleaner.js"
+    _css = _STATIC / "cleaner.css"
+
+    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    facets = traitlets.Dict().tag(sync=True)
+    page = traitlets.Int(0).tag(sync=True)
+    pages = traitlets.Int(1).tag(sync=True)
+    total = traitlets.Int(0).tag(sync=True)
+    n_rows = traitlets.Int(0).tag(sync=True)
+    sort: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    n_selected = traitlets.Int(0).tag(sync=True)
+    history: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    can_undo = traitlets.Bool(False).tag(sync=True)
+    can_redo = traitlets.Bool(False).tag(sync=True)
+    checks_note = traitlets.Unicode("").tag(sync=True)
+    last_error = traitlets.Unicode("").tag(sync=True)
+    version = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, state: CleanerState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+        self.listeners: list[Callable[[], None]] = []
+        self.columns = [
+            {
+                "name": name,
+                "editable": name in EDITABLE_IN_TABLE,
+                "choices": list(choices(name) or ()) or None,
+            }
+            for name in COLUMNS
+        ]
+        self.on_msg(self._on_message)
+        self.refresh()
+
+    def refresh(self, counts: bool = True) -> None:
+        """Send the current page, counts, history and marks to the browser.
+
+        ``counts=False`` keeps the facet counts (a page turn or a sort does not change them).
+        """
+        state = self.state
+        with self.hold_sync():
+            self.rows = state.page_rows()
+            if counts:
+                self.facets = state.facet_counts()
+            self.page = state.page
+            self.pages = state.pages
+            self.total = state.total
+            self.n_rows = state.history.marked.height
+            self.sort = list(state.sort) if state.sort else []
+            self.n_selected = state.n_selected
+            self.history = state.history_lines()
+            self.can_undo = state.history.can_undo
+            self.can_redo = state.history.can_redo
+            self.checks_note = (
+                f"checks are from step {state.checked_at}; {len(state.history.steps)} now"
+                if state.checks_stale
+                else ""
+            )
+            self.version += 1
+
+    def _on_message(self, widget: Any, content: dict[str, Any], buffers: Sequence[Any]) -> None:
+        self.handle(content)
+
+    def handle(self, message: dict[str, Any]) -> None:
+        """Apply one message from the browser (also the way tests click)."""
+        state = self.state
+        kind = message.get("type")
+        edited = kind in ("edit", "select", "select_filtered", "undo", "redo", "recheck")
+        try:
+            if kind == "page":
+                state.set_page(int(message["page"]))
+            elif kind == "sort":
+                state.set_sort(message.get("column"), bool(message.get("descending")))
+            elif kind == "toggle":
+                state.toggle(str(message["facet"]), message.get("value"))
+            elif kind == "clear":
+                state.set_filters({})
+            elif kind == "edit":
+                state.edit(str(message["key"]), str(message["column"]), message.get("value"))
+            elif kind == "select":
+                state.select([str(message["key"])], bool(message.get("on", True)))
+            elif kind == "select_filtered":
+                state.select_filtered(bool(message.get("on", True)))
+            elif kind == "undo":
+                state.undo()
+            elif kind == "redo":
+                state.redo()
+            elif kind == "recheck":
+                state.recheck()
+            else:
+                raise DdincError(f"unknown message type {kind!r}")
+            self.last_error = ""
+        except (DdincError, ValidationError) as error:
+            self.last_error = _error_text(error)
+        self.refresh(counts=kind not in ("page", "sort"))
+        if edited:
+            for listener in self.listeners:
+                listener()

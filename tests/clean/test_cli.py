@@ -1,0 +1,102 @@
+"""``ddinc suggest`` and ``--recipe``, from the shell, on a back-filled export written here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ddinc.clean import Recipe
+from ddinc.cli import main
+
+MAPPING = """\
+source = "sheet"
+id = "Id"
+[columns]
+title = "Title"
+state = "Status"
+impact_start = "Started"
+declared = "Opened"
+resolved = "Closed"
+[fields]
+updates = "Updates"
+[state]
+"Open" = "active"
+"Closed" = "resolved"
+"""
+UPDATES = (
+    "<li><strong>2011-07-28 03:06:00</strong> - Investigating.</li>"
+    "<li><strong>2011-07-28 04:12:00</strong> - This incident has been resolved.</li>"
+)
+# Row 1 back-filled with its real times in its updates; row 2 back-filled without; row 3 fine;
+# row 4 has a state no mapping covers.
+CSV = f"""\
+Id,Title,Status,Started,Opened,Closed,Updates
+A-1,Login errors,Closed,2012-05-01 12:00,2012-05-01 12:00,2012-05-01 12:00,"{UPDATES}"
+A-2,Slow search,Closed,2012-05-02 12:00,2012-05-02 12:00,2012-05-02 12:00,no dates here
+A-3,Disk full,Closed,2012-05-03 10:00,2012-05-03 10:07,2012-05-03 11:19,
+A-4,DNS,Resolvd,2012-05-04 10:00,2012-05-04 10:07,,
+"""
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "sheet.csv").write_text(CSV, encoding="utf-8")
+    (tmp_path / "sheet.toml").write_text(MAPPING, encoding="utf-8")
+    return tmp_path / "sheet.csv", tmp_path / "sheet.toml"
+
+
+def test_suggest_writes_every_proposal_and_recipe_applies_it(
+    export: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, mapping = export
+    recipe_path = tmp_path / "recipe.json"
+    assert main(["suggest", str(csv), "--source", str(mapping), "-o", str(recipe_path)]) == 0
+    out = capsys.readouterr().out
+    assert "zero_length_incident: back-filled records" in out
+    assert "state 'Resolvd' -> resolved" in out
+    assert "written disabled" in out
+    recipe = Recipe.load(recipe_path)
+    assert [s.kind for s in recipe.steps] == ["fill_from_text", "set_values"]  # type: ignore[attr-defined]
+    assert [s.enabled for s in recipe.steps] == [True, False]
+
+    args = ["check", str(csv), "--source", str(mapping), "--recipe", str(recipe_path), "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "step 1 applied" in captured.err
+    assert "step 2 disabled" in captured.err
+    summary = json.loads(captured.out)
+    checks = {c["name"]: c["failing"] for c in summary["checks"]["checks"]}
+    assert checks["zero_length_incident"] == 1  # A-2 holds no time in its text
+    assert checks["state_unmapped"] == 1  # the guess was not applied
+
+
+def test_export_applies_a_recipe_and_a_bad_recipe_is_one_error_line(
+    export: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, mapping = export
+    recipe_path = tmp_path / "recipe.json"
+    main(["suggest", str(csv), "--source", str(mapping), "-o", str(recipe_path)])
+    out = tmp_path / "clean.csv"
+    assert (
+        main(
+            [
+                "export",
+                str(csv),
+                "--source",
+                str(mapping),
+                "--recipe",
+                str(recipe_path),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "2011-07-28T03:06:00" in out.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    capsys.readouterr()
+    assert main(["check", str(csv), "--source", str(mapping), "--recipe", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -68,10 +68,10 @@ def blocking_reasons(frame: pl.DataFrame, report: CheckReport) -> dict[str, list
             f"{frame.height}: check the frame you push"
         )
     failing = report.failing(level=Level.ERROR)
-    keys = frame.get_column("row_key")
     reasons: dict[str, list[str]] = {}
-    for row, check, message in failing.select("row", "check", "message").iter_rows():
-        reasons.setdefault(str(keys[row]), []).append(f"{check}: {message}")
+    # The report addresses failing rows by row key (never by position).
+    for key, check, message in failing.select("row_key", "check", "message").iter_rows():
+        reasons.setdefault(str(key), []).append(f"{check}: {message}")
     return reasons
 
 

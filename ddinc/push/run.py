@@ -264,6 +264,8 @@ class _Sender:
         if outcome.outcome in self.counts:
             self.counts[outcome.outcome] += 1
         self.bar.update(1)
+        if self.bar.disable:  # no bar (progress=False): nothing to show
+            return
         counts: dict[str, Any] = dict(self.counts)  # running totals: no rescan per record
         state = self.client.rate_limits().get(_IMPORT)
         if state is not None and state.limit and state.period:

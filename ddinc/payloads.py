@@ -48,6 +48,8 @@ __all__ = [
     "OrgConfig",
     "Payload",
     "PayloadOptions",
+    "UnknownFields",
+    "UnmappedPeople",
     "UserInfo",
     "UserStatus",
     "build_payload",

@@ -53,7 +53,7 @@ from ddinc.push.results import PushResult, RecordOutcome, app_url
 
 __all__ = ["Connection", "plan", "plan_async", "push", "push_async", "run_blocking"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 _IMPORT: Final = "ImportIncident"
 _NOT_CONFIRMED: Final = "not confirmed"
 
@@ -111,13 +111,13 @@ def _secret(key: str | Secret | None) -> Secret | None:
     return key if key is None or isinstance(key, Secret) else Secret(key)
 
 
-def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_blocking(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """Run a coroutine to the end from sync code, in a notebook too (its own thread, then)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make())
-    outcome: list[T] = []
+    outcome: list[_T] = []
     failure: list[BaseException] = []
     loop_ready = threading.Event()
     holder: dict[str, Any] = {}

@@ -22,6 +22,7 @@ resolved-time rule) come from :mod:`ddinc.limits` and the strict request model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +48,8 @@ __all__ = [
     "OrgConfig",
     "Payload",
     "PayloadOptions",
+    "UnknownFields",
+    "UnmappedPeople",
     "UserInfo",
     "UserStatus",
     "build_payload",
@@ -181,9 +184,12 @@ class Payload:
         """True when the row can be sent."""
         return self.request is not None and not self.reasons
 
-    @property
+    @functools.cached_property
     def hash(self) -> str | None:
-        """The hash of the import payload (None when held): tells a changed row apart."""
+        """The hash of the import payload (None when held): tells a changed row apart.
+
+        Computed once per payload (plan, ledger and run all read it; the request is frozen).
+        """
         return payload_hash(self.request) if self.request is not None else None
 
 

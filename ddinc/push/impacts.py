@@ -17,40 +17,46 @@ from ddinc.datadog import (
 )
 from ddinc.datadog.models import IncidentData
 from ddinc.errors import DatadogError
-from ddinc.push.ledger import ImpactStatus, Ledger
+from ddinc.push.journal import Journal
+from ddinc.push.ledger import ImpactStatus, impact_change
 
 __all__ = ["impact_exists", "send_impact"]
 
 
 async def send_impact(
     client: AsyncDatadogClient,
-    ledger: Ledger,
+    journal: Journal,
     run_id: str,
     *,
     row_key: str,
     incident_id: str,
     request: IncidentImpactCreateRequest,
 ) -> tuple[ImpactStatus, str | None]:
-    """Send one impact, writing the ledger before and after; return its status and reason."""
-    ledger.mark_impact(row_key, run_id, "sending")
+    """Send one impact, writing the ledger before and after; return its status and reason.
+
+    ``sending`` is committed before the request leaves; the outcome joins the next batch.
+    """
+    await journal.commit(impact_change(row_key, run_id, "sending"))
     try:
         answer = await client.create_incident_impact(incident_id, request)
     except OutcomeUnknownError as error:
-        ledger.mark_impact(row_key, run_id, "unknown", reason=error.reason)
+        journal.record(impact_change(row_key, run_id, "unknown", reason=error.reason))
         return "unknown", error.reason
     except (DatadogAPIError, DatadogConnectionError) as error:
         if isinstance(error, DatadogConnectionError) and error.sent:
-            ledger.mark_impact(row_key, run_id, "unknown", reason=str(error))
+            journal.record(impact_change(row_key, run_id, "unknown", reason=str(error)))
             return "unknown", str(error)
-        ledger.mark_impact(row_key, run_id, "failed", reason=str(error))
+        journal.record(impact_change(row_key, run_id, "failed", reason=str(error)))
         return "failed", str(error)
     except DatadogError as error:  # an answer that could not be read: it may exist
-        ledger.mark_impact(row_key, run_id, "unknown", reason=str(error))
+        journal.record(impact_change(row_key, run_id, "unknown", reason=str(error)))
         return "unknown", str(error)
     except BaseException:
-        ledger.mark_impact(row_key, run_id, "unknown", reason="interrupted while in flight")
+        journal.record(
+            impact_change(row_key, run_id, "unknown", reason="interrupted while in flight")
+        )
         raise
-    ledger.mark_impact(row_key, run_id, "created", impact_id=answer.data.id)
+    journal.record(impact_change(row_key, run_id, "created", impact_id=answer.data.id))
     return "created", None
 
 

@@ -14,19 +14,32 @@ Plus the hash of the payload sent and the run that sent it, and the customer-imp
 (``impact_status``: ``pending``, ``sending``, ``created``, ``failed``, ``unknown``). Every
 change is also appended to ``events`` (an audit trail), and every run to ``runs``.
 
-Durability: WAL journal, one commit per change, before and after every request, from the one
-thread that opened the ledger (SQLite refuses other threads). A process killed at any instant
-leaves the last committed state: at worst a record ``sending``, which ``reconcile`` resolves.
-(``synchronous=NORMAL``: safe against a killed process; a power cut may lose the last
-commits.) The ledger never holds keys: only row keys, ids, hashes, reasons and the API root.
+Durability: WAL journal with ``synchronous=NORMAL``, written from the one thread that opened
+the ledger (SQLite refuses other threads). Each ``mark_*`` call is one transaction; a push
+groups the changes of its workers into fewer transactions (:mod:`ddinc.push.journal`), but a
+record's ``sending`` is always committed before its request leaves. What that survives:
+
+- a killed process (SIGKILL, a crash, a closed notebook kernel) at any instant: a committed
+  transaction is in the WAL file, which the operating system holds even if the process dies
+  before SQLite checkpoints it; the next open replays it. At worst a record is left
+  ``sending`` (or its outcome, not yet committed, is lost, leaving it ``sending``), which
+  ``reconcile`` resolves by looking it up in Datadog;
+- what it does not survive: a power cut or kernel panic may lose the last transactions
+  (NORMAL does not fsync the WAL at every commit; FULL would, at a few milliseconds each).
+  The ledger stays consistent (SQLite's atomic commit), but a record whose request left
+  might read ``planned`` again, and the next push would send it again. Keep the ledger on
+  local disk; after a machine crash, look up the last records in Datadog before pushing.
+
+The ledger never holds keys: only row keys, ids, hashes, reasons and the API root.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +53,15 @@ from ddinc.errors import ConfigError
 __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
+    "Change",
     "ImpactStatus",
     "Ledger",
     "LedgerRecord",
     "Status",
+    "created_change",
+    "impact_change",
+    "outcome_change",
+    "sending_change",
 ]
 
 Status = Literal["planned", "sending", "created", "failed", "unknown", "not_created", "deleted"]
@@ -287,37 +305,17 @@ class Ledger:
         """The SQLite connection (for tests and tools; write through the methods)."""
         return self._db
 
-    def _write(self, statements: Iterator[tuple[str, tuple[Any, ...]]]) -> None:
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Commit ``changes`` (from the ``*_change`` builders) in one transaction, in order.
+
+        Either all of them are committed or none: a process killed during the commit leaves
+        the ledger as it was before. This is how :class:`ddinc.push.journal.Journal` writes a
+        batch of records at once (group commit).
+        """
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            for sql, params in statements:
+            for sql, params in changes:
                 self._db.execute(sql, params)
-
-    def _set(
-        self,
-        row_key: str,
-        run_id: str | None,
-        status: str,
-        detail: str | None,
-        **values: object,
-    ) -> None:
-        now = _now()
-        columns = {"status": status, "run_id": run_id, "updated": now, **values}
-
-        def statements() -> Iterator[tuple[str, tuple[Any, ...]]]:
-            names = list(columns)
-            yield (
-                f"INSERT INTO records (row_key, {', '.join(names)}) "
-                f"VALUES (?, {', '.join('?' * len(names))}) ON CONFLICT (row_key) DO UPDATE SET "
-                + ", ".join(f"{name} = excluded.{name}" for name in names),
-                (row_key, *columns.values()),
-            )
-            yield (
-                "INSERT INTO events (at, run_id, row_key, status, detail) VALUES (?, ?, ?, ?, ?)",
-                (now, run_id, row_key, status, detail),
-            )
-
-        self._write(statements())
 
     def mark_planned(self, run_id: str, rows: Sequence[tuple[str, str | None, str]]) -> None:
         """Record ``(row_key, title, payload_hash)`` as planned, in one commit.
@@ -326,24 +324,11 @@ class Ledger:
         exist in Datadog is ever downgraded.
         """
         now = _now()
-
-        def statements() -> Iterator[tuple[str, tuple[Any, ...]]]:
-            for row_key, title, digest in rows:
-                yield (
-                    "INSERT INTO records (row_key, status, title, payload_hash, run_id, updated) "
-                    "VALUES (?, 'planned', ?, ?, ?, ?) ON CONFLICT (row_key) DO UPDATE SET "
-                    "status = 'planned', title = excluded.title, "
-                    "payload_hash = excluded.payload_hash, run_id = excluded.run_id, "
-                    "reason = NULL, updated = excluded.updated "
-                    "WHERE records.status IN ('planned', 'failed', 'not_created', 'deleted')",
-                    (row_key, title, digest, run_id, now),
-                )
-
-        self._write(statements())
+        self.apply((_PLANNED_SQL, (key, title, digest, run_id, now)) for key, title, digest in rows)
 
     def mark_sending(self, row_key: str, run_id: str, payload_hash: str) -> None:
         """Committed before the import request leaves."""
-        self._set(row_key, run_id, "sending", None, payload_hash=payload_hash, reason=None)
+        self.apply(sending_change(row_key, run_id, payload_hash))
 
     def mark_created(
         self,
@@ -357,33 +342,33 @@ class Ledger:
         detail: str | None = None,
     ) -> None:
         """Datadog created the incident (answered 201, or found by reconcile)."""
-        self._set(
-            row_key,
-            run_id,
-            "created",
-            detail or incident_id,
-            incident_id=incident_id,
-            public_id=public_id,
-            url=url,
-            reason=None,
-            impact_status="pending" if impact_pending else None,
+        self.apply(
+            created_change(
+                row_key,
+                run_id,
+                incident_id=incident_id,
+                public_id=public_id,
+                url=url,
+                impact_pending=impact_pending,
+                detail=detail,
+            )
         )
 
     def mark_failed(self, row_key: str, run_id: str, reason: str) -> None:
         """Datadog refused it, or it was never sent."""
-        self._set(row_key, run_id, "failed", reason, reason=reason)
+        self.apply(outcome_change(row_key, run_id, "failed", reason))
 
     def mark_unknown(self, row_key: str, run_id: str, reason: str) -> None:
         """It may have been created: reconcile before sending it again."""
-        self._set(row_key, run_id, "unknown", reason, reason=reason)
+        self.apply(outcome_change(row_key, run_id, "unknown", reason))
 
     def mark_not_created(self, row_key: str, run_id: str, reason: str) -> None:
         """Reconcile found no such incident: a later push may send it."""
-        self._set(row_key, run_id, "not_created", reason, reason=reason, incident_id=None)
+        self.apply(_upsert(row_key, run_id, "not_created", reason, reason=reason, incident_id=None))
 
     def mark_deleted(self, row_key: str, run_id: str, incident_id: str) -> None:
         """Rollback deleted the incident."""
-        self._set(row_key, run_id, "deleted", incident_id, impact_status=None)
+        self.apply(_upsert(row_key, run_id, "deleted", incident_id, impact_status=None))
 
     def mark_impact(
         self,
@@ -395,17 +380,99 @@ class Ledger:
         reason: str | None = None,
     ) -> None:
         """The customer-impact step of a created record."""
-        now = _now()
+        self.apply(impact_change(row_key, run_id, status, impact_id=impact_id, reason=reason))
 
-        def statements() -> Iterator[tuple[str, tuple[Any, ...]]]:
-            yield (
-                "UPDATE records SET impact_status = ?, impact_id = COALESCE(?, impact_id), "
-                "impact_reason = ?, updated = ? WHERE row_key = ?",
-                (status, impact_id, reason, now, row_key),
-            )
-            yield (
-                "INSERT INTO events (at, run_id, row_key, status, detail) VALUES (?, ?, ?, ?, ?)",
-                (now, run_id, row_key, f"impact_{status}", reason or impact_id),
-            )
 
-        self._write(statements())
+# -- changes: (SQL, parameters) pairs that Ledger.apply commits -----------------------------
+
+Change = tuple[str, tuple[Any, ...]]
+"""One statement of a ledger change. The SQL texts are a small fixed set, so sqlite3's
+statement cache prepares each once per connection and reuses it."""
+
+_PLANNED_SQL: Final = (
+    "INSERT INTO records (row_key, status, title, payload_hash, run_id, updated) "
+    "VALUES (?, 'planned', ?, ?, ?, ?) ON CONFLICT (row_key) DO UPDATE SET "
+    "status = 'planned', title = excluded.title, "
+    "payload_hash = excluded.payload_hash, run_id = excluded.run_id, "
+    "reason = NULL, updated = excluded.updated "
+    "WHERE records.status IN ('planned', 'failed', 'not_created', 'deleted')"
+)
+_EVENT_SQL: Final = (
+    "INSERT INTO events (at, run_id, row_key, status, detail) VALUES (?, ?, ?, ?, ?)"
+)
+_IMPACT_SQL: Final = (
+    "UPDATE records SET impact_status = ?, impact_id = COALESCE(?, impact_id), "
+    "impact_reason = ?, updated = ? WHERE row_key = ?"
+)
+
+
+@functools.cache
+def _upsert_sql(names: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO records (row_key, {', '.join(names)}) "
+        f"VALUES (?, {', '.join('?' * len(names))}) ON CONFLICT (row_key) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in names)
+    )
+
+
+def _upsert(
+    row_key: str, run_id: str | None, status: str, detail: str | None, **values: object
+) -> list[Change]:
+    now = _now()
+    columns = {"status": status, "run_id": run_id, "updated": now, **values}
+    return [
+        (_upsert_sql(tuple(columns)), (row_key, *columns.values())),
+        (_EVENT_SQL, (now, run_id, row_key, status, detail)),
+    ]
+
+
+def sending_change(row_key: str, run_id: str, payload_hash: str) -> list[Change]:
+    """The record is about to be sent (commit it before the request leaves)."""
+    return _upsert(row_key, run_id, "sending", None, payload_hash=payload_hash, reason=None)
+
+
+def created_change(
+    row_key: str,
+    run_id: str,
+    *,
+    incident_id: str,
+    public_id: int | None,
+    url: str | None,
+    impact_pending: bool,
+    detail: str | None = None,
+) -> list[Change]:
+    """Datadog created the incident."""
+    return _upsert(
+        row_key,
+        run_id,
+        "created",
+        detail or incident_id,
+        incident_id=incident_id,
+        public_id=public_id,
+        url=url,
+        reason=None,
+        impact_status="pending" if impact_pending else None,
+    )
+
+
+def outcome_change(
+    row_key: str, run_id: str, status: Literal["failed", "unknown"], reason: str
+) -> list[Change]:
+    """The request failed (nothing created) or its outcome is unknown (it may exist)."""
+    return _upsert(row_key, run_id, status, reason, reason=reason)
+
+
+def impact_change(
+    row_key: str,
+    run_id: str,
+    status: ImpactStatus,
+    *,
+    impact_id: str | None = None,
+    reason: str | None = None,
+) -> list[Change]:
+    """The customer-impact step of a created record."""
+    now = _now()
+    return [
+        (_IMPACT_SQL, (status, impact_id, reason, now, row_key)),
+        (_EVENT_SQL, (now, run_id, row_key, f"impact_{status}", reason or impact_id)),
+    ]

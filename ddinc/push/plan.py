@@ -69,6 +69,7 @@ def blocking_reasons(frame: pl.DataFrame, report: CheckReport) -> dict[str, list
         )
     failing = report.failing(level=Level.ERROR)
     reasons: dict[str, list[str]] = {}
+    # The report addresses failing rows by row key (never by position).
     for key, check, message in failing.select("row_key", "check", "message").iter_rows():
         reasons.setdefault(str(key), []).append(f"{check}: {message}")
     return reasons

@@ -8,7 +8,8 @@ sent: nothing was created) and ``unknown`` (it may exist: run reconcile). The fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Final, Literal
@@ -88,6 +89,12 @@ class PushResult:
     ledger: Path
     stopped_by: str | None = None
     """Why the run stopped sending early (a 401 or 403), if it did."""
+    seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time of the run's parts: ``plan`` (fetching the org, building and checking the
+    payloads, reading the ledger) and ``send`` (the requests with their ledger writes)."""
+    ledger_transactions: int = 0
+    """How many transactions the sending committed to the ledger (group commit: fewer than
+    the ledger changes, never after a request left without its ``sending`` row)."""
 
     @property
     def frame(self) -> pl.DataFrame:

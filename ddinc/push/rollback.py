@@ -19,7 +19,7 @@ from ddinc.errors import ConfigError
 from ddinc.push.ledger import Ledger, LedgerRecord
 from ddinc.push.run import Connection, run_blocking
 
-__all__ = ["RollbackResult", "rollback", "rollback_async", "rollback_candidates"]
+__all__ = ["Confirm", "RollbackResult", "rollback", "rollback_async", "rollback_candidates"]
 
 Confirm = bool | Callable[[int], bool]
 

@@ -1,12 +1,14 @@
 """The push: plan, then send the ready rows with bounded concurrency, the ledger around each.
 
 One asyncio event loop drives ``concurrency`` workers around the client's single-request
-import; every ledger write happens on the loop's thread, between awaits: ``sending`` is
-committed before a request leaves and ``created`` / ``failed`` / ``unknown`` as soon as its
-answer (or its absence) is known. A worker cancelled mid-request (Ctrl-C, an error elsewhere)
-records ``unknown`` before it ends, so every request that may have been sent has an outcome;
-a process killed outright leaves ``sending``, which reconcile resolves. Pacing under the rate
-limit is the client's (one pacer per bucket, shared by all workers).
+import; every ledger write happens on the loop's thread, between awaits, grouped by a
+:class:`~ddinc.push.journal.Journal` into one transaction per turn of the loop: ``sending``
+is committed before a request leaves, and ``created`` / ``failed`` / ``unknown`` join the
+next batch once its answer (or its absence) is known. A worker cancelled mid-request
+(Ctrl-C, an error elsewhere) records ``unknown`` before it ends, so every request that may
+have been sent has an outcome; a process killed outright leaves ``sending`` (or an outcome
+not yet committed), which reconcile resolves. Pacing under the rate limit is the client's
+(one pacer per bucket, shared by all workers).
 
 In a notebook, whose kernel already runs an event loop, the run gets its own thread and loop.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,7 +44,8 @@ from ddinc.errors import ConfigError, DatadogError
 from ddinc.loader import LoadResult
 from ddinc.payloads import PayloadOptions
 from ddinc.push.impacts import send_impact
-from ddinc.push.ledger import Ledger
+from ddinc.push.journal import Journal
+from ddinc.push.ledger import Ledger, created_change, outcome_change, sending_change
 from ddinc.push.org import fetch_org, people_emails
 from ddinc.push.people import people_table_path, read_people
 from ddinc.push.plan import Plan, PlannedRow, blocking_reasons, make_plan, select_rows
@@ -49,7 +53,7 @@ from ddinc.push.results import PushResult, RecordOutcome, app_url
 
 __all__ = ["Connection", "plan", "plan_async", "push", "push_async", "run_blocking"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 _IMPORT: Final = "ImportIncident"
 _NOT_CONFIRMED: Final = "not confirmed"
 
@@ -107,13 +111,13 @@ def _secret(key: str | Secret | None) -> Secret | None:
     return key if key is None or isinstance(key, Secret) else Secret(key)
 
 
-def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_blocking(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """Run a coroutine to the end from sync code, in a notebook too (its own thread, then)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make())
-    outcome: list[T] = []
+    outcome: list[_T] = []
     failure: list[BaseException] = []
     loop_ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -245,10 +249,11 @@ class _Sender:
         bar: Any,
     ) -> None:
         self.client = client
-        self.ledger = ledger
+        self.journal = Journal(ledger)
         self.run_id = run_id
         self.bar = bar
         self.outcomes: dict[str, RecordOutcome] = {}
+        self.counts = dict.fromkeys(("created", "failed", "unknown"), 0)
         self.stopped_by: str | None = None
 
     def _url(self, public_id: int | None, incident_id: str) -> str:
@@ -256,10 +261,12 @@ class _Sender:
 
     def _done(self, outcome: RecordOutcome) -> None:
         self.outcomes[outcome.row_key] = outcome
+        if outcome.outcome in self.counts:
+            self.counts[outcome.outcome] += 1
         self.bar.update(1)
-        counts: dict[str, Any] = {}
-        for name in ("created", "failed", "unknown"):
-            counts[name] = sum(o.outcome == name for o in self.outcomes.values())
+        if self.bar.disable:  # no bar (progress=False): nothing to show
+            return
+        counts: dict[str, Any] = dict(self.counts)  # running totals: no rescan per record
         state = self.client.rate_limits().get(_IMPORT)
         if state is not None and state.limit and state.period:
             counts["limit"] = f"{state.limit}/{state.period:g}s"
@@ -270,46 +277,57 @@ class _Sender:
         assert payload.request is not None  # ready rows only
         assert payload.hash is not None
         key = row.row_key
-        self.ledger.mark_sending(key, self.run_id, payload.hash)
+        run_id = self.run_id
+        try:
+            # Committed (with the batch of this turn) before the request leaves.
+            await self.journal.commit(sending_change(key, run_id, payload.hash))
+        except BaseException:
+            # Interrupted or the ledger failed before sending: nothing left, say so.
+            self.journal.record(outcome_change(key, run_id, "failed", "not sent: interrupted"))
+            raise
         try:
             answer = await self.client.import_incident(payload.request)
         except ImportOutcomeUnknownError as error:
-            self.ledger.mark_unknown(key, self.run_id, error.reason)
+            self.journal.record(outcome_change(key, run_id, "unknown", error.reason))
             self._done(RecordOutcome(key, payload.title, "unknown", error.reason))
             return
         except (DatadogAPIError, DatadogConnectionError) as error:
             if isinstance(error, DatadogConnectionError) and error.sent:
-                self.ledger.mark_unknown(key, self.run_id, error.reason)
+                self.journal.record(outcome_change(key, run_id, "unknown", error.reason))
                 self._done(RecordOutcome(key, payload.title, "unknown", error.reason))
                 return
-            self.ledger.mark_failed(key, self.run_id, str(error))
+            self.journal.record(outcome_change(key, run_id, "failed", str(error)))
             self._done(RecordOutcome(key, payload.title, "failed", str(error)))
             if isinstance(error, FATAL_ERRORS):
                 self.stopped_by = str(error)
             return
         except DatadogError as error:  # a 2xx that could not be read: it may exist
-            self.ledger.mark_unknown(key, self.run_id, str(error))
+            self.journal.record(outcome_change(key, run_id, "unknown", str(error)))
             self._done(RecordOutcome(key, payload.title, "unknown", str(error)))
             return
         except BaseException:
-            self.ledger.mark_unknown(key, self.run_id, "interrupted while in flight")
+            self.journal.record(
+                outcome_change(key, run_id, "unknown", "interrupted while in flight")
+            )
             raise
         incident = answer.data
         url = self._url(incident.public_id, incident.id)
-        self.ledger.mark_created(
-            key,
-            self.run_id,
-            incident_id=incident.id,
-            public_id=incident.public_id,
-            url=url,
-            impact_pending=payload.impact is not None,
+        self.journal.record(
+            created_change(
+                key,
+                run_id,
+                incident_id=incident.id,
+                public_id=incident.public_id,
+                url=url,
+                impact_pending=payload.impact is not None,
+            )
         )
         impact = None
         reason = None
         if payload.impact is not None:
             impact, reason = await send_impact(
                 self.client,
-                self.ledger,
+                self.journal,
                 self.run_id,
                 row_key=key,
                 incident_id=incident.id,
@@ -335,7 +353,7 @@ class _Sender:
         assert row.payload.impact is not None
         impact, reason = await send_impact(
             self.client,
-            self.ledger,
+            self.journal,
             self.run_id,
             row_key=row.row_key,
             incident_id=record.incident_id,
@@ -375,6 +393,8 @@ class _Sender:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        finally:
+            self.journal.flush()  # the outcomes still queued
 
 
 def _unsent(row: PlannedRow, stopped_by: str | None) -> RecordOutcome:
@@ -416,12 +436,15 @@ async def push_async(
     """
     if concurrency < 1:
         raise ConfigError(f"concurrency {concurrency} is below 1: use 1 for one at a time")
+    started = time.perf_counter()
     planned = await plan_async(
         data, client, ledger=ledger, where=where, options=options, report=report
     )
+    seconds = {"plan": time.perf_counter() - started}
     if confirm is not None and not confirm(planned):
         records = tuple(_unsent(row, _NOT_CONFIRMED) for row in planned.rows)
-        return PushResult(records, None, ledger.path, _NOT_CONFIRMED)
+        return PushResult(records, None, ledger.path, _NOT_CONFIRMED, seconds)
+    started = time.perf_counter()
     ledger.set_meta("provenance_field", planned.options.provenance_field)
     run_id = ledger.start_run("push", client.base_url)
     ready = planned.ready
@@ -438,7 +461,8 @@ async def push_async(
     )
     result = PushResult(records, run_id, ledger.path, sender.stopped_by)
     ledger.finish_run(run_id, {"counts": result.counts(), "impacts": result.impact_counts()})
-    return result
+    seconds["send"] = time.perf_counter() - started
+    return replace(result, seconds=seconds, ledger_transactions=sender.journal.transactions)
 
 
 def push(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,22 @@ def test_pushing_twice_creates_once_and_impacts_once(
     assert frame.height == 40
     assert frame.get_column("url").str.contains("/api/v2/incidents/").all()
     assert DEMO_API_KEY not in str(frame.to_dicts()) + first.to_html() + repr(first)
+    # Group commit: the 40 imports and 14 impacts made 2 changes each (sending, outcome) but
+    # shared transactions; every change reached the audit trail in order.
+    assert set(first.seconds) == {"plan", "send"}
+    assert 1 <= first.ledger_transactions < 2 * (40 + 14)
+    with Ledger(ledger) as opened:
+        events = opened.events()
+    statuses = events.filter(run_id=first.run_id).get_column("status").to_list()
+    assert Counter(statuses) == {
+        "sending": 40,
+        "created": 40,
+        "impact_sending": 14,
+        "impact_created": 14,
+    }
+    for key in events.get_column("row_key").drop_nulls().unique().to_list():
+        mine = events.filter(row_key=key, run_id=first.run_id).get_column("status").to_list()
+        assert mine[:2] == ["sending", "created"], (key, mine)
 
 
 def test_an_unknown_outcome_is_never_resent_until_reconciled(

@@ -7,6 +7,7 @@ on their own, so ``import ddinc`` loads neither matplotlib nor ipywidgets.
 """
 
 from ddinc.checks import CheckContext, CheckReport, Level, run_checks
+from ddinc.clean import History, Recipe, cluster_values, replay, suggest, to_polars_code
 from ddinc.errors import ConfigError, DatadogError, DdincError, LoadError, SourceDetectionError
 from ddinc.export import write_csv
 from ddinc.loader import LoadResult, load
@@ -31,15 +32,18 @@ __all__ = [
     "DatadogError",
     "DdincError",
     "EventLog",
+    "History",
     "Ledger",
     "Level",
     "LoadError",
     "LoadResult",
     "Mapping",
     "PayloadOptions",
+    "Recipe",
     "Report",
     "SourceDetectionError",
     "build_payload",
+    "cluster_values",
     "compare",
     "compare_periods",
     "computed",
@@ -52,10 +56,13 @@ __all__ = [
     "plan",
     "push",
     "reconcile",
+    "replay",
     "report",
     "rollback",
     "run_checks",
+    "suggest",
     "timeline_summary",
+    "to_polars_code",
     "with_row_keys",
     "with_timeline",
     "write_csv",

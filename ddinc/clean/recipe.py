@@ -86,9 +86,16 @@ class Recipe(BaseModel):
             raise ConfigError(f"{where}: {place}: {problem['msg']}") from None
 
     def save(self, path: str | Path) -> Path:
-        """Write the recipe as JSON to ``path``."""
+        """Write the recipe as JSON to ``path`` (its folder is created when missing)."""
         target = Path(path)
-        target.write_text(self.to_json() + "\n", encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(self.to_json() + "\n", encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(
+                f"cannot write the recipe to {target}: {error.strerror or error}; "
+                "choose a writable file path"
+            ) from None
         return target
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from pathlib import Path
 import polars as pl
 
 from ddinc.checks import CheckReport, run_checks
+from ddinc.clean import suggest
+from ddinc.clean.suggest import proposals_recipe
 from ddinc.cli._common import Subparsers
 from ddinc.cli._wording import cli_wording
 from ddinc.cli.check import check_summary, print_check
@@ -92,17 +95,29 @@ def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     print(f"ddinc demo: the whole job on the {len(samples)} sample exports in {data}\n")
     print(
-        f"{'sample':<34}{'source':<12}{'incidents':>10}{'quarant.':>9}{'blocked':>8}{'warned':>7}"
+        f"{'sample':<34}{'source':<12}{'incidents':>10}{'quarant.':>9}{'fixed':>7}"
+        f"{'blocked':>8}{'warned':>7}"
     )
     names = cleaned_names(samples)
     cleaned_dir = out / "cleaned"
+    recipes_dir = out / "recipes"
     # The samples hold each source's history in several formats (CSV and JSON...): one of
     # each source goes on to the push and the report, or every incident would be there twice.
     loaded: dict[str, pl.DataFrame] = {}
     failures = 0
     for sample in samples:
         try:
-            result = load(sample, mapping_beside(sample))
+            loaded_result = load(sample, mapping_beside(sample))
+            # The checks' own proposals, as a recipe kept beside the cleaned CSVs: guesses stay
+            # disabled, so only what the evidence supports is applied.
+            recipe = proposals_recipe(
+                suggest(loaded_result.incidents, loaded_result.check()),
+                description=f"proposed by ddinc demo for {sample.name}",
+            )
+            replayed = recipe.apply(loaded_result.incidents)
+            recipe.save(recipes_dir / names[sample].replace(".cleaned.csv", ".recipe.json"))
+            result = dataclasses.replace(loaded_result, incidents=replayed.frame)
+            fixed = sum(step.changed for step in replayed.steps)
             summary = check_summary(result)
             report = summary["_report"]
             write_csv(
@@ -119,13 +134,16 @@ def _run(args: argparse.Namespace) -> int:
         loaded.setdefault(result.source, result.incidents)
         print(
             f"{sample.name:<34}{result.source:<12}{result.incidents.height:>10}"
-            f"{result.quarantine.height:>9}{report.n_errors:>8}{report.n_warnings:>7}"
+            f"{result.quarantine.height:>9}{fixed:>7}{report.n_errors:>8}{report.n_warnings:>7}"
         )
         if args.verbose:
             print()
             print_check(summary)
             print(f"\n  exported {cleaned_dir / names[sample]}\n")
-    print(f"\ncleaned CSVs (each row names the checks it fails): {cleaned_dir}/")
+    print(
+        f"\nfixed: cells the checks' own suggestions changed (recipes, to review and replay: "
+        f"{recipes_dir}/)\ncleaned CSVs (each row names the checks it still fails): {cleaned_dir}/"
+    )
     if loaded:
         print(f"one export of each source goes on: {', '.join(sorted(loaded))}")
         incidents = with_row_keys(pl.concat(loaded.values(), how="diagonal_relaxed", rechunk=True))

@@ -127,3 +127,16 @@ def test_a_run_of_cell_edits_gives_what_one_by_one_gives() -> None:
         "applied",
     ]
     assert [s.changed for s in batched.steps] == [1, 1, 0, 0, 1, 0]
+
+
+def test_saving_a_recipe_creates_its_folder_and_refuses_a_path_it_cannot_write(
+    tmp_path: Path,
+) -> None:
+    from ddinc.clean import Recipe
+    from ddinc.errors import ConfigError
+
+    target = Recipe().save(tmp_path / "new" / "folder" / "recipe.json")
+    assert Recipe.load(target) == Recipe()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot write the recipe"):
+        Recipe().save(tmp_path / "file" / "recipe.json")

@@ -385,10 +385,12 @@ def outlier_check(name: str) -> Check:
 
     def details(frame: pl.DataFrame, context: CheckContext) -> Mapping[str, pl.Expr]:
         seconds = _outlier_threshold(name, context).exp().clip(upper_bound=_MAX_SECONDS)
-        micros = (seconds * _US_PER_SECOND).cast(pl.Int64, strict=False)
+        # Computed once here: inside the message's expression tree polars would recompute the
+        # column's quantiles for every reference (0.4 s a check at a million rows).
+        micros = frame.select((seconds * _US_PER_SECOND).cast(pl.Int64, strict=False)).item()
         factor = f"{context.outlier_factor:g}"
         return {
-            "threshold": duration_text(pl.duration(microseconds=micros)),
+            "threshold": duration_text(pl.duration(microseconds=pl.lit(micros, dtype=pl.Int64))),
             **literal_texts(factor=factor),
         }
 

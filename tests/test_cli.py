@@ -99,7 +99,9 @@ def test_demo_does_the_whole_job_on_every_sample(tmp_path: Path) -> None:
     samples = [
         p
         for p in DATA.iterdir()
-        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
+        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"}
+        and ".truth" not in p.name
+        and not p.name.endswith("_recipe.json")
     ]
     cleaned = tmp_path / "cleaned"
     exported = sorted(cleaned.glob("*.cleaned.csv"))
@@ -128,6 +130,11 @@ def test_demo_does_the_whole_job_on_every_sample(tmp_path: Path) -> None:
     assert "unknown" in pushes[0]  # the faults left some unknown, and they were settled
     assert "unknown" not in pushes[-1]
     assert (tmp_path / "push.ledger").is_file()
+    # The checks' suggestions, then the analyst's review recipe, kept to replay.
+    recipe = json.loads(
+        (tmp_path / "recipes" / "spreadsheet_incidents-csv.recipe.json").read_text()
+    )
+    assert any(step["kind"] == "exclude" for step in recipe["steps"])
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "<img" in html
     assert "jupyter lab" in result.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from ddinc.checks import CheckReport, run_checks
-from ddinc.clean import suggest
+from ddinc.clean import Recipe, suggest
 from ddinc.clean.suggest import proposals_recipe
 from ddinc.cli._common import Subparsers
 from ddinc.cli._wording import cli_wording
@@ -20,12 +20,12 @@ from ddinc.cli.check import check_summary, print_check
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.errors import DdincError
 from ddinc.export import write_csv
-from ddinc.loader import load
+from ddinc.loader import LoadResult, load
 from ddinc.push import PushResult, ReconcileResult, plan, push, reconcile
 from ddinc.push.run import Connection
 from ddinc.report import report as ddinc_report
 from ddinc.rowkey import with_row_keys
-from ddinc.synth import mapping_beside
+from ddinc.synth import mapping_beside, recipe_beside
 
 __all__ = ["DEFAULT_DATA", "cleaned_names", "register"]
 
@@ -55,7 +55,9 @@ def _samples(data: Path) -> list[Path]:
     return sorted(
         p
         for p in data.iterdir()
-        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"} and ".truth" not in p.name
+        if p.suffix in {".csv", ".json", ".jsonl", ".xlsx"}
+        and ".truth" not in p.name
+        and not p.name.endswith("_recipe.json")
     )
 
 
@@ -107,17 +109,7 @@ def _run(args: argparse.Namespace) -> int:
     failures = 0
     for sample in samples:
         try:
-            loaded_result = load(sample, mapping_beside(sample))
-            # The checks' own proposals, as a recipe kept beside the cleaned CSVs: guesses stay
-            # disabled, so only what the evidence supports is applied.
-            recipe = proposals_recipe(
-                suggest(loaded_result.incidents, loaded_result.check()),
-                description=f"proposed by ddinc demo for {sample.name}",
-            )
-            replayed = recipe.apply(loaded_result.incidents)
-            recipe.save(recipes_dir / names[sample].replace(".cleaned.csv", ".recipe.json"))
-            result = dataclasses.replace(loaded_result, incidents=replayed.frame)
-            fixed = sum(step.changed for step in replayed.steps)
+            result, fixed = _load_and_clean(sample, recipes_dir / names[sample])
             summary = check_summary(result)
             report = summary["_report"]
             write_csv(
@@ -141,8 +133,9 @@ def _run(args: argparse.Namespace) -> int:
             print_check(summary)
             print(f"\n  exported {cleaned_dir / names[sample]}\n")
     print(
-        f"\nfixed: cells the checks' own suggestions changed (recipes, to review and replay: "
-        f"{recipes_dir}/)\ncleaned CSVs (each row names the checks it still fails): {cleaned_dir}/"
+        f"\nfixed: what the recipes changed (the checks' suggestions, then the analyst's "
+        f"<sample>_recipe.json where there is one); to review and replay: {recipes_dir}/\n"
+        f"cleaned CSVs (each row names the checks it still fails): {cleaned_dir}/"
     )
     if loaded:
         print(f"one export of each source goes on: {', '.join(sorted(loaded))}")
@@ -159,6 +152,27 @@ def _run(args: argparse.Namespace) -> int:
     print("next: open the notebooks with `.venv/bin/jupyter lab notebooks/`")
     print(f"demo done in {elapsed:.1f}s")
     return 1 if failures else 0
+
+
+def _load_and_clean(sample: Path, cleaned: Path) -> tuple[LoadResult, int]:
+    """A sample loaded and cleaned by the checks' own proposals (guesses stay disabled), then
+    by the analyst's review recipe where the sample has one; the recipe is kept beside the
+    cleaned CSVs. Returns the cleaned result and how many cells changed."""
+    loaded = load(sample, mapping_beside(sample))
+    recipe = proposals_recipe(
+        suggest(loaded.incidents, loaded.check()),
+        description=f"proposed by ddinc demo for {sample.name}",
+    )
+    reviewed = recipe_beside(sample)
+    if reviewed is not None:
+        recipe = Recipe(
+            description=f"{recipe.description}, then {reviewed.name}",
+            steps=[*recipe.steps, *Recipe.load(reviewed).steps],
+        )
+    replayed = recipe.apply(loaded.incidents)
+    recipe.save(cleaned.with_name(cleaned.name.replace(".cleaned.csv", ".recipe.json")))
+    fixed = sum(step.changed for step in replayed.steps)
+    return dataclasses.replace(loaded, incidents=replayed.frame), fixed
 
 
 # A few faults, so that some imports end unknown and reconcile has work to do.

@@ -21,6 +21,7 @@ from ddinc.synth._samples import (
     MAPPING_FILES,
     SAMPLES,
     mapping_beside,
+    recipe_beside,
     sample,
     write_samples,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "pagerduty_json",
     "people",
     "planned_count",
+    "recipe_beside",
     "sample",
     "servicenow_event_log",
     "servicenow_table",

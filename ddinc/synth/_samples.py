@@ -20,10 +20,23 @@ from ddinc.synth.opsgenie import opsgenie_csv, opsgenie_json
 from ddinc.synth.pagerduty import pagerduty_csv, pagerduty_json
 from ddinc.synth.servicenow import servicenow_event_log
 from ddinc.synth.servicenow_incidents import servicenow_table
-from ddinc.synth.spreadsheet import spreadsheet_csv, spreadsheet_xlsx, write_spreadsheet_mapping
+from ddinc.synth.spreadsheet import (
+    spreadsheet_csv,
+    spreadsheet_xlsx,
+    write_spreadsheet_mapping,
+    write_spreadsheet_recipe,
+)
 from ddinc.synth.statuspage import statuspage_history, statuspage_json, statuspage_jsonl
 
-__all__ = ["MAPPING_FILE", "MAPPING_FILES", "SAMPLES", "mapping_beside", "sample", "write_samples"]
+__all__ = [
+    "MAPPING_FILE",
+    "MAPPING_FILES",
+    "SAMPLES",
+    "mapping_beside",
+    "recipe_beside",
+    "sample",
+    "write_samples",
+]
 
 # File name -> how to render it from a seed. Sizes keep every file under 200 KB.
 SAMPLES: Final[dict[str, Callable[[int], Sample]]] = {
@@ -53,7 +66,15 @@ MAPPING_FILES: Final[dict[str, Callable[[Path], Path]]] = {
     MAPPING_FILE: write_spreadsheet_mapping,
     "cloudstatus_mapping.toml": write_cloudstatus_mapping,
     "healtharchive_mapping.toml": write_healtharchive_mapping,
+    # A hand-written review recipe: the demo applies <prefix>_recipe.json after suggestions.
+    "spreadsheet_recipe.json": write_spreadsheet_recipe,
 }
+
+
+def recipe_beside(export: Path) -> Path | None:
+    """A sample's hand-written review recipe: ``<prefix>_recipe.json`` beside it, if any."""
+    recipe = export.with_name(f"{export.stem.split('_')[0]}_recipe.json")
+    return recipe if recipe.exists() else None
 
 
 def mapping_beside(export: Path) -> Path | None:

@@ -53,6 +53,7 @@ __all__ = [
     "spreadsheet_xlsx",
     "write_spreadsheet",
     "write_spreadsheet_mapping",
+    "write_spreadsheet_recipe",
 ]
 
 TIMEZONE: Final = "Europe/Paris"
@@ -288,3 +289,25 @@ def write_spreadsheet_mapping(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(MAPPING_TOML, encoding="utf-8")
     return path
+
+
+def write_spreadsheet_recipe(path: Path) -> Path:
+    """Write a hand-written analyst's recipe for the spreadsheet samples (the demo applies it
+    after the checks' own suggestions): what review decided, as replayable steps."""
+    from ddinc.clean import Exclude, Recipe
+    from ddinc.clean.facets import Where
+
+    recipe = Recipe(
+        description="spreadsheet review: decisions the checks cannot make",
+        steps=[
+            Exclude(
+                where=Where(facets={"check": ["title_missing"]}),
+                note="no title in the sheet and none in the notes: nothing to import",
+            ),
+            Exclude(
+                where=Where(facets={"check": ["duplicate_source_id"]}),
+                note="ids typed twice in the sheet: left out until the owners say which is right",
+            ),
+        ],
+    )
+    return recipe.save(path)

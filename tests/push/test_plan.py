@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 
 import ddinc
+from ddinc import synth
 from ddinc.datadog.emulator import Emulator
 from ddinc.payloads import PayloadOptions
 from ddinc.push import plan, push
 from ddinc.synth import mapping_beside
 from tests.conftest import ROOT
 
+# The sample exports ddinc synth writes (not its mapping or recipe files).
 SAMPLES = sorted(
-    p
-    for p in (ROOT / "data").iterdir()
-    if p.suffix in (".csv", ".json", ".jsonl") and ".truth." not in p.name
+    ROOT / "data" / name for name in synth.SAMPLES if name.endswith((".csv", ".json", ".jsonl"))
 )
 
 

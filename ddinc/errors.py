@@ -18,6 +18,7 @@ message, what the user can do next::
         │   └── UnexpectedStatusError   any other status
         ├── DatadogConnectionError  the request could not be sent, or no answer came
         ├── InvalidResponseError    the answer could not be read
+        │   └── UndecodableResponseError  a body that is not the JSON it claims to be
         ├── InvalidRequestError     a request the API would refuse, caught before sending
         └── OutcomeUnknownError     a write may or may not have happened: reconcile, never resend
             └── ImportOutcomeUnknownError

@@ -311,3 +311,20 @@ def test_notes_and_timestamp_hints_speak_cli(
     err = capsys.readouterr().err
     assert "a [formats] entry in a TOML mapping file (--source mapping.toml)" in err
     assert "formats=" not in err
+
+
+def test_file_text_quoted_on_the_terminal_cannot_drive_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A column name with an escape sequence is quoted by the load notes the check prints.
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        'source = "s"\nid = "id"\n[columns]\ntitle = "title"\ndeclared = "when\\u001b[2J"\n',
+        encoding="utf-8",
+    )
+    export = tmp_path / "e.csv"
+    export.write_text("id,title,when\x1b[2J\n1,ok,2024-01-01 10:00\n", encoding="utf-8")
+    assert main(["check", str(export), "--source", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "when\\x1b[2J" in out

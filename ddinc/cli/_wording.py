@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from ddinc.errors import printable
+
 __all__ = ["OPTIONS", "cli_wording"]
 
 # Python parameter -> (command-line option, what to write in place of an elided value).
@@ -57,7 +59,12 @@ def _option(match: re.Match[str]) -> str:
 
 
 def cli_wording(message: str) -> str:
-    """``message`` with Python parameters (``source=...``) written as command-line options."""
+    """``message`` with Python parameters (``source=...``) written as command-line options.
+
+    Every line is made printable too: load notes, quarantine reasons and check messages quote
+    the file's own text, and a terminal would obey the control characters in it.
+    """
     for pattern, replacement in _PHRASES:
         message = pattern.sub(replacement, message)
-    return _PARAMETER.sub(_option, message)
+    worded = _PARAMETER.sub(_option, message)
+    return "\n".join(printable(line) for line in worded.split("\n"))

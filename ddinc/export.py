@@ -53,25 +53,10 @@ def flatten_incidents(incidents: pl.DataFrame) -> pl.DataFrame:
 def failing_check_names(incidents: pl.DataFrame, report: CheckReport) -> pl.Series:
     """Per row of ``incidents``, the names of the checks it fails (a list, empty when none).
 
-    ``report`` is the check report of these incidents; rows are matched by ``row_key`` (or by
-    position, for a report that names rows by position), names come in report order.
+    ``report`` is the check report of these incidents; rows are matched by ``row_key``, names
+    come in report order.
     """
-    helper = getattr(report, "failing_checks", None)
-    if callable(helper):
-        table = helper()
-        if isinstance(table, pl.DataFrame) and {ROW_KEY, "checks"} <= set(table.columns):
-            return _by_key(incidents, table.select(ROW_KEY, pl.col("checks").alias("names")))
-    failing = report.failing()
-    if ROW_KEY in failing.columns:
-        pairs = failing.select(ROW_KEY, "check")
-    else:
-        keys = incidents.select(ROW_KEY).with_row_index("row")
-        pairs = failing.select(pl.col("row").cast(pl.UInt32), "check").join(keys, on="row")
-    names = pairs.group_by(ROW_KEY, maintain_order=True).agg(pl.col("check").alias("names"))
-    return _by_key(incidents, names)
-
-
-def _by_key(incidents: pl.DataFrame, names: pl.DataFrame) -> pl.Series:
+    names = report.failing_checks().select(ROW_KEY, pl.col("checks").alias("names"))
     joined = incidents.select(ROW_KEY).join(names, on=ROW_KEY, how="left", maintain_order="left")
     return (
         joined.get_column("names")

@@ -32,17 +32,24 @@ __all__ = [
     "RecipePanel",
     "SelectionPanel",
     "SuggestionsPanel",
+    "frame_html",
 ]
 
 Changed = Callable[[], None]
 
 
-def _frame_html(frame: pl.DataFrame, limit: int = 10) -> str:
+def frame_html(frame: pl.DataFrame, limit: int = 10, max_chars: int | None = None) -> str:
+    """The first ``limit`` rows of ``frame`` as an escaped HTML table, null shown as null.
+
+    ``max_chars`` cuts long cells (payloads) so a preview stays readable.
+    """
     head = "".join(f"<th>{html.escape(name)}</th>" for name in frame.columns)
+
+    def cell(value: object) -> str:
+        return "<i>null</i>" if value is None else html.escape(str(value)[:max_chars])
+
     body = "".join(
-        "<tr>"
-        + "".join(f"<td>{'<i>null</i>' if v is None else html.escape(str(v))}</td>" for v in row)
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
         for row in frame.head(limit).iter_rows()
     )
     more = f"<p>... {frame.height - limit} more</p>" if frame.height > limit else ""
@@ -77,7 +84,7 @@ class SuggestionsPanel(w.VBox):  # type: ignore[misc]
             accept.add_class(f"dd-accept-{index}")
             accept.on_click(lambda _, s=suggestion: self.accept(s))
             self.buttons.append(accept)
-            preview = _frame_html(suggestion.preview(state.history.marked))
+            preview = frame_html(suggestion.preview(state.history.marked))
             items.append(
                 w.VBox(
                     [

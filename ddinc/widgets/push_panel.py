@@ -17,6 +17,7 @@ import polars as pl
 from ddinc.errors import DdincError
 from ddinc.push import Connection, Plan, PushResult, plan, push
 from ddinc.rowkey import ROW_KEY
+from ddinc.widgets.panels import frame_html
 from ddinc.widgets.state import CleanerState
 
 __all__ = ["PushPanel"]
@@ -25,16 +26,8 @@ _T = TypeVar("_T")
 _SHOWN = ("row_key", "title", "status", "reason", "notes")
 
 
-def _table(frame: pl.DataFrame, limit: int = 15) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td>{'' if v is None else html.escape(str(v))[:200]}</td>" for v in row)
-        + "</tr>"
-        for row in frame.head(limit).iter_rows()
-    )
-    more = f"<p>... {frame.height - limit} more</p>" if frame.height > limit else ""
-    return f"<table class='dd-preview'><tr>{head}</tr>{rows}</table>{more}"
+def _table(frame: pl.DataFrame) -> str:
+    return frame_html(frame, limit=15, max_chars=200)
 
 
 class PushPanel(w.VBox):  # type: ignore[misc]

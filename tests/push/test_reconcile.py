@@ -1,0 +1,286 @@
+"""Reconcile against an emulator whose search behaves like each thing Datadog leaves unknown.
+
+The emulator's search lags (``search_lag``) and treats the provenance facet each way Datadog
+might (``search_unknown_facet``); imports meet faults after storing and dropped connections.
+A shared clock stands for time passing: the emulator stamps and filters with it and
+reconcile measures the settle window with it, so "600 s later" takes no time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, get_args
+
+import polars as pl
+import pytest
+
+import ddinc
+from ddinc.datadog import DatadogClient, IncidentImportRequest
+from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig
+from ddinc.datadog.emulator.config import SearchUnknownFacet
+from ddinc.datadog.emulator.faults import Faults
+from ddinc.push import Ledger, push, reconcile
+from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, provenance_query, settle_times
+from tests.push._trial import legacy_ids, write_trial
+
+LAG = 30.0  # seconds the emulator's search index trails a creation
+AFTER_WINDOW = timedelta(seconds=DEFAULT_SETTLE_AFTER_S + 1)
+MODES: tuple[SearchUnknownFacet, ...] = get_args(SearchUnknownFacet)
+
+
+class Clock:
+    """The emulator's clock: the system clock plus an offset a test moves forward.
+
+    The ledger stamps sends with the system clock, so reconcile's ``now`` is the system clock
+    plus the time passed since the last sends (not the emulator's whole offset).
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _serve(emulator: Emulator) -> Iterator[dict[str, Any]]:
+    with emulator.serve() as url:
+        yield {"base_url": url, "api_key": DEMO_API_KEY, "app_key": DEMO_APP_KEY}
+
+
+def _emulator(clock: Clock, mode: SearchUnknownFacet = "match", **config: Any) -> Emulator:
+    return Emulator(EmulatorConfig(now=clock, search_lag=LAG, search_unknown_facet=mode, **config))
+
+
+def _trial(tmp_path: Path, n: int) -> ddinc.LoadResult:
+    path, mapping = write_trial(tmp_path, n)
+    return ddinc.load(path, str(mapping))
+
+
+def _hand_made(connect: dict[str, Any], row_key: str) -> str:
+    """An incident made outside any ledger, holding ``row_key`` in the provenance field."""
+    with DatadogClient(**connect) as client:
+        request = IncidentImportRequest.of("made by hand", fields={"legacy_id": row_key})
+        return client.import_incident(request).incident_id
+
+
+def test_an_unknown_record_stays_until_the_window_then_settles_once(
+    tmp_path: Path, clock: Clock
+) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 12)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        emulator.inject("error_after_store", times=2, operation="ImportIncident")
+        emulator.inject("drop", times=1, operation="ImportIncident")
+        first = push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        assert first.counts()["unknown"] == 3
+        assert len(emulator.incidents) == 11
+        # At once: the search does not show the two stored yet, and nothing may be resent.
+        early = reconcile(ledger, now=clock, **connect)
+        assert early.counts() == {"unknown": 3}
+        assert early.unsettled.get_column("settle_at").null_count() == 0
+        assert "can settle at" in early.summary()
+        again = push(trial, ledger=ledger, progress=False, **connect)
+        assert again.exit_code == 3
+        assert len(emulator.incidents) == 11
+        # After the window the index has caught up: two found, one not created.
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+        assert settled.counts() == {"created": 2, "not_created": 1}
+        last = push(trial, ledger=ledger, progress=False, **connect)
+        assert last.exit_code == 0
+    assert len(emulator.incidents) == 12
+    assert set(legacy_ids(emulator).values()) == {1}
+    with Ledger(ledger) as opened:
+        lookups = opened.lookups()
+    # Each unknown record: two lookups at once, two after the window, and why each time.
+    assert lookups.height == 12
+    assert set(lookups.get_column("lookup")) == {"provenance search", "creation scan"}
+    verdicts = lookups.get_column("verdict").to_list()
+    assert sum(v.startswith("not_created") for v in verdicts) == 2
+
+
+def test_cannot_check_when_the_search_refuses_the_facet(tmp_path: Path, clock: Clock) -> None:
+    emulator = _emulator(clock, "error")
+    trial = _trial(tmp_path, 6)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        emulator.inject("error_before_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+        # The stored one is found by the scan (a documented facet); the other cannot be
+        # proven absent, so it stays unknown and says why.
+        assert settled.counts() == {"created": 1, "unknown": 1}
+        why = settled.unsettled.get_column("detail").item()
+        assert "cannot check" in why
+        assert "400" in why
+        assert "cannot check" in settled.summary()
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 3
+    assert len(emulator.incidents) == 5
+    with Ledger(ledger) as opened:
+        found = opened.lookups().filter(lookup="provenance search").get_column("found")
+    assert any("400" in text for text in found)
+
+
+def test_a_foreign_incident_is_never_adopted(tmp_path: Path, clock: Clock) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 4)
+    ledger = tmp_path / "l.db"
+    key = str(trial.incidents.get_column("row_key")[0])
+    for connect in _serve(emulator):
+        clock.offset = -timedelta(hours=1)  # made by hand an hour before the push
+        foreign = _hand_made(connect, key)
+        clock.offset = timedelta(0)
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+        row = settled.frame.row(by_predicate=pl.col("row_key") == key, named=True)
+        assert row["after"] == "created"
+        assert row["incident_id"] != foreign
+        assert row["elsewhere"] == [foreign]
+        assert foreign in settled.summary()
+    with Ledger(ledger) as opened:
+        record = opened.get(key)
+    assert record is not None
+    assert record.incident_id != foreign
+
+
+def test_a_foreign_incident_alone_leaves_the_record_not_created(
+    tmp_path: Path, clock: Clock
+) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 3)
+    ledger = tmp_path / "l.db"
+    key = str(trial.incidents.get_column("row_key")[0])
+    for connect in _serve(emulator):
+        clock.offset = -timedelta(hours=1)
+        foreign = _hand_made(connect, key)
+        clock.offset = timedelta(0)
+        emulator.inject("error_before_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+        assert settled.counts() == {"not_created": 1}
+        assert settled.elsewhere.get_column("elsewhere").to_list() == [[foreign]]
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 0
+    # The foreign incident is untouched; this ledger's own one was sent once.
+    assert legacy_ids(emulator)[key] == 2
+    assert foreign in {incident.id for incident in emulator.incidents}
+
+
+def test_duplicates_are_listed_by_id(tmp_path: Path, clock: Clock) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 3)
+    ledger = tmp_path / "l.db"
+    key = str(trial.incidents.get_column("row_key")[0])
+    for connect in _serve(emulator):
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        clock.offset += timedelta(seconds=5)
+        second = _hand_made(connect, key)  # after the first send: a duplicate of ours
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+    assert settled.duplicates.get_column("duplicates").to_list() == [[second]]
+    assert second in settled.summary()
+    assert ".duplicates" not in settled.summary()
+
+
+def test_push_refuses_unknown_records_and_says_when_they_settle(
+    tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    from ddinc.cli import main
+
+    monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", DEMO_APP_KEY)
+    emulator = _emulator(clock)
+    path, mapping = write_trial(tmp_path, 3)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
+        common += ["--base-url", connect["base_url"], "--no-progress", "--yes"]
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        assert main(["push", *common, "--concurrency", "1", "--settle-after", "900"]) == 3
+        with Ledger(ledger) as opened:
+            (when,) = settle_times(opened, 900).values()
+        out = capsys.readouterr().out
+        assert when.isoformat(timespec="seconds") in out
+        assert "ddinc reconcile" in out
+        args = ["reconcile", "--ledger", str(ledger), "--base-url", connect["base_url"]]
+        assert main(args) == 3  # before the window: still unknown
+        assert "can settle" in capsys.readouterr().out
+        clock.offset += timedelta(seconds=LAG + 1)  # the search has caught up
+        assert main([*args, "--settle-after", "0"]) == 0
+        assert main(["ledger", str(ledger)]) == 0
+        assert "lookups by reconcile" in capsys.readouterr().out
+    assert len(emulator.incidents) == 3
+
+
+def test_provenance_query_quotes_the_row_key() -> None:
+    assert provenance_query("legacy_id", "a b") == 'legacy_id:"a b"'
+
+
+# -- every way the search may behave, with faults: never a duplicate ------------------------
+
+FAULTS = Faults(
+    error_after_store=0.1,
+    drop_after_store=0.05,
+    error_before_store=0.05,
+    drop=0.05,
+    seed=3,
+    operations=frozenset({"ImportIncident"}),
+)
+
+
+N = 120
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("at_once", [True, False])
+def test_every_search_behaviour_with_faults_holds_each_incident_once(
+    tmp_path: Path, clock: Clock, mode: SearchUnknownFacet, at_once: bool
+) -> None:
+    emulator = _emulator(clock, mode, faults=FAULTS)
+    trial = _trial(tmp_path, N)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        result = push(trial, ledger=ledger, progress=False, concurrency=4, **connect)
+        assert result.exit_code == 3  # the faults left some unknown
+        for _ in range(8):
+            if result.exit_code == 0:
+                break
+            if at_once:  # reconcile right away first: it must not settle anything wrongly
+                reconcile(ledger, **connect)
+                assert max(legacy_ids(emulator).values()) == 1
+            # The window passes: the emulator's index catches up, reconcile's clock moves on
+            # from the ledger's (the system clock, which stamped the last sends just now).
+            clock.offset += AFTER_WINDOW
+            reconcile(ledger, now=lambda: datetime.now(UTC) + AFTER_WINDOW, **connect)
+            result = push(trial, ledger=ledger, progress=False, concurrency=4, **connect)
+            assert max(legacy_ids(emulator).values()) == 1
+    held = legacy_ids(emulator)
+    assert max(held.values()) == 1
+    with Ledger(ledger) as opened:
+        counts = opened.counts()
+        unknown = {r.row_key for r in opened.records(["unknown", "sending"])}
+    if mode == "error":
+        # Absence cannot be proven: those never stored stay unknown, and are not held.
+        assert not unknown & set(held)
+        assert unknown
+        assert counts["created"] + counts["unknown"] == N
+    else:
+        assert result.exit_code == 0
+        assert counts["created"] == N
+        assert len(held) == N
+    kinds = {event.kind for event in emulator.fault_log}
+    assert {"error_after_store", "drop_after_store", "drop"} <= kinds

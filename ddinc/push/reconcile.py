@@ -6,7 +6,8 @@ treats a custom field (is ``legacy_id:"..."`` a facet? an error? ignored?) nor h
 index lags behind a creation, so one empty search proves nothing. For each such record,
 reconcile makes two independent lookups:
 
-1. the provenance search, ``<field>:"<row key>"``;
+1. the provenance search, ``<field>:"<row key>"`` (batched as ``<field>:("a" OR "b")``, the
+   documented form of alternatives, and key by key if Datadog refuses that);
 2. the creation scan: the documented query ``state:(active OR stable OR resolved)`` sorted by
    ``-created``, paged back to the record's first send (one scan serves every record).
 
@@ -31,7 +32,7 @@ table. A customer impact left ``sending`` or ``unknown`` is settled from
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -74,7 +75,8 @@ SCAN_QUERY: Final = "state:(active OR stable OR resolved)"
 
 _LOOKUPS: Final = 4
 _PAGE: Final = 100
-_MAX_SEARCH_PAGES: Final = 20
+_MAX_SEARCH_PAGES: Final = 50
+_BATCH: Final = 25  # row keys per provenance search, joined by OR as Datadog documents
 _UNSETTLED: Final = ("sending", "unknown")
 # Our clock and Datadog's differ a little: an incident stamped this much before our first
 # send is still ours (a foreign one made within two seconds of it is not told apart).
@@ -221,40 +223,84 @@ def _may_hold(incident: IncidentData, field_name: str, keys: set[str] | frozense
     return _provenance_of(incident, field_name) in keys
 
 
-def _refused(query: str, error: DatadogAPIError | DatadogConnectionError) -> str:
-    """Why a lookup could not be made, said to the user."""
+class _TooManyHitsError(Exception):
+    """The search returned more than reconcile pages through: it does not filter."""
+
+
+def _refused(what: str, error: DatadogAPIError | DatadogConnectionError) -> str:
+    """Why a lookup could not be made, said to the user (the query is in the ledger)."""
     if isinstance(error, UnauthorizedError | ForbiddenError):
         raise error  # nothing can be checked with these keys: say so once, not per record
     if isinstance(error, DatadogAPIError) and error.status == 400:
         said = "; ".join(error.messages) or "no message"
         return (
-            f"cannot check: Datadog refused the search {query!r} (400: {said}); it may not "
-            "treat the provenance field as a search facet. Look the row key up in Datadog by "
-            "hand, or leave the record unknown"
+            f"cannot check: Datadog refused the {what} (400: {said}), so absence cannot be "
+            "proven; look the row key up in Datadog by hand, or leave the record unknown"
         )
-    return f"cannot check: the search {query!r} failed ({error}); run reconcile again"
+    return f"cannot check: the {what} failed ({error}); run reconcile again"
 
 
-async def _provenance_lookup(client: AsyncDatadogClient, field_name: str, key: str) -> _Lookup:
-    query = provenance_query(field_name, key)
-    lookup = _Lookup("provenance search", query)
+def _batch_query(field_name: str, keys: Sequence[str]) -> str:
+    if len(keys) == 1:
+        return provenance_query(field_name, keys[0])
+    values = " OR ".join(provenance_query("", key)[1:] for key in keys)
+    return f"{field_name}:({values})"
+
+
+async def _search_hits(
+    client: AsyncDatadogClient, query: str, field_name: str, keys: frozenset[str]
+) -> list[str]:
+    """The ids of every hit of ``query`` that may hold one of ``keys``, page after page."""
+    candidates: list[str] = []
     offset = 0
+    for _ in range(_MAX_SEARCH_PAGES):
+        page = await client.search_incidents(query, page_size=_PAGE, page_offset=offset)
+        found = page.incidents
+        candidates.extend(i.id for i in found if _may_hold(i, field_name, keys))
+        if len(found) < _PAGE:
+            return candidates
+        offset += len(found)
+    raise _TooManyHitsError
+
+
+async def _provenance_lookups(
+    client: AsyncDatadogClient, field_name: str, keys: Sequence[str]
+) -> dict[str, _Lookup]:
+    """The provenance search of a batch of row keys, one query (``field:("a" OR "b")``).
+
+    When Datadog refuses the batched form (400), each key is searched on its own.
+    """
+    what = f"provenance search on {field_name}"
+    query = _batch_query(field_name, keys)
     try:
-        for _ in range(_MAX_SEARCH_PAGES):
-            page = await client.search_incidents(query, page_size=_PAGE, page_offset=offset)
-            found = page.incidents
-            lookup.candidates.extend(i.id for i in found if _may_hold(i, field_name, {key}))
-            if len(found) < _PAGE:
-                return lookup
-            offset += len(found)
+        found = await _search_hits(client, query, field_name, frozenset(keys))
     except (DatadogAPIError, DatadogConnectionError) as error:
-        lookup.problem = _refused(query, error)
-        return lookup
-    lookup.problem = (
-        f"cannot check: the search {query!r} returned more than {_MAX_SEARCH_PAGES * _PAGE} "
-        f"incidents, so it does not filter on {field_name}"
-    )
-    return lookup
+        if len(keys) > 1 and isinstance(error, DatadogAPIError) and error.status == 400:
+            lookups: dict[str, _Lookup] = {}
+            for key in keys:
+                lookups.update(await _provenance_lookups(client, field_name, [key]))
+                refused = lookups[key].problem
+                if refused is not None and "(400" in refused:
+                    # One key alone refused too: the facet itself is refused, not the batch.
+                    single = {
+                        k: _Lookup("provenance search", provenance_query(field_name, k))
+                        for k in keys
+                        if k not in lookups
+                    }
+                    for lookup in single.values():
+                        lookup.problem = refused
+                    lookups.update(single)
+                    break
+            return lookups
+        problem = _refused(what, error)
+        return {key: _Lookup("provenance search", query, problem=problem) for key in keys}
+    except _TooManyHitsError:
+        problem = (
+            f"cannot check: the {what} returned more than {_MAX_SEARCH_PAGES * _PAGE} "
+            f"incidents, so it does not filter on {field_name}"
+        )
+        return {key: _Lookup("provenance search", query, problem=problem) for key in keys}
+    return {key: _Lookup("provenance search", query, list(found)) for key in keys}
 
 
 async def _scan(
@@ -278,7 +324,7 @@ async def _scan(
                 return lookup
             offset += len(found)
     except (DatadogAPIError, DatadogConnectionError) as error:
-        lookup.problem = _refused(SCAN_QUERY, error)
+        lookup.problem = _refused(f"creation scan {SCAN_QUERY!r}", error)
         return lookup
 
 
@@ -453,14 +499,20 @@ async def reconcile_async(
         scan = await _scan(client, field_name, keys, floor)
         gate = asyncio.Semaphore(_LOOKUPS)
 
-        async def search(key: str) -> _Lookup:
+        async def search(batch: Sequence[str]) -> dict[str, _Lookup]:
             async with gate:
-                return await _provenance_lookup(client, field_name, key)
+                return await _provenance_lookups(client, field_name, batch)
 
-        searches = await asyncio.gather(*(search(record.row_key) for record in unsettled))
-        await work.read_back([*scan.candidates, *(i for s in searches for i in s.candidates)])
-        for record, searched in zip(unsettled, searches, strict=True):
-            rows.append(work.settle(record, sends[record.row_key], [searched, scan]))
+        ordered = [record.row_key for record in unsettled]
+        batches = [ordered[i : i + _BATCH] for i in range(0, len(ordered), _BATCH)]
+        searches: dict[str, _Lookup] = {}
+        for found in await asyncio.gather(*(search(batch) for batch in batches)):
+            searches.update(found)
+        hits = {i for lookup in searches.values() for i in lookup.candidates}
+        await work.read_back([*scan.candidates, *sorted(hits)])
+        for record in unsettled:
+            lookups = [searches[record.row_key], scan]
+            rows.append(work.settle(record, sends[record.row_key], lookups))
     # An incident found here never had its impact sent (that waits for the import's answer):
     # the next push's plan sends it. Impacts that were in flight are read back instead.
     for record in ledger.records(["created"]):

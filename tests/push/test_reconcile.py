@@ -284,3 +284,23 @@ def test_every_search_behaviour_with_faults_holds_each_incident_once(
         assert len(held) == N
     kinds = {event.kind for event in emulator.fault_log}
     assert {"error_after_store", "drop_after_store", "drop"} <= kinds
+
+
+@pytest.mark.parametrize(("fault", "after"), [("error_after_store", 1), ("drop", 0)])
+def test_an_impact_in_doubt_is_read_from_the_impacts_endpoint(
+    tmp_path: Path, clock: Clock, fault: str, after: int
+) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 1)  # the first trial row has a customer impact
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        emulator.inject(fault, times=1, operation="CreateIncidentImpact")
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 3
+        reconcile(ledger, now=clock, **connect)
+        with Ledger(ledger) as opened:
+            (record,) = opened.records()
+            impact_lookups = opened.lookups().filter(lookup="impacts")
+        assert record.impact_status == ("created" if after else "pending")
+        assert impact_lookups.height == 1
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 0
+    assert len(emulator.impacts) == 1

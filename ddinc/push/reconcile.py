@@ -309,6 +309,8 @@ async def _scan(
     """The incidents created since ``floor`` that may hold one of ``keys`` (one shared scan)."""
     lookup = _Lookup("creation scan", f"{SCAN_QUERY} sort:-created back to {floor.isoformat()}")
     offset = 0
+    trusted = True  # the answers are sorted newest first, as asked
+    oldest_seen: datetime | None = None  # the oldest creation time seen so far
     try:
         while True:
             page = await client.search_incidents(
@@ -316,16 +318,28 @@ async def _scan(
             )
             found = page.incidents
             lookup.candidates.extend(i.id for i in found if _may_hold(i, field_name, keys))
-            created = [i.attributes.created if i.attributes else None for i in found]
-            older = [c for c in created if c is not None and c < floor]
-            # Sorted newest first: a page reaching past the floor is the last one needed.
-            # A hit without a creation time cannot bound the scan, so it goes on.
-            if len(found) < _PAGE or (older and None not in created):
+            created = [_created_at(i) for i in found]
+            known = [c for c in created if c is not None]
+            # A hit without a creation time, or out of order, cannot bound the scan: then it
+            # reads every page rather than trust the sort.
+            trusted = trusted and len(known) == len(created)
+            for moment in known:
+                trusted = trusted and (oldest_seen is None or moment <= oldest_seen)
+                oldest_seen = moment
+            if len(found) < _PAGE or (trusted and known and known[-1] < floor):
                 return lookup
             offset += len(found)
     except (DatadogAPIError, DatadogConnectionError) as error:
         lookup.problem = _refused(f"creation scan {SCAN_QUERY!r}", error)
         return lookup
+
+
+def _created_at(incident: IncidentData) -> datetime | None:
+    """When Datadog created the incident (UTC assumed when it names no zone), if it says."""
+    created = incident.attributes.created if incident.attributes else None
+    if created is not None and created.tzinfo is None:
+        return created.replace(tzinfo=UTC)
+    return created
 
 
 def _parse_time(text: str) -> datetime:
@@ -462,7 +476,7 @@ class _Reconciler:
 
 
 def _created(incident: IncidentData) -> datetime:
-    created = incident.attributes.created if incident.attributes else None
+    created = _created_at(incident)
     # No creation time: it cannot be shown to be ours, so it is never adopted.
     return created if created is not None else datetime.min.replace(tzinfo=UTC)
 

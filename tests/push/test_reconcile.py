@@ -55,7 +55,8 @@ def _serve(emulator: Emulator) -> Iterator[dict[str, Any]]:
 
 
 def _emulator(clock: Clock, mode: SearchUnknownFacet = "match", **config: Any) -> Emulator:
-    return Emulator(EmulatorConfig(now=clock, search_lag=LAG, search_unknown_facet=mode, **config))
+    config.setdefault("search_lag", LAG)
+    return Emulator(EmulatorConfig(now=clock, search_unknown_facet=mode, **config))
 
 
 def _trial(tmp_path: Path, n: int) -> ddinc.LoadResult:
@@ -63,11 +64,13 @@ def _trial(tmp_path: Path, n: int) -> ddinc.LoadResult:
     return ddinc.load(path, str(mapping))
 
 
-def _hand_made(connect: dict[str, Any], row_key: str) -> str:
-    """An incident made outside any ledger, holding ``row_key`` in the provenance field."""
+def _hand_made(connect: dict[str, Any], *row_keys: str) -> str:
+    """Incidents made outside any ledger, holding ``row_keys`` in the provenance field."""
     with DatadogClient(**connect) as client:
-        request = IncidentImportRequest.of("made by hand", fields={"legacy_id": row_key})
-        return client.import_incident(request).incident_id
+        for key in row_keys:
+            request = IncidentImportRequest.of("made by hand", fields={"legacy_id": key})
+            made = client.import_incident(request).incident_id
+    return made
 
 
 def test_an_unknown_record_stays_until_the_window_then_settles_once(
@@ -304,3 +307,25 @@ def test_an_impact_in_doubt_is_read_from_the_impacts_endpoint(
         assert impact_lookups.height == 1
         assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 0
     assert len(emulator.impacts) == 1
+
+
+def test_the_creation_scan_pages_back_to_the_first_send(tmp_path: Path, clock: Clock) -> None:
+    # The provenance search finds nothing ("empty"): only the scan can find the first record,
+    # which has 100 newer incidents; 100 made an hour before bound the scan.
+    emulator = _emulator(clock, "empty", search_lag=0.0)
+    trial = _trial(tmp_path, 101)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        clock.offset = -timedelta(hours=1)
+        _hand_made(connect, *(f"elsewhere-{n}" for n in range(100)))
+        clock.offset = timedelta(0)
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        before = len(emulator.requests)
+        settled = reconcile(ledger, now=lambda: datetime.now(UTC) + AFTER_WINDOW, **connect)
+        assert settled.counts() == {"created": 1}
+        searches = [r for r in emulator.requests[before:] if r.operation == "SearchIncidents"]
+        # One provenance search, then the scan: page 2 (1 of ours, 99 older) reaches past
+        # the first send, so the third page is never read.
+        assert len(searches) == 3
+    assert set(legacy_ids(emulator).values()) == {1}

@@ -77,8 +77,9 @@ def _print_settle(args: argparse.Namespace) -> None:
         return
     first, last = (t.isoformat(timespec="seconds") for t in (times[0], times[-1]))
     when = f"at {first}" if first == last else f"from {first} (the last at {last})"
+    some = "1 record may exist" if len(times) == 1 else f"{len(times)} records may exist"
     print(
-        f"{len(times)} records may exist in Datadog and are not sent again: they can settle "
+        f"{some} in Datadog and are not sent again: they can settle "
         f"{when}, {_settle_after(args):g} s after their last send; run `ddinc reconcile "
         f"--ledger {args.ledger}` then, and push again"
     )

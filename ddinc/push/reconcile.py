@@ -16,7 +16,9 @@ only when its provenance field holds the row key. Then:
 
 - an incident created after this ledger first sent the record is adopted: ``created`` (the
   oldest; the others are duplicates, listed by id). Incidents created before the first send
-  belong elsewhere (another ledger, a hand-made one): listed by id, never adopted;
+  belong elsewhere (another ledger, a hand-made one): listed by id, never adopted; one made
+  within two seconds before it (clocks differ) keeps the record unknown if nothing else is
+  found, since it cannot be told apart;
 - ``not_created`` (a later push may send it) only when both lookups came back empty **and**
   the record's last send is older than the settle window (``settle_after``, 600 s by
   default), by which time the search index has caught up;
@@ -78,9 +80,10 @@ _PAGE: Final = 100
 _MAX_SEARCH_PAGES: Final = 50
 _BATCH: Final = 25  # row keys per provenance search, joined by OR as Datadog documents
 _UNSETTLED: Final = ("sending", "unknown")
-# Our clock and Datadog's differ a little: an incident stamped this much before our first
-# send is still ours (a foreign one made within two seconds of it is not told apart).
-_ADOPT_SKEW: Final = timedelta(seconds=2)
+# Our clock and Datadog's differ a little: an incident stamped less than this before our
+# first send may be ours or not. It is never adopted, and while it is the only one found the
+# record stays unknown (neither adopting another's incident nor sending a second one).
+_CLOCK_SKEW: Final = timedelta(seconds=2)
 # The scan pages back further than the first send, so clock skew cannot hide an incident.
 _SCAN_MARGIN: Final = timedelta(minutes=10)
 _SHOWN: Final = 20
@@ -388,13 +391,23 @@ class _Reconciler:
         for lookup in lookups:
             found.update((i.id, i) for i in self.confirmed(lookup, key))
         ordered = sorted(found.values(), key=_age)
-        ours = [i for i in ordered if _created(i) >= first - _ADOPT_SKEW]
-        elsewhere = [i.id for i in ordered if _created(i) < first - _ADOPT_SKEW]
+        ours = [i for i in ordered if _created(i) >= first]
+        elsewhere = [i.id for i in ordered if _created(i) < first]
+        close = [i.id for i in ordered if first - _CLOCK_SKEW <= _created(i) < first]
         problems = list(dict.fromkeys(lk.problem for lk in lookups if lk.problem))
         settle_at = settle_time(last, self.settle_after)
         settle_text: str | None = None
         if ours:
             after, row = self._adopt(record, ours, elsewhere)
+        elif close:
+            after = record.status
+            detail = (
+                f"cannot tell: {', '.join(close)} holds it and was created within "
+                f"{_CLOCK_SKEW.total_seconds():g} s before this ledger first sent it "
+                f"({first.isoformat(timespec='milliseconds')}); look at it in Datadog: it is "
+                "never adopted, and the record is not sent again"
+            )
+            row = (key, record.status, after, None, [], elsewhere, None, detail)
         elif problems:
             after = record.status
             row = (key, record.status, after, None, [], elsewhere, None, "; ".join(problems))

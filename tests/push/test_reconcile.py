@@ -329,3 +329,44 @@ def test_the_creation_scan_pages_back_to_the_first_send(tmp_path: Path, clock: C
         # the first send, so the third page is never read.
         assert len(searches) == 3
     assert set(legacy_ids(emulator).values()) == {1}
+
+
+def test_two_ledgers_over_one_record_each_keep_their_own(tmp_path: Path, clock: Clock) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 2)
+    for connect in _serve(emulator):
+        first = push(trial, ledger=tmp_path / "one.db", progress=False, **connect)
+        assert first.exit_code == 0
+        emulator.inject("error_after_store", times=2, operation="ImportIncident")
+        push(trial, ledger=tmp_path / "two.db", progress=False, **connect)
+        clock.offset += AFTER_WINDOW
+        settled = reconcile(tmp_path / "two.db", now=clock, **connect)
+        assert settled.counts() == {"created": 2}
+    with Ledger(tmp_path / "one.db") as one, Ledger(tmp_path / "two.db") as two:
+        mine = {r.row_key: r.incident_id for r in one.records()}
+        theirs = {r.row_key: r.incident_id for r in two.records()}
+    assert not set(mine.values()) & set(theirs.values())
+    assert settled.elsewhere.get_column("elsewhere").to_list() == [[i] for i in mine.values()]
+
+
+def test_an_incident_made_just_before_the_first_send_is_not_told_apart(
+    tmp_path: Path, clock: Clock
+) -> None:
+    emulator = _emulator(clock)
+    trial = _trial(tmp_path, 1)
+    ledger = tmp_path / "l.db"
+    key = str(trial.incidents.get_column("row_key")[0])
+    for connect in _serve(emulator):
+        emulator.inject("error_before_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, **connect)
+        with Ledger(ledger) as opened:
+            first_send = datetime.fromisoformat(opened.send_times()[key][0])
+        clock.offset = first_send - timedelta(seconds=1) - datetime.now(UTC)
+        close = _hand_made(connect, key)
+        clock.offset = AFTER_WINDOW
+        settled = reconcile(ledger, now=clock, **connect)
+        assert settled.counts() == {"unknown": 1}
+        assert "cannot tell" in settled.summary()
+        assert close in settled.summary()
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 3
+    assert [incident.id for incident in emulator.incidents] == [close]

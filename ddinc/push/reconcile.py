@@ -407,7 +407,8 @@ class _Reconciler:
                 f"({first.isoformat(timespec='milliseconds')}); look at it in Datadog: it is "
                 "never adopted, and the record is not sent again"
             )
-            row = (key, record.status, after, None, [], elsewhere, None, detail)
+            others = [i for i in elsewhere if i not in close]
+            row = (key, record.status, after, None, [], others, None, detail)
         elif problems:
             after = record.status
             row = (key, record.status, after, None, [], elsewhere, None, "; ".join(problems))

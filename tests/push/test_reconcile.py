@@ -367,6 +367,7 @@ def test_an_incident_made_just_before_the_first_send_is_not_told_apart(
         settled = reconcile(ledger, now=clock, **connect)
         assert settled.counts() == {"unknown": 1}
         assert "cannot tell" in settled.summary()
+        assert "belong elsewhere" not in settled.summary()
         assert close in settled.summary()
         assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 3
     assert [incident.id for incident in emulator.incidents] == [close]

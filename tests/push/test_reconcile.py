@@ -39,9 +39,10 @@ class Clock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.frozen or datetime.now(UTC) + self.offset
 
 
 @pytest.fixture
@@ -361,8 +362,9 @@ def test_an_incident_made_just_before_the_first_send_is_not_told_apart(
         push(trial, ledger=ledger, progress=False, **connect)
         with Ledger(ledger) as opened:
             first_send = datetime.fromisoformat(opened.send_times()[key][0])
-        clock.offset = first_send - timedelta(seconds=1) - datetime.now(UTC)
+        clock.frozen = first_send - timedelta(seconds=1)
         close = _hand_made(connect, key)
+        clock.frozen = None
         clock.offset = AFTER_WINDOW
         settled = reconcile(ledger, now=clock, **connect)
         assert settled.counts() == {"unknown": 1}

@@ -8,6 +8,13 @@ reconcile measures the settle window with it, so "600 s later" takes no time.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +30,7 @@ from ddinc.datadog.emulator.config import SearchUnknownFacet
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.push import Ledger, push, reconcile
 from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, provenance_query, settle_times
+from tests.conftest import ROOT
 from tests.push._trial import legacy_ids, write_trial
 
 LAG = 30.0  # seconds the emulator's search index trails a creation
@@ -373,3 +381,72 @@ def test_an_incident_made_just_before_the_first_send_is_not_told_apart(
         assert close in settled.summary()
         assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 3
     assert [incident.id for incident in emulator.incidents] == [close]
+
+
+# -- with a push killed mid-run (SIGKILL), in a subprocess ----------------------------------
+
+
+def _push_process(path: Path, mapping: Path, ledger: Path, url: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "ddinc.cli", "push", str(path), "--source", str(mapping)]
+    command += ["--ledger", str(ledger), "--base-url", url, "--timeout", "5"]
+    command += ["--concurrency", "4", "--yes", "--no-progress"]
+    env = {**os.environ, "DD_API_KEY": DEMO_API_KEY, "DD_APP_KEY": DEMO_APP_KEY}
+    env["PYTHONPATH"] = str(ROOT)
+    pipe = subprocess.PIPE
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=pipe, stderr=pipe)
+
+
+def _kill_once_written(process: subprocess.Popen[bytes], ledger: Path, target: int) -> None:
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        with (
+            contextlib.suppress(sqlite3.Error),
+            contextlib.closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)) as db,
+        ):
+            (written,) = db.execute(
+                "SELECT COUNT(*) FROM records WHERE status IN ('sending', 'created', 'unknown')"
+            ).fetchone()
+            if written >= target:
+                process.send_signal(signal.SIGKILL)
+                return
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+def test_a_killed_push_resumed_under_every_search_behaviour_holds_each_once(
+    tmp_path: Path, clock: Clock, mode: SearchUnknownFacet
+) -> None:
+    emulator = _emulator(clock, mode, faults=FAULTS)
+    path, mapping = write_trial(tmp_path, 60)
+    ledger = tmp_path / "l.db"
+    with emulator.serve() as url:
+        connect: dict[str, Any] = {
+            "base_url": url,
+            "api_key": DEMO_API_KEY,
+            "app_key": DEMO_APP_KEY,
+        }
+        process = _push_process(path, mapping, ledger, url)
+        _kill_once_written(process, ledger, 20)
+        process.communicate(timeout=120)
+        seen: list[dict[str, int]] = []
+        for _ in range(8):
+            reconcile(ledger, **connect)  # at once: nothing may be settled wrongly
+            assert max(legacy_ids(emulator).values()) == 1
+            clock.offset += AFTER_WINDOW
+            reconcile(ledger, now=lambda: datetime.now(UTC) + AFTER_WINDOW, **connect)
+            process = _push_process(path, mapping, ledger, url)
+            process.communicate(timeout=120)
+            assert max(legacy_ids(emulator).values()) == 1
+            with Ledger(ledger) as opened:
+                seen.append(opened.counts())
+            stuck = mode == "error" and seen[-2:] == [seen[-1]] * 2
+            if process.returncode == 0 or stuck:
+                break  # done, or only records that cannot be checked are left
+    assert max(legacy_ids(emulator).values()) == 1
+    with Ledger(ledger) as opened:
+        counts = opened.counts()
+    if mode != "error":
+        assert process.returncode == 0
+        assert counts["created"] == 60
+        assert len(emulator.incidents) == 60

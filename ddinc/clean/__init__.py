@@ -16,6 +16,7 @@ Nothing here imports widgets: :mod:`ddinc.widgets` sits on top.
 from ddinc.clean.cluster import Cluster, cluster_values
 from ddinc.clean.codegen import to_polars_code
 from ddinc.clean.facets import FACETS, Where, facet_expr, where_mask
+from ddinc.clean.fingerprint import MadeOn
 from ddinc.clean.history import History
 from ddinc.clean.ops import (
     Deselect,
@@ -35,7 +36,15 @@ from ddinc.clean.ops import (
     Shift,
     TextCell,
 )
-from ddinc.clean.recipe import Recipe, Replay, StepReport, replay
+from ddinc.clean.recipe import (
+    Recipe,
+    RecipeMismatchError,
+    RecipePartialError,
+    Replay,
+    ReplayReport,
+    StepReport,
+    replay,
+)
 from ddinc.clean.suggest import Suggestion, suggest
 
 __all__ = [
@@ -47,14 +56,18 @@ __all__ = [
     "FillFromText",
     "History",
     "Include",
+    "MadeOn",
     "MapPerson",
     "MapValues",
     "MergeCluster",
     "Op",
     "Operation",
     "Recipe",
+    "RecipeMismatchError",
+    "RecipePartialError",
     "Reparse",
     "Replay",
+    "ReplayReport",
     "Select",
     "SetCell",
     "SetValues",

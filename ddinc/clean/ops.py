@@ -17,6 +17,7 @@ text with an explicit format or zone), ``shift`` (by hours or a time zone change
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -36,7 +37,7 @@ from ddinc.clean.values import (
 )
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
-from ddinc.schema import TIMESTAMPS
+from ddinc.schema import CANONICAL_SCHEMA, FIELD_PREFIX, TIMESTAMPS
 
 __all__ = [
     "MAX_REASONS",
@@ -471,6 +472,8 @@ class Shift(_Scoped):
     def _valid(self) -> Shift:
         for column in self.columns:
             _timestamp_column(column)
+        if self.hours is not None and not math.isfinite(self.hours):
+            raise ConfigError(f"shift: hours must be a finite number, not {self.hours!r}")
         zones = self.from_zone is not None and self.to_zone is not None
         if (self.hours is None) == (not zones):
             raise ConfigError("shift: give hours, or from_zone and to_zone (one of the two)")
@@ -588,10 +591,20 @@ class FillFromText(Op):
 
     @model_validator(mode="after")
     def _valid(self) -> FillFromText:
+        for name in self.text_columns:
+            if name not in CANONICAL_SCHEMA and not name.startswith(FIELD_PREFIX):
+                raise ConfigError(
+                    f"text_column {name!r} is not a canonical or carried field.* column"
+                )
         for item in self.cells:
             _timestamp_column(item.column)
             to_python(item.column, item.value)
         return self
+
+    @property
+    def text_columns(self) -> list[str]:
+        """The columns the times were read from (``text_column`` lists them, ``", "``-joined)."""
+        return self.text_column.split(", ")
 
     @property
     def columns(self) -> list[str]:
@@ -622,6 +635,12 @@ class MapPerson(Op):
     email: str
     user_id: str | None = None
     columns: list[str] = Field(default_factory=lambda: ["commander", "declared_by"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> MapPerson:
+        for column in self.columns:
+            _check_column(column)
+        return self
 
     def columns_needed(self) -> set[str]:
         return {ROW_KEY, *self.columns}

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import json
+import os
+from pathlib import Path
+
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from ddinc.clean import (
@@ -10,6 +16,7 @@ from ddinc.clean import (
     Exclude,
     FillFrom,
     FillFromText,
+    History,
     Include,
     MapPerson,
     MapValues,
@@ -24,6 +31,9 @@ from ddinc.clean import (
     Where,
     to_polars_code,
 )
+from ddinc.errors import ConfigError
+from ddinc.export import write_csv
+from ddinc.loader import load
 from tests.clean.conftest import CONTEXT, frame_of, incident
 
 
@@ -37,7 +47,7 @@ def _run(code: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
 def test_generated_code_gives_the_same_frame_for_every_kind_of_step() -> None:
     frame = frame_of(
         incident(teams=["DB", "net"], commander="Ann Lee"),
-        incident(state="active", resolved=None, detected=None),
+        incident(state="active", resolved=None, detected=None, **{"field.updates": "08:00"}),
         incident(raw_declared="05/03/2023 09:19"),
         incident(severity="SEV-4"),
     )
@@ -95,8 +105,8 @@ def test_generated_code_gives_the_same_frame_for_every_kind_of_step() -> None:
             ),
         ]
     )
-    done = recipe.apply(frame)
-    code = to_polars_code(recipe)
+    done = recipe.apply(frame, allow_partial=True)
+    code = to_polars_code(recipe, frame=frame)
     cleaned, selected = _run(code, frame)
     assert_frame_equal(cleaned, done.frame)
     assert selected == done.selected_keys
@@ -111,3 +121,97 @@ def test_generated_code_for_an_empty_recipe_is_identity() -> None:
     cleaned, selected = _run(to_polars_code(Recipe()), frame)
     assert_frame_equal(cleaned, frame)
     assert selected == []
+
+
+# --- hostile names and values (issue 14 item 1): the code holds them as literals only ----------
+
+PWNED2_COLUMN = (
+    'commander").str.strip_chars() == "", open("PWNED2","w") and None, pl.col("commander'
+)
+PWNED3_TEXT_COLUMN = "updates\r    open('PWNED3','w')\r    #"
+PWNED5_HEADER = (
+    "field.a\").alias(\"field.a\")) if __import__('os').mkdir('PWNED5') else "
+    'frame.with_columns(pl.lit(1).alias("field.b'
+)
+
+
+def _run_in(cwd: Path, code: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Run the generated code with ``cwd`` as the working folder (a planted file lands there)."""
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        namespace: dict[str, object] = {"pl": pl}
+        exec(compile(ast.parse(code), "<recipe>", "exec"), namespace)
+        return namespace["clean"](frame)  # type: ignore[operator,no-any-return]
+    finally:
+        os.chdir(before)
+
+
+def _recipe_json(step: dict[str, object]) -> str:
+    return json.dumps({"format": "ddinc-recipe", "version": 1, "steps": [step]})
+
+
+def test_a_map_person_column_that_is_code_is_refused_not_run(tmp_path: Path) -> None:
+    hostile = {
+        "kind": "map_person",
+        "person": "Ann Lee",
+        "email": "a@b",
+        "columns": [PWNED2_COLUMN],
+    }
+    with pytest.raises(ConfigError, match=r"step 1 \(map_person\)"):
+        Recipe.from_json(_recipe_json(hostile))
+    # A step built around the validation: the code generator refuses it on its own.
+    step = MapPerson.model_construct(person="Ann Lee", email="a@b", columns=[PWNED2_COLUMN])
+    frame = frame_of(incident(commander="Ann Lee"))
+    with pytest.raises(ConfigError, match=r"step 1 \(map_person\)"):
+        _run_in(tmp_path, to_polars_code(Recipe.model_construct(steps=[step]), frame=frame), frame)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_column_with_carriage_returns_stays_in_its_comment(tmp_path: Path) -> None:
+    frame = frame_of(incident(), incident())
+    cell = TextCell(
+        key="pagerduty:PD-1",
+        column="declared",
+        expected=frame["declared"][1].isoformat(),
+        value="2023-03-02T08:00:00Z",
+        evidence="08:00 investigating\r    open('PWNED4','w')",
+    )
+    hostile = {
+        "kind": "fill_from_text",
+        "text_column": PWNED3_TEXT_COLUMN,
+        "cells": [cell.model_dump()],
+    }
+    with pytest.raises(ConfigError, match=r"step 1 \(fill_from_text\).*text_column"):
+        Recipe.from_json(_recipe_json(hostile))
+    step = FillFromText.model_construct(text_column=PWNED3_TEXT_COLUMN, cells=[cell])
+    with pytest.raises(ConfigError, match=r"step 1 \(fill_from_text\) \(text_column\)"):
+        to_polars_code(Recipe.model_construct(steps=[step]), frame=frame)
+    # A frame that really has such a column: the code runs and only transforms the frame.
+    named = frame.with_columns(pl.lit("x").alias(PWNED3_TEXT_COLUMN))
+    code = to_polars_code(Recipe.model_construct(steps=[step]), frame=named)
+    cleaned, _ = _run_in(tmp_path, code, named)
+    assert_frame_equal(cleaned, Recipe.model_construct(steps=[step]).apply(named, allow_partial=True).frame)
+    assert cleaned["declared"][1] != frame["declared"][1]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_canonical_csv_header_that_is_code_is_a_literal_after_a_cleaner_edit(
+    tmp_path: Path,
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    written = write_csv(frame_of(incident(**{PWNED5_HEADER: "old"})), tmp_path / "canonical.csv")
+    loaded = load(written[0])
+    column = next(name for name in loaded.incidents.columns if "PWNED5" in name)
+    history = History(loaded.incidents)
+    key = loaded.incidents["row_key"][0]
+    history.do(SetCell(key=key, column=column, expected="old", value="new"))
+    code = to_polars_code(history.recipe, frame=loaded.incidents)
+    cleaned, _ = _run_in(work, code, loaded.incidents)
+    assert list(work.iterdir()) == []
+    assert cleaned[column].to_list() == ["new"]
+    assert_frame_equal(cleaned, history.frame)
+    # Without the frame, a name outside the canonical schema is refused, naming the step.
+    with pytest.raises(ConfigError, match=r"step 1 \(set_cell\)"):
+        to_polars_code(history.recipe)

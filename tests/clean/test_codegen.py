@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from ddinc.clean import (
@@ -191,7 +194,9 @@ def test_a_text_column_with_carriage_returns_stays_in_its_comment(tmp_path: Path
     named = frame.with_columns(pl.lit("x").alias(PWNED3_TEXT_COLUMN))
     code = to_polars_code(Recipe.model_construct(steps=[step]), frame=named)
     cleaned, _ = _run_in(tmp_path, code, named)
-    assert_frame_equal(cleaned, Recipe.model_construct(steps=[step]).apply(named, allow_partial=True).frame)
+    assert_frame_equal(
+        cleaned, Recipe.model_construct(steps=[step]).apply(named, allow_partial=True).frame
+    )
     assert cleaned["declared"][1] != frame["declared"][1]
     assert list(tmp_path.iterdir()) == []
 
@@ -215,3 +220,87 @@ def test_a_canonical_csv_header_that_is_code_is_a_literal_after_a_cleaner_edit(
     # Without the frame, a name outside the canonical schema is refused, naming the step.
     with pytest.raises(ConfigError, match=r"step 1 \(set_cell\)"):
         to_polars_code(history.recipe)
+
+
+_PIECES = [
+    '"',
+    "'",
+    "\\",
+    "\r",
+    "\n",
+    "\x00",
+    "\u2028",
+    "\u2029",
+    '"""',
+    "'''",
+    "{",
+    "}",
+    "{0}",
+    "#",
+    ")",
+    "\\n",
+    ' open("PWNED","w")',
+    "__import__('os').mkdir('PWNED')",
+    "a",
+    " ",
+]
+HOSTILE = st.one_of(
+    st.lists(st.sampled_from(_PIECES), max_size=6).map("".join),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=HOSTILE,
+    key=HOSTILE,
+    values=st.lists(HOSTILE, min_size=5, max_size=5),
+)
+def test_hostile_names_and_values_only_ever_transform_the_frame(
+    name: str, key: str, values: list[str]
+) -> None:
+    assume(key != "pagerduty:PD-0")
+    before, value, mapped, person, email = values
+    column = f"field.{name}"
+    frame = frame_of(incident(), incident(commander=person, **{column: before}))
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit(key))
+        .otherwise(pl.col("row_key"))
+        .alias("row_key")
+    )
+    declared = frame["declared"][1].isoformat()
+    recipe = Recipe(
+        description=value,
+        steps=[
+            SetCell(key=key, column=column, expected=before, value=value, note=value),
+            SetValues(column=column, value=mapped, keys=["pagerduty:PD-0"], note=mapped),
+            MapValues(column=column, mapping={value: mapped, mapped: value}),
+            SetCell(key=key, column="title", expected="Checkout latency 1", value=value),
+            MapPerson(person=person or "x", email=email, columns=["commander", column]),
+            FillFromText(
+                text_column=column,
+                cells=[
+                    TextCell(
+                        key=key,
+                        column="declared",
+                        expected=declared,
+                        value="2023-03-02T08:00:00Z",
+                        evidence=value,
+                    )
+                ],
+            ),
+            Exclude(keys=[key, value]),
+            Select(keys=["pagerduty:PD-0", key, mapped]),
+            SetCell(key=key, column=column, expected=value, value=before, enabled=False),
+        ],
+    )
+    code = to_polars_code(recipe, frame=frame)
+    ast.parse(code)
+    done = recipe.apply(frame, allow_partial=True)
+    with tempfile.TemporaryDirectory() as folder:
+        cleaned, selected = _run_in(Path(folder), code, frame)
+        assert list(Path(folder).iterdir()) == []
+    assert_frame_equal(cleaned, done.frame)
+    assert selected == done.selected_keys

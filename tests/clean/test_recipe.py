@@ -36,7 +36,10 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         ("{", "not JSON"),
         ('{"steps": []}', "not a ddinc recipe"),
         ('{"format": "ddinc-recipe", "version": 99, "steps": []}', "upgrade ddinc"),
-        ('{"format": "ddinc-recipe", "version": 1, "steps": [{"kind": "nope"}]}', "step 1 .nope.: Input tag"),
+        (
+            '{"format": "ddinc-recipe", "version": 1, "steps": [{"kind": "nope"}]}',
+            "step 1 .nope.: Input tag",
+        ),
     ],
 )
 def test_bad_recipes_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ddinc.rowkey import ROW_KEY
 
-__all__ = ["SAMPLE_SIZE", "MadeOn", "fingerprint", "shared_fraction"]
+__all__ = ["SAMPLE_SIZE", "MadeOn", "fingerprint", "shared_fraction", "sources_of"]
 
 SAMPLE_SIZE: Final = 256
 """Row keys a recipe keeps as its sample (an estimate within a few percent above this)."""
@@ -56,6 +56,13 @@ def _digest(keys: pl.Series) -> str:
     return hashlib.sha256(keys.str.join("\n").item().encode("utf-8")).hexdigest()
 
 
+def sources_of(frame: pl.DataFrame) -> str:
+    """The sources of ``frame``'s rows, sorted and ``", "``-joined (``""`` when unknown)."""
+    if "source" not in frame.columns:
+        return ""
+    return ", ".join(sorted(frame.get_column("source").cast(pl.String).drop_nulls().unique()))
+
+
 def fingerprint(frame: pl.DataFrame) -> MadeOn:
     """The fingerprint of ``frame`` (a canonical frame with ``row_key``)."""
     keys = _sorted_keys(frame)
@@ -64,13 +71,8 @@ def fingerprint(frame: pl.DataFrame) -> MadeOn:
     else:
         step = keys.len() / SAMPLE_SIZE
         sample = keys.gather([int(i * step) for i in range(SAMPLE_SIZE)]).to_list()
-    sources = (
-        sorted(frame.get_column("source").cast(pl.String).drop_nulls().unique().to_list())
-        if "source" in frame.columns
-        else []
-    )
     return MadeOn(
-        source=", ".join(sources),
+        source=sources_of(frame),
         rows=frame.height,
         keys_sha256=_digest(keys),
         key_sample=sample,
@@ -85,7 +87,7 @@ def shared_fraction(made_on: MadeOn, frame: pl.DataFrame) -> float:
     if not made_on.key_sample:
         return 1.0 if made_on.rows == 0 else 0.0
     keys = _sorted_keys(frame)
-    if keys.len() == made_on.rows and _digest(keys) == made_on.keys_sha256:
+    if _digest(keys) == made_on.keys_sha256:
         return 1.0
     sample = pl.Series(made_on.key_sample, dtype=pl.String)
     return float(sample.is_in(keys.implode()).sum()) / sample.len()

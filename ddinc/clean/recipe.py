@@ -31,7 +31,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ddinc.checks import CheckContext, CheckReport, run_checks
-from ddinc.clean.fingerprint import MadeOn, fingerprint, shared_fraction
+from ddinc.clean.fingerprint import MadeOn, fingerprint, shared_fraction, sources_of
 from ddinc.clean.ops import Context, Op, Operation, SetCell, write_cells
 from ddinc.clean.recipe_json import (
     RECIPE_FORMAT,
@@ -128,10 +128,11 @@ class Recipe(BaseModel):
             return None
         shared = shared_fraction(self.made_on, frame)
         if shared < MIN_SHARED and not force:
+            here = sources_of(frame)
             raise RecipeMismatchError(
-                f"this recipe was made on {self.made_on.describe()}; this data holds "
-                f"{shared:.0%} of those rows ({frame.height} row(s) here): it looks like a recipe "
-                "for another export. Apply it anyway with force=True (--force on the command line)"
+                f"this recipe was made on {self.made_on.describe()}; this data ({frame.height} "
+                f"row(s){f' of {here}' if here else ''}) holds {shared:.0%} of those rows: it "
+                "looks like a recipe for another export. Apply it anyway with force=True"
             )
         return shared
 
@@ -195,8 +196,8 @@ class Recipe(BaseModel):
         if done.problems and not allow_partial:
             lines = "; ".join(f"step {s.index + 1}: {done.problem(s)}" for s in done.problems)
             raise RecipePartialError(
-                f"the recipe did not do what it says: {lines}. Look at the replay (the error's "
-                "replay attribute) and keep it with allow_partial=True (--allow-partial)",
+                f"the recipe did not do what it says here: {lines}; if that is what you meant, "
+                "keep the result with allow_partial=True",
                 done,
             )
         return done

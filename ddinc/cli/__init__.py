@@ -41,5 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except DdincError as error:
         print(f"error: {cli_wording(str(error))}", file=sys.stderr)
-        return 2
+        # 2 unless the error says otherwise (a recipe that did not do what it says: 1).
+        return int(getattr(error, "exit_status", 2))
     return status

@@ -30,7 +30,9 @@ def _run(args: argparse.Namespace) -> int:
     names = ", ".join(
         str(path) for path in (args.path if isinstance(args.path, list) else [args.path])
     )
-    recipe = proposals_recipe(suggestions, description=f"proposed by ddinc suggest for {names}")
+    recipe = proposals_recipe(
+        suggestions, description=f"proposed by ddinc suggest for {names}"
+    ).fingerprinted(result.incidents)
     recipe.save(args.output)
     for suggestion in suggestions:
         mark = " (a guess: written disabled)" if suggestion.needs_review else ""

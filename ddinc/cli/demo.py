@@ -165,11 +165,14 @@ def _load_and_clean(sample: Path, cleaned: Path) -> tuple[LoadResult, int]:
     )
     reviewed = recipe_beside(sample)
     if reviewed is not None:
+        review = Recipe.load(reviewed)
+        review.check_data(loaded.incidents)  # a review recipe made for other data is refused
         recipe = Recipe(
             description=f"{recipe.description}, then {reviewed.name}",
-            steps=[*recipe.steps, *Recipe.load(reviewed).steps],
+            steps=[*recipe.steps, *review.steps],
         )
-    replayed = recipe.apply(loaded.incidents)
+    recipe = recipe.fingerprinted(loaded.incidents)
+    replayed = recipe.apply(loaded.incidents, allow_partial=True)
     recipe.save(cleaned.with_name(cleaned.name.replace(".cleaned.csv", ".recipe.json")))
     fixed = sum(step.changed for step in replayed.steps)
     return dataclasses.replace(loaded, incidents=replayed.frame), fixed

@@ -9,6 +9,8 @@ import pytest
 
 from ddinc.clean import Recipe
 from ddinc.cli import main
+from ddinc.synth import sample
+from ddinc.synth.spreadsheet import write_spreadsheet_mapping, write_spreadsheet_recipe
 
 MAPPING = """\
 source = "sheet"
@@ -60,6 +62,7 @@ def test_suggest_writes_every_proposal_and_recipe_applies_it(
     recipe = Recipe.load(recipe_path)
     assert [s.kind for s in recipe.steps] == ["fill_from_text", "set_values"]  # type: ignore[attr-defined]
     assert [s.enabled for s in recipe.steps] == [True, False]
+    assert recipe.made_on is not None and recipe.made_on.rows == 4
 
     args = ["check", str(csv), "--source", str(mapping), "--recipe", str(recipe_path), "--json"]
     assert main(args) == 0
@@ -100,3 +103,71 @@ def test_export_applies_a_recipe_and_a_bad_recipe_is_one_error_line(
     capsys.readouterr()
     assert main(["check", str(csv), "--source", str(mapping), "--recipe", str(bad)]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """The spreadsheet sample, its mapping and review recipe, and the ServiceNow event log."""
+    for name in ("spreadsheet_incidents.csv", "servicenow_event_log.csv"):
+        sample(name).write(tmp_path / name)
+    write_spreadsheet_mapping(tmp_path / "spreadsheet_mapping.toml")
+    write_spreadsheet_recipe(tmp_path / "spreadsheet_recipe.json")
+    return tmp_path
+
+
+READING_COMMANDS = [
+    ["check"],
+    ["export", "-o", "{out}/x.csv"],
+    ["suggest", "-o", "{out}/r.json"],
+    ["report", "-o", "{out}/report"],
+    ["push", "--ledger", "{out}/l.ledger", "--dry-run"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: c[0])
+def test_every_reading_command_refuses_a_recipe_made_for_other_data(
+    samples: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = samples / "spreadsheet_recipe.json"
+    args = [command[0], str(samples / "servicenow_event_log.csv"), "--recipe", str(recipe)]
+    args += [part.format(out=samples) for part in command[1:]]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {recipe}: this recipe was made on 80 row(s) of spreadsheet")
+    assert "of servicenow) holds 0% of those rows" in err
+    assert "Apply it anyway with --force" in err
+    assert not (samples / "x.csv").exists()
+
+
+def test_a_forced_recipe_whose_steps_do_not_apply_exits_1_unless_partial_is_allowed(
+    samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "check",
+        str(samples / "servicenow_event_log.csv"),
+        "--recipe",
+        str(samples / "spreadsheet_recipe.json"),
+        "--force",
+        "--json",
+    ]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "note: applied with force to data holding 0% of the rows" in captured.err
+    assert "look at step 2: exclude changed no row" in captured.err
+    assert captured.err.rstrip().splitlines()[-1].endswith("keep the result with --allow-partial")
+    assert main([*args, "--allow-partial"]) == 0
+    assert json.loads(capsys.readouterr().out)["incidents"] > 0
+
+
+def test_the_review_recipe_applies_to_the_data_it_was_made_on(
+    samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = samples / "spreadsheet_incidents.csv"
+    mapping = samples / "spreadsheet_mapping.toml"
+    recipe = samples / "spreadsheet_recipe.json"
+    assert Recipe.load(recipe).made_on is not None
+    assert main(["check", str(sheet), "--source", str(mapping), "--recipe", str(recipe)]) == 0
+    assert "2 of 2 step(s) applied in full (made on 80 row(s) of spreadsheet)" in (
+        capsys.readouterr().err
+    )

@@ -100,7 +100,7 @@ def test_too_many_steps_are_refused() -> None:
 
 
 def test_deeply_nested_json_is_one_clear_error() -> None:
-    with pytest.raises(ConfigError, match="not readable JSON|not JSON"):
+    with pytest.raises(ConfigError, match=r"not readable JSON \(RecursionError\)"):
         Recipe.from_json("[" * 100_000 + "]" * 100_000)
 
 

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -326,6 +326,16 @@ class Replay:
 _MARKS: Final = frozenset({"exclude", "include", "select", "deselect"})
 
 
+# Steps a report lists word for word in each group (a week of cell edits can be thousands).
+_LISTED: Final = 10
+
+
+def _first(lines: Iterable[str]) -> list[str]:
+    kept = list(lines)
+    more = len(kept) - _LISTED
+    return kept[:_LISTED] + ([f"... and {more} more"] if more > 0 else [])
+
+
 @dataclass(frozen=True)
 class ReplayReport:
     """Which recipe was applied, what it changed and what it left out: for a report to render.
@@ -358,11 +368,13 @@ class ReplayReport:
             f"{self.applied} of {self.steps} step(s) applied in full; {self.cells_changed} "
             f"value(s) changed; {self.rows_excluded} of {self.rows} row(s) left out",
         ]
-        lines += [f"left out (disabled): {step.description}" for step in self.disabled]
-        lines += [
+        lines += _first(f"left out (disabled): {step.description}" for step in self.disabled)
+        lines += _first(
             f"not applied in full ({step.status}): {step.description}" for step in self.not_applied
-        ]
-        lines += [f"to look at: {problem}" for _, problem in self.problems]
+        )
+        lines += _first(
+            f"to look at: step {step.index + 1}: {problem}" for step, problem in self.problems
+        )
         lines += [f"note: {note}" for note in self.notes]
         return lines
 

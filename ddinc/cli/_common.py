@@ -6,17 +6,21 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddinc.cli._wording import cli_wording
 from ddinc.errors import ConfigError
 from ddinc.loader import LoadResult, load
+
+if TYPE_CHECKING:
+    from ddinc.clean import ReplayReport
 
 __all__ = [
     "Subparsers",
     "add_load_options",
     "apply_recipe",
     "format_seconds",
+    "load_and_clean",
     "load_from_args",
     "parse_fields",
 ]
@@ -92,7 +96,12 @@ def add_load_options(parser: argparse.ArgumentParser, *, many: bool = True) -> N
 
 
 def load_from_args(args: argparse.Namespace) -> LoadResult:
-    """Load what the load options of ``args`` name."""
+    """Load what the load options of ``args`` name (cleaned by ``--recipe`` when given)."""
+    return load_and_clean(args)[0]
+
+
+def load_and_clean(args: argparse.Namespace) -> tuple[LoadResult, ReplayReport | None]:
+    """Load what the load options of ``args`` name, and what ``--recipe`` did (if given)."""
     paths: list[Path] = args.path if isinstance(args.path, list) else [args.path]
     result = load(
         paths[0] if len(paths) == 1 else paths,
@@ -107,7 +116,7 @@ def load_from_args(args: argparse.Namespace) -> LoadResult:
     )
     recipe_path = getattr(args, "recipe", None)
     if recipe_path is None:
-        return result
+        return result, None
     return apply_recipe(
         result,
         recipe_path,
@@ -118,8 +127,8 @@ def load_from_args(args: argparse.Namespace) -> LoadResult:
 
 def apply_recipe(
     result: LoadResult, path: Path, *, force: bool = False, allow_partial: bool = False
-) -> LoadResult:
-    """``result`` cleaned by the recipe at ``path``; the per-step report is printed to stderr.
+) -> tuple[LoadResult, ReplayReport]:
+    """``result`` cleaned by the recipe at ``path``, and what it did (printed to stderr).
 
     The one failure path of ``--recipe`` for every command: a recipe for other data, or one
     whose steps did not do what they say, raises (the command prints one ``error:`` line and
@@ -140,7 +149,8 @@ def apply_recipe(
         print(f"{path}: {cli_wording(error.replay.report_text())}", file=sys.stderr)
         raise RecipePartialError(f"{path}: {error}", error.replay) from None
     print(f"{path}: {cli_wording(replayed.report_text())}", file=sys.stderr)
-    return dataclasses.replace(result, incidents=replayed.frame)
+    summary = dataclasses.replace(replayed.summary(), description=recipe.description or path.name)
+    return dataclasses.replace(result, incidents=replayed.frame), summary
 
 
 def parse_fields(

@@ -171,3 +171,18 @@ def test_the_review_recipe_applies_to_the_data_it_was_made_on(
     assert "2 of 2 step(s) applied in full (made on 80 row(s) of spreadsheet)" in (
         capsys.readouterr().err
     )
+
+
+def test_the_report_says_which_recipe_was_applied_and_what_it_left_out(
+    export: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, mapping = export
+    recipe_path = tmp_path / "recipe.json"
+    main(["suggest", str(csv), "--source", str(mapping), "-o", str(recipe_path)])
+    out = tmp_path / "report"
+    args = ["report", str(csv), "--source", str(mapping), "--recipe", str(recipe_path)]
+    assert main([*args, "-o", str(out), "--resamples", "20"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"recipe applied: proposed by ddinc suggest for {csv}, made on 4 row(s) of sheet" in page
+    assert "1 of 2 step(s) applied in full; 3 value(s) changed; 0 of 4 row(s) left out" in page
+    assert "left out (disabled): set state to &#x27;resolved&#x27;" in page

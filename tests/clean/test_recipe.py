@@ -246,3 +246,11 @@ def test_the_replay_report_says_what_was_applied_and_left_out() -> None:
 def test_made_on_survives_the_round_trip(tmp_path: Path) -> None:
     recipe = Recipe(steps=STEPS).fingerprinted(frame_of(incident(), incident()))
     assert Recipe.load(recipe.save(tmp_path / "r.json")) == recipe
+
+
+def test_the_replay_report_lists_a_few_steps_of_each_kind_and_counts_the_rest() -> None:
+    frame = frame_of(incident())
+    off = [STEPS[0].model_copy(update={"enabled": False})] * 13
+    lines = Recipe(steps=off).apply(frame).summary().lines()
+    assert sum(line.startswith("left out (disabled)") for line in lines) == 10
+    assert "... and 3 more" in lines

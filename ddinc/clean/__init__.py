@@ -7,8 +7,8 @@ The loaded frame is never changed; the cleaned frame is always ``original + reci
     history.do(SetCell(key="statuspage:abc", column="title", expected="Dsk", value="Disk"))
     history.undo(); history.redo()
     history.recipe.save("recipe.json")
-    Recipe.load("recipe.json").apply(next_week.incidents).report_text()
-    print(to_polars_code(history.recipe))
+    Recipe.load("recipe.json").apply(next_week.incidents, allow_partial=True).report_text()
+    print(to_polars_code(history.recipe, frame=result.incidents))
 
 Nothing here imports widgets: :mod:`ddinc.widgets` sits on top.
 """

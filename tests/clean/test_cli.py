@@ -62,7 +62,8 @@ def test_suggest_writes_every_proposal_and_recipe_applies_it(
     recipe = Recipe.load(recipe_path)
     assert [s.kind for s in recipe.steps] == ["fill_from_text", "set_values"]  # type: ignore[attr-defined]
     assert [s.enabled for s in recipe.steps] == [True, False]
-    assert recipe.made_on is not None and recipe.made_on.rows == 4
+    assert recipe.made_on is not None
+    assert recipe.made_on.rows == 4
 
     args = ["check", str(csv), "--source", str(mapping), "--recipe", str(recipe_path), "--json"]
     assert main(args) == 0

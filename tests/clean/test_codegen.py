@@ -251,7 +251,7 @@ HOSTILE = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=HOSTILE,
     key=HOSTILE,
@@ -291,7 +291,19 @@ def test_hostile_names_and_values_only_ever_transform_the_frame(
                     )
                 ],
             ),
+            SetValues(
+                column="severity",
+                value="SEV-1",
+                where=Where(facets={"source": [value, "pagerduty"], "state": [mapped, None]}),
+            ),
+            Shift(
+                columns=["impact_end"],
+                hours=1.5,
+                keys=[key, mapped],
+                expected={key: {"impact_end": frame["impact_end"][1].isoformat()}},
+            ),
             Exclude(keys=[key, value]),
+            Include(where=Where(facets={"severity": [value]})),
             Select(keys=["pagerduty:PD-0", key, mapped]),
             SetCell(key=key, column=column, expected=value, value=before, enabled=False),
         ],

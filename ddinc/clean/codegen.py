@@ -62,7 +62,9 @@ def _lit(frame, column, value):
 
 def clean(frame):
     """Return (cleaned frame, row keys selected for the push)."""
-    frame = frame.with_columns(pl.lit(False).alias({excluded!r}), pl.lit(False).alias({selected!r}))
+    frame = frame.with_columns(
+        pl.lit(False).alias({excluded!r}), pl.lit(False).alias({selected!r})
+    )
 '''
 
 _FOOTER: Final = """\

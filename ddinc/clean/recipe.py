@@ -355,6 +355,7 @@ class ReplayReport:
     """Steps applied in part or not at all (rows absent or changed, columns missing)."""
     problems: tuple[tuple[StepReport, str], ...]
     cells_changed: int
+    """Values the editing steps changed, as each step counts them (a cell, or a row)."""
     rows: int
     rows_excluded: int
     notes: tuple[str, ...]

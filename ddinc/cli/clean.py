@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ddinc.checks import check
 from ddinc.clean.suggest import proposals_recipe, suggest
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 
@@ -26,7 +27,7 @@ def register(commands: Subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     result = load_from_args(args)
-    suggestions = suggest(result.incidents, result.check())
+    suggestions = suggest(result.incidents, check(result))
     names = ", ".join(
         str(path) for path in (args.path if isinstance(args.path, list) else [args.path])
     )

@@ -36,6 +36,9 @@ import ddinc
 from ddinc.checks import check
 from ddinc.errors import DdincError
 
+
+pytestmark = pytest.mark.slow  # fuzzing: the full suite runs it, the fast tier does not
+
 DATA: Final = Path(__file__).resolve().parents[1] / "data"
 MAPPING: Final = DATA / "spreadsheet_mapping.toml"
 EXAMPLES: Final = int(os.environ.get("FUZZ_EXAMPLES", "60"))

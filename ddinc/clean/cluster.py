@@ -93,9 +93,8 @@ def _balanced(value: str) -> bool:
     for char in value:
         if char in "([{":
             stack.append(char)
-        elif char in _PAIRS:
-            if not stack or stack.pop() != _PAIRS[char]:
-                return False
+        elif char in _PAIRS and (not stack or stack.pop() != _PAIRS[char]):
+            return False
     return not stack
 
 
@@ -272,12 +271,13 @@ class Cluster:
                 f"{counts} differ only in case, spacing or punctuation; {self.into!r} is "
                 "the well-formed spelling"
             )
+        if self.method == "fingerprint":
+            return f"fingerprint clustering of {counts}: the same words, in another order"
         distance = max(
             OSA.distance(value.casefold(), self.into.casefold()) for value, _ in self.values
         )
         return (
-            f"{self.method} clustering of {counts}; at most {distance} edit(s) from "
-            f"{self.into!r}"
+            f"{self.method} clustering of {counts}; at most {distance} edit(s) from {self.into!r}"
         )
 
     def with_target(self, value: str) -> Cluster:

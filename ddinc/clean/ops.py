@@ -581,7 +581,8 @@ class TextCell(BaseModel):
 
 
 class FillFromText(Op):
-    """Set timestamps from times written in the records' own text (``text_column``).
+    """Set timestamps from times written in the records' own text (``text_column``), or a
+    missing title from the record's own text columns (``category / subcategory / symptom``).
 
     One step for a whole accepted proposal (several columns of several rows), so that one
     undo takes it back.
@@ -594,15 +595,16 @@ class FillFromText(Op):
     @model_validator(mode="after")
     def _valid(self) -> FillFromText:
         for item in self.cells:
-            _timestamp_column(item.column)
+            if item.column != "title":  # a title built from the record's own text columns
+                _timestamp_column(item.column)
             to_python(item.column, item.value)
         return self
 
     @property
     def columns(self) -> list[str]:
-        """The timestamp columns written, in timeline order."""
+        """The columns written: the title, then timestamps in timeline order."""
         written = {item.column for item in self.cells}
-        return [name for name in TIMESTAMPS if name in written]
+        return [name for name in ("title", *TIMESTAMPS) if name in written]
 
     def columns_needed(self) -> set[str]:
         return {ROW_KEY, *self.columns}

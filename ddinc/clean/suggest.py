@@ -483,7 +483,7 @@ def _titles(
         ).alias("__title"),
     ).filter(pl.col("__title").is_not_null() & (pl.col("__title") != ""))
     rows = failing.select(ROW_KEY, "title").join(
-        built, on=ROW_KEY, how="inner", maintain_order="left"
+        built.join(parts, on=ROW_KEY, how="left"), on=ROW_KEY, how="inner", maintain_order="left"
     )
     if rows.is_empty():
         return []
@@ -494,7 +494,7 @@ def _titles(
             column="title",
             expected=to_json(row["title"]),
             value=row["__title"],
-            evidence=f"{names}: {row['__title']}",
+            evidence="; ".join(f"{c}: {row[c]}" for c in named if row[c] is not None),
         )
         for row in rows.iter_rows(named=True)
     ]

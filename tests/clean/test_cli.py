@@ -115,11 +115,11 @@ def test_suggest_proposes_a_servicenow_title_from_category_subcategory_symptom(
     assert "title_missing: titles built from category, subcategory, u_symptom" in (
         capsys.readouterr().out
     )
-    (step,) = [s for s in Recipe.load(recipe_path).steps if s.kind == "fill_from_text"]  # type: ignore[attr-defined]
+    (step,) = [s for s in Recipe.load(recipe_path).steps if s.kind == "fill_from_text"]
     assert (step.enabled, step.confidence) == (False, "guess")
     first = log.row(0, named=True)
     expected = f"{first['category']} / {first['subcategory']} / {first['u_symptom']}"
-    assert step.cells[0].value == expected  # type: ignore[attr-defined]
+    assert step.cells[0].value == expected
     enabled = Recipe(steps=[step.model_copy(update={"enabled": True})])
     enabled.save(recipe_path)
     args = ["check", str(untitled), "--recipe", str(recipe_path), "--json"]

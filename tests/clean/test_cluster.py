@@ -105,7 +105,7 @@ def test_different_things_are_never_clustered_by_any_method(a: str, b: str) -> N
     assert distinct_reason(a, b) is not None
     frame = pl.DataFrame({"services": [a, a, a, b]})
     for method in ("spelling", "fingerprint", "ngram", "levenshtein"):
-        clusters = cluster_values(frame, "services", method, threshold=0.5)  # type: ignore[arg-type]
+        clusters = cluster_values(frame, "services", method, threshold=0.5)
         assert clusters == [], (method, clusters)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from ddinc.clean import Recipe
 from ddinc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shared_path
 
 MAPPING = """\
 source = "sheet"
@@ -128,3 +128,20 @@ def test_suggest_proposes_a_servicenow_title_from_category_subcategory_symptom(
         c["name"]: c["failing"] for c in json.loads(capsys.readouterr().out)["checks"]["checks"]
     }
     assert checks["title_missing"] == 0
+
+
+def test_the_real_servicenow_log_gets_titles_proposed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = shared_path("datasets", "servicenow", "incident_event_log.sample.csv")
+    recipe_path = tmp_path / "recipe.json"
+    assert main(["suggest", str(log), "-o", str(recipe_path)]) == 0
+    assert "titles built from category, subcategory, u_symptom (32 rows)" in (
+        capsys.readouterr().out
+    )
+    (step,) = Recipe.load(recipe_path).steps
+    assert not step.enabled
+    # "?" is ServiceNow's missing value: a title leaves it out ("Category 45 / Subcategory 220").
+    values = [cell.value for cell in step.cells]  # type: ignore[attr-defined]
+    assert all(v.startswith("Category ") and " / Subcategory " in v for v in values)
+    assert not any("?" in v for v in values)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ddinc.clean import cluster_values, replay
 from ddinc.clean.cluster import (
@@ -193,3 +197,34 @@ def test_well_formed_is_explicit(text: str, formed: bool) -> None:
     assert well_formed(text) is formed
     if text.strip() and text.count("(") == text.count(")") and ",," not in text:
         assert well_formed(tidy_spelling(text))
+
+
+_NAMES = st.text(alphabet=st.sampled_from("abcXYZ019 -,.()"), min_size=1, max_size=16).filter(
+    lambda text: any(ch.isalnum() for ch in text)
+)
+
+
+@pytest.mark.slow
+@given(_NAMES, _NAMES)
+def test_distinct_reason_is_symmetric(a: str, b: str) -> None:
+    assert (distinct_reason(a, b) is None) == (distinct_reason(b, a) is None)
+
+
+@pytest.mark.slow
+@given(_NAMES)
+def test_a_respelling_is_never_a_different_thing_and_tidies_well_formed(name: str) -> None:
+    respelled = "  " + name.upper().replace(" ", "   ") + " "
+    assert distinct_reason(name, respelled) is None
+    tidy = tidy_spelling(name)
+    if _balanced_and_single(name):
+        assert well_formed(tidy), tidy
+    assert distinct_reason(name, tidy) is None
+
+
+def _balanced_and_single(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and not re.search(r"[,;:]\s*[,;:]", text)

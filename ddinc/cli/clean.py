@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ddinc.checks import check
 from ddinc.clean.suggest import TITLE_PARTS, proposals_recipe, suggest
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 from ddinc.errors import DdincError
@@ -32,7 +33,7 @@ def register(commands: Subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     result = load_from_args(args)
-    report = result.check()
+    report = check(result)
     parts = _title_parts(args, result) if report.failing("title_missing").height else None
     suggestions = suggest(result.incidents, report, title_parts=parts)
     names = ", ".join(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ddinc.checks import CheckReport, run_checks
+from ddinc.checks import CheckReport, check, run_checks
 from ddinc.clean import Recipe, suggest
 from ddinc.clean.suggest import proposals_recipe
 from ddinc.cli._common import Subparsers
@@ -167,7 +167,7 @@ def _load_and_clean(sample: Path, cleaned: Path) -> tuple[LoadResult, int, int]:
     steps were left disabled for review."""
     loaded = load(sample, mapping_beside(sample))
     recipe = proposals_recipe(
-        suggest(loaded.incidents, loaded.check()),
+        suggest(loaded.incidents, check(loaded)),
         description=f"proposed by ddinc demo for {sample.name}",
     )
     reviewed = recipe_beside(sample)

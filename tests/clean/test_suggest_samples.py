@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from ddinc.checks import check
 from ddinc.clean import MergeCluster
 from ddinc.clean.suggest import proposals_recipe, suggest
 from ddinc.loader import load
@@ -44,7 +45,7 @@ def _suggested(folder: Path, name: str) -> tuple[Any, pl.DataFrame, pl.DataFrame
     rendered_sample = sample(name, seed=SEED)
     path = rendered_sample.write(folder / name)
     loaded = load(path, mapping_beside(path))
-    recipe = proposals_recipe(suggest(loaded.incidents, loaded.check()))
+    recipe = proposals_recipe(suggest(loaded.incidents, check(loaded)))
     after = recipe.apply(loaded.incidents).frame
     return rendered_sample, loaded.incidents, after, recipe
 

@@ -39,6 +39,7 @@ from ddinc.clean.ops import (
 from ddinc.clean.recipe import Recipe
 from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue
 from ddinc.errors import ConfigError, printable
+from ddinc.people_match import person_key
 from ddinc.schema import CANONICAL_SCHEMA, TIMESTAMPS
 from ddinc.timeline import DEFINITIONS
 
@@ -216,11 +217,12 @@ def _fill_from_text(step: FillFromText) -> str:
 
 
 def _map_person(step: MapPerson) -> str:
-    wanted = step.person.strip().lower()
-    return "".join(
+    # The people rule is ddinc's (ddinc.people_match), as for facets: the code calls it.
+    wanted = person_key(step.person)
+    return "    from ddinc.people_match import person_keys\n" + "".join(
         _set_when(
             column,
-            f"{_col(column)}.str.strip_chars().str.to_lowercase() == {wanted!r}",
+            f"pl.lit(person_keys(frame.get_column({column!r}))) == {wanted!r}",
             f"pl.lit({step.email!r})",
         )
         for column in step.columns
@@ -260,8 +262,6 @@ def _writer(step: Op) -> Callable[..., str]:
 def _names(step: Op) -> set[str]:
     """Every column name the step's code would hold."""
     names = set(step.columns_needed())
-    if isinstance(step, FillFromText):
-        names.update(step.text_columns)
     if isinstance(step, Shift) and step.expected is not None:
         names.update(column for values in step.expected.values() for column in values)
     return names
@@ -272,11 +272,8 @@ def _check_names(index: int, step: Op, known: set[str]) -> None:
     if not unknown:
         return
     kind = str(getattr(step, "kind", type(step).__name__))
-    texts = step.text_columns if isinstance(step, FillFromText) else []
-    field = "text_column" if set(texts) & set(unknown) else ""
-    where = f" ({field})" if field else ""
     raise ConfigError(
-        f"step {index} ({kind}){where}: {', '.join(repr(name) for name in unknown)} is not a "
+        f"step {index} ({kind}): {', '.join(repr(name) for name in unknown)} is not a "
         "column of the canonical schema or of the frame; pass the frame the recipe is for "
         "(to_polars_code(recipe, frame=...)) or fix the step"
     )

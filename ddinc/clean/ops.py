@@ -38,7 +38,7 @@ from ddinc.clean.values import (
 from ddinc.errors import ConfigError
 from ddinc.people_match import person_key, person_keys
 from ddinc.rowkey import ROW_KEY
-from ddinc.schema import CANONICAL_SCHEMA, FIELD_PREFIX, TIMESTAMPS
+from ddinc.schema import TIMESTAMPS
 
 __all__ = [
     "MAX_REASONS",
@@ -597,21 +597,11 @@ class FillFromText(Op):
 
     @model_validator(mode="after")
     def _valid(self) -> FillFromText:
-        for name in self.text_columns:
-            if name not in CANONICAL_SCHEMA and not name.startswith(FIELD_PREFIX):
-                raise ConfigError(
-                    f"text_column {name!r} is not a canonical or carried field.* column"
-                )
         for item in self.cells:
             if item.column != "title":  # a title built from the record's own text columns
                 _timestamp_column(item.column)
             to_python(item.column, item.value)
         return self
-
-    @property
-    def text_columns(self) -> list[str]:
-        """The columns the times were read from (``text_column`` lists them, ``", "``-joined)."""
-        return self.text_column.split(", ")
 
     @property
     def columns(self) -> list[str]:

@@ -172,6 +172,7 @@ def test_a_map_person_column_that_is_code_is_refused_not_run(tmp_path: Path) -> 
 
 
 def test_a_text_column_with_carriage_returns_stays_in_its_comment(tmp_path: Path) -> None:
+    # text_column says where the text came from (legacy columns too): only a comment shows it.
     frame = frame_of(incident(), incident())
     cell = TextCell(
         key="pagerduty:PD-1",
@@ -185,20 +186,13 @@ def test_a_text_column_with_carriage_returns_stays_in_its_comment(tmp_path: Path
         "text_column": PWNED3_TEXT_COLUMN,
         "cells": [cell.model_dump()],
     }
-    with pytest.raises(ConfigError, match=r"step 1 \(fill_from_text\).*text_column"):
-        Recipe.from_json(_recipe_json(hostile))
-    step = FillFromText.model_construct(text_column=PWNED3_TEXT_COLUMN, cells=[cell])
-    with pytest.raises(ConfigError, match=r"step 1 \(fill_from_text\) \(text_column\)"):
-        to_polars_code(Recipe.model_construct(steps=[step]), frame=frame)
-    # A frame that really has such a column: the code runs and only transforms the frame.
-    named = frame.with_columns(pl.lit("x").alias(PWNED3_TEXT_COLUMN))
-    code = to_polars_code(Recipe.model_construct(steps=[step]), frame=named)
-    cleaned, _ = _run_in(tmp_path, code, named)
-    assert_frame_equal(
-        cleaned, Recipe.model_construct(steps=[step]).apply(named, allow_partial=True).frame
-    )
-    assert cleaned["declared"][1] != frame["declared"][1]
+    recipe = Recipe.from_json(_recipe_json(hostile))
+    code = to_polars_code(recipe, frame=frame)
+    assert "# step 1: set declared of 1 row(s) from times in updates\\r    open(" in code
+    cleaned, _ = _run_in(tmp_path, code, frame)
     assert list(tmp_path.iterdir()) == []
+    assert_frame_equal(cleaned, recipe.apply(frame).frame)
+    assert cleaned["declared"][1] != frame["declared"][1]
 
 
 def test_a_canonical_csv_header_that_is_code_is_a_literal_after_a_cleaner_edit(

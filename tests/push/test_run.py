@@ -28,7 +28,14 @@ def test_pushing_twice_creates_once_and_impacts_once(
 ) -> None:
     ledger = tmp_path / "l.db"
     first = push(trial, ledger=ledger, progress=False, **connect)
-    assert first.counts() == {"created": 40, "skipped": 0, "held": 0, "failed": 0, "unknown": 0}
+    assert first.counts() == {
+        "created": 40,
+        "skipped": 0,
+        "changed": 0,
+        "held": 0,
+        "failed": 0,
+        "unknown": 0,
+    }
     assert first.impact_counts() == {"created": 14}
     assert first.exit_code == 0
     second = push(trial, ledger=ledger, progress=False, **connect)

@@ -3,7 +3,9 @@
 Keys come from ``DD_API_KEY`` / ``DD_APP_KEY`` and the site from ``DD_SITE``, or ``--base-url``
 names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). Exit status:
 0 everything selected is created or skipped; 1 some failed or were held; 3 some are unknown
-(run ``ddinc reconcile``); 2 usage or configuration errors.
+(run ``ddinc reconcile``); 4 something needs a decision (a row changed since it was created,
+or a created row is no longer in the source); 2 usage or configuration errors (a ledger in
+use by another run, bound to another target, or not writable).
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def _run_push(args: argparse.Namespace) -> int:
         _print_plan(planned)
         _people_template(args, people)
         counts = planned.counts()
-        return exit_code({"held": counts["held"], "unknown": counts["unknown"]})
+        return exit_code({key: counts[key] for key in ("held", "unknown", "changed")})
 
     def confirm(planned: Plan) -> bool:
         _print_plan(planned)
@@ -196,6 +198,11 @@ def _run_push(args: argparse.Namespace) -> int:
         )
         return EXIT_UNKNOWN
     _people_template(args, people)
+    decisions = pushed.decisions()
+    for line in decisions[:_SHOWN_HELD]:
+        print(f"  {line}")
+    if len(decisions) > _SHOWN_HELD:
+        print(f"  ... and {len(decisions) - _SHOWN_HELD} more")
     print(pushed.summary())
     return pushed.exit_code
 

@@ -281,8 +281,10 @@ class Ledger:
         """Whether this object holds the ledger's lock."""
         return self._lock is not None
 
-    def lock(self, kind: str = "run", *, wait: float = LOCK_WAIT) -> None:
+    def lock(self, kind: str = "run", *, wait: float | None = None) -> None:
         """Become the ledger's one writer (no-op when already), then prove the file writable.
+
+        ``wait``: seconds to wait for another writer to end (default :data:`LOCK_WAIT`).
 
         Raises
         ------
@@ -302,7 +304,7 @@ class Ledger:
                 f"({error.strerror}): make its folder writable, or use a ledger in a writable "
                 "folder"
             ) from None
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -258,6 +258,13 @@ class Ledger:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
         except LedgerWriteError as error:
             raise LedgerWriteError(f"{error} (upgrading it to this ddinc's format)") from None
+        except sqlite3.OperationalError as error:
+            if "readonly" in str(error) or "full" in str(error):
+                raise _write_error(self.path, error, "while opening it") from None
+            raise ConfigError(
+                f"{self.path} cannot be used as a ledger ({error}): give a new file name or an "
+                "existing ddinc ledger"
+            ) from None
         except sqlite3.DatabaseError as error:
             raise ConfigError(
                 f"{self.path} cannot be used as a ledger ({error}): give a new file name or an "

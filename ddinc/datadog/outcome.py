@@ -38,18 +38,18 @@ from ddinc.errors import DatadogError, InvalidRequestError
 __all__ = ["INTERRUPTED", "OutcomeStatus", "Sent", "classify", "send_one"]
 
 OutcomeStatus = Literal["created", "failed", "unknown"]
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 INTERRUPTED: Final = "interrupted while in flight"
 """The reason of a request whose run was cancelled or interrupted after it left."""
 
 
 @dataclass(frozen=True)
-class Sent(Generic[T]):
+class Sent(Generic[_T]):
     """How one request ended."""
 
     status: OutcomeStatus
-    value: T | None = None
+    value: _T | None = None
     """The parsed answer, when created."""
     error: BaseException | None = None
     """What ended it, when not created."""
@@ -91,7 +91,7 @@ def classify(error: Exception) -> Sent[Any]:
     return Sent("unknown", error=error, reason=reason, unexpected=True)
 
 
-async def send_one(call: Callable[[], Awaitable[T]]) -> Sent[T]:
+async def send_one(call: Callable[[], Awaitable[_T]]) -> Sent[_T]:
     """Send one request (``call``) and return its outcome; never raises an ``Exception``.
 
     A cancellation or ``KeyboardInterrupt`` goes through: the caller records

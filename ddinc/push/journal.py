@@ -37,7 +37,7 @@ from ddinc.push.ledger import Change, Ledger
 
 __all__ = ["Journal"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class Journal:
@@ -73,12 +73,12 @@ class Journal:
 
     async def exchange(
         self,
-        call: Callable[[], Awaitable[T]],
+        call: Callable[[], Awaitable[_T]],
         *,
         claim: Sequence[Change],
         release: Sequence[Change],
-        settle: Callable[[Sent[T]], Iterable[Change]],
-    ) -> Sent[T] | None:
+        settle: Callable[[Sent[_T]], Iterable[Change]],
+    ) -> Sent[_T] | None:
         """One request with its ledger writes: claim, send, record; None when not claimed.
 
         ``claim``'s first statement must change one row when granted (see

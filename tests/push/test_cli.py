@@ -50,6 +50,7 @@ def test_dry_run_push_reconcile_ledger_rollback(
     assert main(["ledger", str(ledger), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["records"]["created"] == 12
+    assert summary["target"] == connect["base_url"]
     assert [run["kind"] for run in summary["runs"]] == ["push", "reconcile", "push"]
     assert (
         main(["rollback", "--ledger", str(ledger), "--base-url", connect["base_url"], "--yes"]) == 0

@@ -12,7 +12,8 @@ import pytest
 
 import ddinc
 from ddinc.datadog import AsyncDatadogClient
-from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
+from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig
+from ddinc.datadog.emulator.faults import Faults
 from ddinc.push import Ledger, plan, push, reconcile, rollback
 from ddinc.push.ledger import LedgerTargetError, LedgerWriteError
 from ddinc.push.results import EXIT_DECIDE
@@ -268,4 +269,22 @@ def test_a_read_only_ledger_file_is_refused_by_push(
             name.chmod(0o444)
     with pytest.raises(LedgerWriteError, match=r"l\.db"):
         push(trial, ledger=ledger, progress=False, **connect)
+    assert emulator.incidents == []
+
+
+def test_a_429_asking_for_too_long_a_wait_stops_the_push(
+    trial: ddinc.LoadResult, tmp_path: Path
+) -> None:
+    # One answer asks to wait a day, far over the client's cap: every later request would
+    # wait as long, so the run stops, and what it did not send is failed "not sent".
+    emulator = Emulator(EmulatorConfig(faults=Faults(burst_reset=86_400)))
+    emulator.inject("rate_limited", operation="ImportIncident")
+    with emulator.serve() as url:
+        connect = {"base_url": url, "api_key": DEMO_API_KEY, "app_key": DEMO_APP_KEY}
+        pushed = push(trial, ledger=tmp_path / "l.db", progress=False, concurrency=1, **connect)
+    assert pushed.stopped_by is not None
+    assert "86400" in pushed.stopped_by
+    counts = pushed.counts()
+    assert counts["created"] == 0
+    assert counts["failed"] == 40
     assert emulator.incidents == []

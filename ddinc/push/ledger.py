@@ -29,9 +29,11 @@ also writes to the file, so a read-only ledger or a full disk is refused
 before its request leaves: ``sending`` is written only over ``planned``, ``not_created`` or
 ``failed`` (compare and set), never over ``created``, ``sending`` or ``unknown``.
 
-A ledger belongs to one Datadog target (its API root, ``meta.target``), recorded on first
-use; a run against another target is refused (:class:`LedgerTargetError`) before anything
-is sent or deleted.
+A ledger belongs to one Datadog target, recorded on first use: its API root
+(``meta.target``) and, since one site serves many orgs, the ids of the org's incident types
+(``meta.org_incident_types``, UUIDs of one org). A run against another root, or keys that
+reach an org holding none of those types, is refused (:class:`LedgerTargetError`) before
+anything is sent or deleted.
 
 Durability: WAL journal with ``synchronous=NORMAL``, written from the one thread that opened
 the ledger (SQLite refuses other threads). Each ``mark_*`` call is one transaction; a push
@@ -375,6 +377,37 @@ class Ledger:
                 f"records say what exists there only. Give --base-url/DD_SITE for {recorded}, "
                 f"or a new --ledger file to push to {_target(target)}"
             )
+
+    def check_org(self, incident_type_ids: Iterable[str]) -> None:
+        """Refuse an org none of whose incident types the ledger saw when it first pushed.
+
+        A site (``api.datadoghq.com``) serves many orgs: the API root alone does not say
+        which one the keys reach. Incident type ids are UUIDs of one org, and an org always
+        keeps at least one type; adding types changes nothing.
+
+        Raises
+        ------
+        LedgerTargetError
+            None of the recorded types is in this org.
+        """
+        recorded = self.meta("org_incident_types")
+        if recorded is None:
+            return
+        current = {str(type_id).lower() for type_id in incident_type_ids}
+        if current.isdisjoint(recorded.split(",")):
+            raise LedgerTargetError(
+                f"the ledger {self.path} belongs to another Datadog org on {self.target}: none "
+                f"of the incident types it saw there ({recorded}) exists in the org these keys "
+                "reach. Use the keys of the ledger's org, or a new --ledger file for this org"
+            )
+
+    def bind_org(self, incident_type_ids: Iterable[str]) -> None:
+        """Record the org's incident types on first push; refuse another org (see
+        :meth:`check_org`)."""
+        ids = sorted({str(type_id).lower() for type_id in incident_type_ids})
+        self.check_org(ids)
+        if ids and self.meta("org_incident_types") is None:
+            self.set_meta("org_incident_types", ",".join(ids))
 
     def bind_target(self, target: str) -> None:
         """Record ``target`` on first use; refuse another one (see :meth:`check_target`)."""

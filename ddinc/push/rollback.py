@@ -96,6 +96,10 @@ async def rollback_async(
     ledger.lock("rollback")
     try:
         ledger.check_target(client.base_url)  # before asking: a 404 there proves nothing
+        if ledger.meta("org_incident_types") is not None:
+            # Same site, other org's keys: each delete would 404 and count as "already gone".
+            types = await client.list_incident_types()
+            ledger.check_org(incident_type.id for incident_type in types.data)
         return await _rollback_locked(client, ledger, run_id=run_id, confirm=confirm)
     finally:
         ledger.unlock()

@@ -43,7 +43,7 @@ from ddinc.datadog import (
 from ddinc.datadog.outcome import Sent
 from ddinc.errors import ConfigError
 from ddinc.loader import LoadResult
-from ddinc.payloads import PayloadOptions
+from ddinc.payloads import OrgConfig, PayloadOptions
 from ddinc.push.impacts import send_impact
 from ddinc.push.journal import Journal
 from ddinc.push.ledger import (
@@ -192,16 +192,34 @@ async def plan_async(
     report: CheckReport | None = None,
 ) -> Plan:
     """The plan (see :mod:`ddinc.push.plan`), with the org fetched through ``client``."""
+    planned, _ = await _plan_and_org(
+        data, client, ledger=ledger, where=where, options=options, report=report
+    )
+    return planned
+
+
+async def _plan_and_org(
+    data: LoadResult | pl.DataFrame,
+    client: AsyncDatadogClient,
+    *,
+    ledger: Ledger | None,
+    where: str | pl.Expr | None,
+    options: PayloadOptions | None,
+    report: CheckReport | None,
+) -> tuple[Plan, OrgConfig]:
     if ledger is not None:
         ledger.check_target(client.base_url)  # its records say nothing about another target
     frame, report = _frame_and_report(data, report)
     selection = select_rows(frame, where)
     chosen = _options(options, ledger.path if ledger else None)
     org = await fetch_org(client, people_emails(selection, chosen.people))
+    if ledger is not None:
+        ledger.check_org(incident_type.id for incident_type in org.types)
     records = ledger.lookup(selection.get_column("row_key").to_list()) if ledger else {}
-    return make_plan(
+    planned = make_plan(
         selection, org, chosen, blocked=blocking_reasons(frame, report), records=records
     )
+    return planned, org
 
 
 def plan(
@@ -501,7 +519,7 @@ async def _push_locked(
     confirm: Callable[[Plan], bool] | None,
 ) -> PushResult:
     started = time.perf_counter()
-    planned = await plan_async(
+    planned, org = await _plan_and_org(
         data, client, ledger=ledger, where=where, options=options, report=report
     )
     gone = _not_in_source(ledger, data.incidents if isinstance(data, LoadResult) else data)
@@ -511,6 +529,7 @@ async def _push_locked(
         return PushResult(records, None, ledger.path, _NOT_CONFIRMED, seconds, not_in_source=gone)
     started = time.perf_counter()
     run_id = ledger.start_run("push", client.base_url)
+    ledger.bind_org(incident_type.id for incident_type in org.types)
     ledger.set_meta("provenance_field", planned.options.provenance_field)
     ready = planned.ready
     ledger.mark_planned(run_id, [(r.row_key, r.payload.title, r.payload.hash or "") for r in ready])

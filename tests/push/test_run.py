@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import ddinc
 from ddinc.datadog import AsyncDatadogClient
 from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig
 from ddinc.datadog.emulator.faults import Faults
+from ddinc.datadog.emulator.org import DEFAULT_ORG_FILE, Org
 from ddinc.push import Ledger, plan, push, reconcile, rollback
 from ddinc.push.ledger import LedgerTargetError, LedgerWriteError
 from ddinc.push.results import EXIT_DECIDE
@@ -288,3 +291,33 @@ def test_a_429_asking_for_too_long_a_wait_stops_the_push(
     assert counts["created"] == 0
     assert counts["failed"] == 40
     assert emulator.incidents == []
+
+
+def _other_org() -> Org:
+    """The default org with other incident type ids: another org behind the same address."""
+    text = DEFAULT_ORG_FILE.read_text(encoding="utf-8")
+    for incident_type in Org.default().incident_types:
+        text = text.replace(incident_type.id, str(uuid.uuid4()))
+    return Org.from_dict(json.loads(text))
+
+
+def test_a_ledger_is_refused_on_another_org_behind_the_same_address(
+    trial: ddinc.LoadResult, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "l.db"
+    first = Emulator()
+    with first.serve() as url:
+        connect = {"base_url": url, "api_key": DEMO_API_KEY, "app_key": DEMO_APP_KEY}
+        push(trial, ledger=ledger, progress=False, **connect)
+    port = int(url.rsplit(":", 1)[1])
+    other = Emulator(EmulatorConfig(org=_other_org()))
+    with other.serve(port=port) as same_url:
+        assert same_url == url
+        with pytest.raises(LedgerTargetError, match="another Datadog org") as refused:
+            push(trial, ledger=ledger, progress=False, **connect)
+        assert "new --ledger" in str(refused.value)
+        with pytest.raises(LedgerTargetError, match="another Datadog org"):
+            rollback(ledger, confirm=True, **connect)
+    assert other.incidents == []
+    with Ledger(ledger) as opened:
+        assert opened.counts()["created"] == 40  # nothing marked deleted

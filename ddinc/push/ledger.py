@@ -256,10 +256,7 @@ class Ledger:
             if version is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             elif version == "1":
-                self.apply((sql, ()) for sql in _MIGRATE_1_TO_2)
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-        except LedgerWriteError as error:
-            raise LedgerWriteError(f"{error} (upgrading it to this ddinc's format)") from None
+                self._upgrade_from_1()
         except sqlite3.OperationalError as error:
             if "readonly" in str(error) or "full" in str(error):
                 raise _write_error(self.path, error, "while opening it") from None
@@ -277,6 +274,24 @@ class Ledger:
                 f"ledger {self.path} has schema version {version}; this ddinc reads "
                 f"{SCHEMA_VERSION}: use the ddinc that wrote it, or a new ledger file"
             )
+
+    def _upgrade_from_1(self) -> None:
+        # Checked again inside the write transaction: two processes opening one version 1
+        # ledger at once upgrade it once.
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                if self.meta("schema_version") == "1":
+                    for sql in _MIGRATE_1_TO_2:
+                        self._db.execute(sql)
+                    self._db.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                        (str(SCHEMA_VERSION),),
+                    )
+        except sqlite3.OperationalError as error:
+            raise _write_error(
+                self.path, error, "while upgrading it to this ddinc's format"
+            ) from None
 
     # -- one writer ----------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ created elsewhere: rollback leaves those alone), and the customer-impact step
 change is also appended to ``events`` (an audit trail), and every run to ``runs``.
 
 One writer at a time: a push, reconcile or rollback holds an exclusive lock on the sidecar
-file ``<ledger>.lock`` (``fcntl.flock``) from before it plans until its run ends. The
-operating system frees the lock when the process dies, SIGKILL included, so a killed run
-never leaves the ledger locked. A second writer waits a few seconds, then refuses with
+file ``<ledger>.lock`` (``flock``; a byte lock on Windows) from before it plans until its
+run ends. The operating system frees the lock when the process dies, SIGKILL included, so a
+killed run never leaves the ledger locked. A second writer waits a few seconds, then refuses with
 :class:`LedgerBusyError`. Readers (``ddinc ledger``, a dry run) take no lock. Taking the lock
 also writes to the file, so a read-only ledger or a full disk is refused
 (:class:`LedgerWriteError`) before anything is sent. Within a run a record is *claimed*
@@ -57,11 +57,11 @@ The ledger never holds keys: only row keys, ids, hashes, reasons and the API roo
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import json
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -156,6 +156,29 @@ _COLUMNS: Final = (
     "first_sent",
 )
 _FRAME_SCHEMA: Final = {name: (pl.Int64 if name == "public_id" else pl.String) for name in _COLUMNS}
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    """Take the exclusive lock of ``handle``'s file without waiting; whether it was taken.
+
+    Both kinds end with the process (the OS releases them), so a killed run frees the ledger.
+    """
+    if sys.platform == "win32":  # no flock: lock the file's first byte instead
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _now() -> str:
@@ -329,21 +352,19 @@ class Ledger:
                 "folder"
             ) from None
         deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
+                holder = ""
+                with contextlib.suppress(OSError):  # Windows refuses to read a locked byte
                     handle.seek(0)
-                    holder = handle.read().strip() or "another ddinc run"
-                    handle.close()
-                    raise LedgerBusyError(
-                        f"the ledger {self.path} is in use by {holder}: wait for it to end "
-                        "and run again (one push, reconcile or rollback at a time per ledger), "
-                        "or give another --ledger file for a separate push"
-                    ) from None
-                time.sleep(0.05)
+                    holder = handle.read().strip()
+                handle.close()
+                raise LedgerBusyError(
+                    f"the ledger {self.path} is in use by {holder or 'another ddinc run'}: "
+                    "wait for it to end and run again (one push, reconcile or rollback at a "
+                    "time per ledger), or give another --ledger file for a separate push"
+                ) from None
+            time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
         handle.write(f"process {os.getpid()} ({kind} since {_now()})\n")

@@ -30,6 +30,7 @@ from ddinc.clean.ops import (
 )
 from ddinc.clean.recipe import Recipe
 from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue
+from ddinc.people_match import person_key
 from ddinc.schema import TIMESTAMPS
 from ddinc.timeline import DEFINITIONS
 
@@ -202,11 +203,12 @@ def _fill_from_text(step: FillFromText) -> str:
 
 
 def _map_person(step: MapPerson) -> str:
-    wanted = step.person.strip().lower()
-    return "".join(
+    # The people rule is ddinc's (ddinc.people_match), as for facets: the code calls it.
+    wanted = person_key(step.person)
+    return "    from ddinc.people_match import person_keys\n" + "".join(
         _set_when(
             column,
-            f'pl.col("{column}").str.strip_chars().str.to_lowercase() == {wanted!r}',
+            f'pl.lit(person_keys(frame.get_column("{column}"))) == {wanted!r}',
             f"pl.lit({step.email!r})",
         )
         for column in step.columns

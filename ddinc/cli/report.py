@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ddinc.checks import check
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 from ddinc.errors import ConfigError
 from ddinc.report import DEFAULT_GROUPS, report
@@ -47,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     result = load_from_args(args)
     written = report(
         result.incidents,
-        result.check(),
+        check(result),
         out=args.output,
         by=groups,
         n_boot=args.resamples,

@@ -31,7 +31,7 @@ import httpx
 import polars as pl
 from tqdm.auto import tqdm
 
-from ddinc.checks import CheckReport, run_checks
+from ddinc.checks import CheckReport, check, run_checks
 from ddinc.datadog import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
@@ -166,7 +166,7 @@ def _frame_and_report(
     data: LoadResult | pl.DataFrame, report: CheckReport | None
 ) -> tuple[pl.DataFrame, CheckReport]:
     if isinstance(data, LoadResult):
-        return data.incidents, report or data.check()
+        return data.incidents, report or check(data)
     if not isinstance(data, pl.DataFrame) or "row_key" not in data.columns:
         raise ConfigError(
             "push a ddinc.load(...) result or a canonical frame with its row_key column"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ddinc.clean import Recipe
 from ddinc.cli import main
+from tests.conftest import ROOT, shared_path
 
 MAPPING = """\
 source = "sheet"
@@ -100,3 +102,46 @@ def test_export_applies_a_recipe_and_a_bad_recipe_is_one_error_line(
     capsys.readouterr()
     assert main(["check", str(csv), "--source", str(mapping), "--recipe", str(bad)]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_suggest_proposes_a_servicenow_title_from_category_subcategory_symptom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = pl.read_csv(ROOT / "data" / "servicenow_event_log.csv", infer_schema=False)
+    untitled = tmp_path / "servicenow_log.csv"
+    log.drop("short_description").write_csv(untitled)
+    recipe_path = tmp_path / "recipe.json"
+    assert main(["suggest", str(untitled), "-o", str(recipe_path)]) == 0
+    assert "title_missing: titles built from category, subcategory, u_symptom" in (
+        capsys.readouterr().out
+    )
+    (step,) = [s for s in Recipe.load(recipe_path).steps if s.kind == "fill_from_text"]
+    assert (step.enabled, step.confidence) == (False, "guess")
+    first = log.row(0, named=True)
+    expected = f"{first['category']} / {first['subcategory']} / {first['u_symptom']}"
+    assert step.cells[0].value == expected
+    enabled = Recipe(steps=[step.model_copy(update={"enabled": True})])
+    enabled.save(recipe_path)
+    args = ["check", str(untitled), "--recipe", str(recipe_path), "--json"]
+    assert main(args) == 0
+    checks = {
+        c["name"]: c["failing"] for c in json.loads(capsys.readouterr().out)["checks"]["checks"]
+    }
+    assert checks["title_missing"] == 0
+
+
+def test_the_real_servicenow_log_gets_titles_proposed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = shared_path("datasets", "servicenow", "incident_event_log.sample.csv")
+    recipe_path = tmp_path / "recipe.json"
+    assert main(["suggest", str(log), "-o", str(recipe_path)]) == 0
+    assert "titles built from category, subcategory, u_symptom (32 rows)" in (
+        capsys.readouterr().out
+    )
+    (step,) = Recipe.load(recipe_path).steps
+    assert not step.enabled
+    # "?" is ServiceNow's missing value: a title leaves it out ("Category 45 / Subcategory 220").
+    values = [cell.value for cell in step.cells]  # type: ignore[attr-defined]
+    assert all(v.startswith("Category ") and " / Subcategory " in v for v in values)
+    assert not any("?" in v for v in values)

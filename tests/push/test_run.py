@@ -283,7 +283,11 @@ def test_a_429_asking_for_too_long_a_wait_stops_the_push(
     emulator = Emulator(EmulatorConfig(faults=Faults(burst_reset=86_400)))
     emulator.inject("rate_limited", operation="ImportIncident")
     with emulator.serve() as url:
-        connect = {"base_url": url, "api_key": DEMO_API_KEY, "app_key": DEMO_APP_KEY}
+        connect: dict[str, Any] = {
+            "base_url": url,
+            "api_key": DEMO_API_KEY,
+            "app_key": DEMO_APP_KEY,
+        }
         pushed = push(trial, ledger=tmp_path / "l.db", progress=False, concurrency=1, **connect)
     assert pushed.stopped_by is not None
     assert "86400" in pushed.stopped_by
@@ -307,7 +311,11 @@ def test_a_ledger_is_refused_on_another_org_behind_the_same_address(
     ledger = tmp_path / "l.db"
     first = Emulator()
     with first.serve() as url:
-        connect = {"base_url": url, "api_key": DEMO_API_KEY, "app_key": DEMO_APP_KEY}
+        connect: dict[str, Any] = {
+            "base_url": url,
+            "api_key": DEMO_API_KEY,
+            "app_key": DEMO_APP_KEY,
+        }
         push(trial, ledger=ledger, progress=False, **connect)
     port = int(url.rsplit(":", 1)[1])
     other = Emulator(EmulatorConfig(org=_other_org()))

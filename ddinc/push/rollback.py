@@ -25,7 +25,7 @@ import polars as pl
 from ddinc.datadog import AsyncDatadogClient, DatadogError, NotFoundError
 from ddinc.errors import ConfigError
 from ddinc.push.ledger import Ledger, LedgerRecord
-from ddinc.push.run import Connection, run_blocking
+from ddinc.push.run import Connection, check_target, run_blocking
 
 __all__ = [
     "OURS",
@@ -95,11 +95,9 @@ async def rollback_async(
     """Delete the incidents ``ledger`` (or its run ``run_id``) sent."""
     ledger.lock("rollback")
     try:
-        ledger.check_target(client.base_url)  # before asking: a 404 there proves nothing
-        if ledger.meta("org_incident_types") is not None:
-            # Same site, other org's keys: each delete would 404 and count as "already gone".
-            types = await client.list_incident_types()
-            ledger.check_org(incident_type.id for incident_type in types.data)
+        # Before asking: on another target (or another org's keys on the same site) every
+        # delete would 404 and count as "already gone".
+        await check_target(client, ledger)
         return await _rollback_locked(client, ledger, run_id=run_id, confirm=confirm)
     finally:
         ledger.unlock()

@@ -59,7 +59,15 @@ from ddinc.push.people import people_table_path, read_people
 from ddinc.push.plan import Plan, PlannedRow, blocking_reasons, make_plan, select_rows
 from ddinc.push.results import Outcome, PushResult, RecordOutcome, app_url
 
-__all__ = ["Connection", "plan", "plan_async", "push", "push_async", "run_blocking"]
+__all__ = [
+    "Connection",
+    "check_target",
+    "plan",
+    "plan_async",
+    "push",
+    "push_async",
+    "run_blocking",
+]
 
 _T = TypeVar("_T")
 _IMPORT: Final = "ImportIncident"
@@ -160,6 +168,24 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+async def check_target(client: AsyncDatadogClient, ledger: Ledger) -> None:
+    """Refuse a client that reaches another Datadog than the ledger's, before any write.
+
+    The API root is compared first; then, when the ledger recorded its org, the org's
+    incident types are read (one request) and must include one the ledger saw: one site
+    serves many orgs. Reconcile and rollback call this before they look up or delete.
+
+    Raises
+    ------
+    LedgerTargetError
+        Naming both targets and what to do.
+    """
+    ledger.check_target(client.base_url)
+    if ledger.meta("org_incident_types") is not None:
+        types = await client.list_incident_types()
+        ledger.check_org(incident_type.id for incident_type in types.data)
 
 
 def _frame_and_report(

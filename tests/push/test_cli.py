@@ -101,3 +101,25 @@ def test_two_pushes_at_once_on_one_ledger_hold_every_record_once(tmp_path: Path)
     assert sorted(impacts_per_incident(emulator).values()) == [1] * 20
     with Ledger(ledger) as opened:
         assert opened.counts()["created"] == 60
+
+
+def test_an_edited_row_exits_4_and_is_listed(
+    keys: None,
+    emulator: Emulator,
+    connect: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, mapping = write_trial(tmp_path, 4)
+    ledger = tmp_path / "trial.ledger"
+    common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
+    common += ["--base-url", connect["base_url"], "--no-progress", "--yes"]
+    assert main(["push", *common]) == 0
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Trial incident 1:", "Trial incident one:"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["push", *common]) == 4
+    out = capsys.readouterr().out
+    assert "  changed trial:T-00001 (incident " in out
+    assert "1 changed since created: not re-sent" in out
+    assert len(emulator.incidents) == 4

@@ -36,7 +36,6 @@ import ddinc
 from ddinc.checks import check
 from ddinc.errors import DdincError
 
-
 pytestmark = pytest.mark.slow  # fuzzing: the full suite runs it, the fast tier does not
 
 DATA: Final = Path(__file__).resolve().parents[1] / "data"

@@ -36,8 +36,8 @@ __all__ = [
     "FieldKind",
     "IncidentType",
     "Org",
-    "User",
     "ProvenanceVariant",
+    "User",
     "ValidValue",
 ]
 
@@ -249,9 +249,7 @@ class Org:
         if problems:
             raise ConfigError(f"{source}: " + "; ".join(problems) + ". Fix the org fixture.")
 
-    def with_provenance(
-        self, variant: ProvenanceVariant, name: str = PROVENANCE_FIELD
-    ) -> Org:
+    def with_provenance(self, variant: ProvenanceVariant, name: str = PROVENANCE_FIELD) -> Org:
         """This org with its provenance field changed the way real orgs get it wrong.
 
         ``"as-org"`` keeps it; ``"absent"`` removes it; ``"some-types"`` keeps it on the

@@ -171,9 +171,7 @@ def test_the_default_org_carries_legacy_id_as_text_on_every_live_type() -> None:
 def test_provenance_variants_play_the_orgs_ddinc_is_not_ready_for() -> None:
     org = Org.default()
     assert _provenance_types(org.with_provenance("absent")) == {}
-    assert _provenance_types(org.with_provenance("some-types")) == {
-        DEFAULT_TYPE: FieldKind.TEXTBOX
-    }
+    assert _provenance_types(org.with_provenance("some-types")) == {DEFAULT_TYPE: FieldKind.TEXTBOX}
     not_text = _provenance_types(org.with_provenance("not-text"))
     assert set(not_text.values()) == {FieldKind.TEXTARRAY}
     assert SECURITY_TYPE in not_text

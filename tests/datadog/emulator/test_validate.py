@@ -342,7 +342,8 @@ def test_the_write_flag_still_refuses_a_key_without_incident_write() -> None:
         "api", "scoped", api_keys=["api"], app_keys=[],
         app_key_permissions={"scoped": frozenset({"incident_read"})}, write=True,
     )  # fmt: skip
-    assert refused is not None and refused.status == 403
+    assert refused is not None
+    assert refused.status == 403
 
 
 def test_every_operation_names_its_permissions_from_the_spec() -> None:

@@ -190,12 +190,8 @@ def _fix(name: str, error: DatadogError, host: str) -> str:
 
 def _endpoint(name: str, answer: object, found: str, host: str) -> DoctorCheck:
     if isinstance(answer, DatadogError):
-        return DoctorCheck(
-            f"{name}",
-            False,
-            f"{_said(answer)} (needs {PERMISSION_OF[name]})",
-            _fix(name, answer, host),
-        )
+        needs = f" (needs {PERMISSION_OF[name]})" if isinstance(answer, ForbiddenError) else ""
+        return DoctorCheck(name, False, f"{_said(answer)}{needs}", _fix(name, answer, host))
     return DoctorCheck(name, True, found)
 
 
@@ -244,7 +240,9 @@ def _keys_check(answers: dict[str, object], host: str) -> DoctorCheck:
             "to the org's site), then give the application key's user incident_read, "
             "incident_write and user_access_read",
         )
-    return DoctorCheck("keys", False, f"not confirmed: no endpoint of {host} answered", "see below")
+    return DoctorCheck(
+        "keys", False, f"not confirmed: no endpoint of {host} accepted them", "see the lines below"
+    )
 
 
 # -- the provenance field ----------------------------------------------------------------------

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from ddinc.datadog import RetryPolicy
 from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig, Org
 from ddinc.datadog.emulator.validate import PERMISSIONS
-from ddinc.push import DoctorReport, doctor
+from ddinc.push import Connection, DoctorReport, doctor
 from ddinc.push.doctor import PERMISSION_OF
+
+FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
 
 
 def run_doctor(emulator: Emulator, **options: Any) -> DoctorReport:
@@ -137,7 +141,7 @@ def test_nothing_listening_is_not_ready_rather_than_a_crash() -> None:
     emulator = Emulator()
     with emulator.serve() as url:
         pass  # the server is gone: nothing answers at this port any more
-    report = doctor(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY)
+    report = doctor(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY, policy=FAST)
     assert not report.ready
     assert "no answer" in check(report, "users").found
     assert "network" in check(report, "users").fix
@@ -148,7 +152,27 @@ def test_doctor_never_creates_an_incident_even_when_answers_fail_after_storing()
     # is stored whatever the answer turns into; the client asks again.
     emulator = Emulator()
     emulator.inject("error_after_store", operation="ImportIncident", times=2)
-    report = run_doctor(emulator)
+    report = run_doctor(emulator, policy=FAST)
     assert [event.kind for event in emulator.fault_log] == ["error_after_store"] * 2
     assert check(report, "import (Preview)").ok
     assert emulator.incidents == []
+
+
+def test_a_server_that_accepts_the_probe_is_not_ready_and_says_do_not_push() -> None:
+    # Not Datadog: a server answering 201 to anything, which the emulator can never be.
+    def anything_goes(request: httpx.Request) -> httpx.Response:
+        body = {"data": []} if request.method == "GET" else {"data": {"id": "x"}}
+        return httpx.Response(201 if request.method == "POST" else 200, json=body)
+
+    connection = Connection.of(
+        base_url="http://lenient.test",
+        api_key=DEMO_API_KEY,
+        app_key=DEMO_APP_KEY,
+        transport=httpx.MockTransport(anything_goes),
+    )
+    report = doctor(connection)
+    probe = check(report, "import (Preview)")
+    assert not probe.ok
+    assert "status 201" in probe.found
+    assert probe.fix.startswith("do not push")
+    assert not report.ready

@@ -160,8 +160,8 @@ def _run_push(args: argparse.Namespace) -> int:
     ]
     # The doctor first: a push to an org that is not ready stops before anything is sent.
     checked = preflight(connection, args.provenance_field, full=args.dry_run)
-    if not checked.ready and not args.dry_run:
-        print("push stopped: the org is not ready (see above); nothing was sent", file=sys.stderr)
+    if not checked.ready and not (args.dry_run and checked.can_plan):
+        print("stopped: the org is not ready (see above); nothing was sent", file=sys.stderr)
         return EXIT_FAILED
     if args.dry_run:
         planned = plan(

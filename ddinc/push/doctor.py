@@ -69,6 +69,7 @@ PERMISSION_OF: Final = {
 }
 """The permission each endpoint check needs, from the spec's ``x-permission``."""
 _SEARCH_QUERY: Final = "state:(active OR stable OR resolved)"
+_PLAN_READS: Final = frozenset({"keys", "users", "incident types", "field configurations"})
 _T = TypeVar("_T")
 
 
@@ -102,6 +103,11 @@ class DoctorReport:
     def failing(self) -> tuple[DoctorCheck, ...]:
         """The checks that did not pass, in report order."""
         return tuple(check for check in self.checks if not check.ok)
+
+    @property
+    def can_plan(self) -> bool:
+        """True when the reads a plan makes (users, incident types, fields) answered."""
+        return all(check.ok for check in self.checks if check.name in _PLAN_READS)
 
     @property
     def exit_code(self) -> int:

@@ -92,7 +92,7 @@ def test_push_stops_with_the_doctor_report_when_the_org_is_not_ready(
     assert "NOT OK  provenance field 'legacy_id'" in planned
     assert "plan: 3 selected" in planned  # the dry run still shows the plan under the report
     assert "absent on 'Security Incident'" in pushed.out
-    assert "push stopped: the org is not ready" in pushed.err
+    assert "stopped: the org is not ready" in pushed.err
     assert emulator.incidents == []
 
 
@@ -104,3 +104,18 @@ def test_a_ready_org_costs_the_push_one_line(
     assert main(["push", *common, "--base-url", connect["base_url"], "--yes", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("doctor: ready: 7 checks passed")
+
+
+def test_a_dry_run_with_keys_that_read_nothing_stops_after_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
+    monkeypatch.setenv("DD_APP_KEY", "not-this-orgs-key")
+    path, mapping = write_trial(tmp_path, 2)
+    with Emulator().serve() as url:
+        argv = [str(path), "--source", str(mapping), "--ledger", str(tmp_path / "l.db")]
+        assert main(["push", *argv, "--base-url", url, "--dry-run"]) == 1
+    captured = capsys.readouterr()
+    assert "NOT OK  keys" in captured.out
+    assert "plan:" not in captured.out
+    assert "stopped: the org is not ready" in captured.err

@@ -79,6 +79,7 @@ def test_an_org_without_a_text_provenance_field_on_every_type_is_not_ready(
     assert "Property Fields" in failing.fix
     assert "'legacy_id'" in failing.fix
     assert "no endpoint to create" in failing.fix
+    assert report.can_plan  # the plan still runs, and holds every row with the reason
     assert emulator.incidents == []
 
 
@@ -124,6 +125,7 @@ def test_unknown_keys_fail_every_check_and_say_to_check_the_keys_first() -> None
         report = doctor(base_url=url, api_key=DEMO_API_KEY, app_key="not-this-orgs-key")
     assert not report.ready
     assert all(not c.ok for c in report.checks)
+    assert not report.can_plan
     assert "DD_APP_KEY" in check(report, "keys").fix
     assert "not-this-orgs-key" not in str(report) + report._repr_html_()
     assert emulator.incidents == []

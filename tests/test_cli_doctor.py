@@ -81,3 +81,38 @@ def test_keys_not_set_exit_2_in_a_subprocess_with_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_doctor_against_a_served_emulator_whose_key_lacks_a_permission() -> None:
+    """The held-out path end to end: two processes, as a user would run them."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.update(DD_API_KEY=DEMO_API_KEY, DD_APP_KEY=DEMO_APP_KEY)
+    serving = ["--port", "0", "--app-key-permissions", "incident_read,incident_write"]
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "ddinc.datadog.emulator", *serving],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().rsplit(" ", 1)[1].strip()
+        result = subprocess.run(
+            [sys.executable, "-m", "ddinc.cli", "doctor", "--base-url", url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        emulator.terminate()
+        emulator.communicate(timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert "NOT OK  users" in result.stdout
+    assert "the user_access_read permission" in result.stdout
+    assert DEMO_APP_KEY not in result.stdout

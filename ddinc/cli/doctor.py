@@ -1,7 +1,9 @@
 """``ddinc doctor``: is the org ready for a push? Each check, what it found, the exact fix.
 
 Exit status: 0 ready, 1 not ready, 2 usage or configuration errors (a key not set, a base URL
-that is neither a Datadog site nor loopback). ``ddinc push`` runs the same checks first.
+that is neither a Datadog site nor loopback). ``ddinc push`` runs the same checks first and
+stops on what the org answered; a check that met only a transient failure (no answer, 5xx)
+does not stop it, since the push meets those safely itself.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def preflight(connection: Connection, provenance_field: str, *, full: bool) -> D
     """Run the doctor and print it: the whole report when ``full`` or not ready, else one line."""
     report = doctor(connection, provenance_field=provenance_field)
     print(str(report) if full or not report.ready else f"doctor: {report.summary()}")
+    if not report.ready and not report.blocks_push:
+        print(
+            "only transient failures (no answer, 5xx, a long 429): they say nothing about the "
+            "org; a push goes on and meets them safely, and doctor can be run again"
+        )
     return report
 
 

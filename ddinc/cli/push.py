@@ -160,7 +160,7 @@ def _run_push(args: argparse.Namespace) -> int:
     ]
     # The doctor first: a push to an org that is not ready stops before anything is sent.
     checked = preflight(connection, args.provenance_field, full=args.dry_run)
-    if not checked.ready and not (args.dry_run and checked.can_plan):
+    if checked.blocks_push and not (args.dry_run and checked.can_plan):
         print("stopped: the org is not ready (see above); nothing was sent", file=sys.stderr)
         return EXIT_FAILED
     if args.dry_run:
@@ -175,7 +175,8 @@ def _run_push(args: argparse.Namespace) -> int:
         _people_template(args, people)
         counts = planned.counts()
         return max(
-            exit_code({"held": counts["held"], "unknown": counts["unknown"]}), checked.exit_code
+            exit_code({"held": counts["held"], "unknown": counts["unknown"]}),
+            EXIT_FAILED if checked.blocks_push else EXIT_OK,
         )
 
     def confirm(planned: Plan) -> bool:

@@ -27,6 +27,8 @@ from ddinc.datadog.errors import (
     DatadogConnectionError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
+    ServerError,
     UnauthorizedError,
 )
 from ddinc.datadog.models import IncidentTypeListResponse, UserDefinedFieldListResponse
@@ -69,18 +71,25 @@ PERMISSION_OF: Final = {
 }
 """The permission each endpoint check needs, from the spec's ``x-permission``."""
 _SEARCH_QUERY: Final = "state:(active OR stable OR resolved)"
+# Failures that say nothing about the org: the network, Datadog's side, a long rate limit.
+_TRANSIENT: Final = (DatadogConnectionError, ServerError, RateLimitedError)
 _PLAN_READS: Final = frozenset({"keys", "users", "incident types", "field configurations"})
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class DoctorCheck:
-    """One line of the report: what was checked, whether it passed, what was found, the fix."""
+    """One line of the report: what was checked, whether it passed, what was found, the fix.
+
+    ``transient`` marks a check that could not be made (no answer, 5xx, 429 past the client's
+    waits): it says nothing about the org, and the push meets such failures safely itself.
+    """
 
     name: str
     ok: bool
     found: str
     fix: str = ""
+    transient: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,11 @@ class DoctorReport:
     def failing(self) -> tuple[DoctorCheck, ...]:
         """The checks that did not pass, in report order."""
         return tuple(check for check in self.checks if not check.ok)
+
+    @property
+    def blocks_push(self) -> bool:
+        """True when a check failed on what the org said (not on a transient failure)."""
+        return any(not check.transient for check in self.failing)
 
     @property
     def can_plan(self) -> bool:
@@ -197,7 +211,13 @@ def _fix(name: str, error: DatadogError, host: str) -> str:
 def _endpoint(name: str, answer: object, found: str, host: str) -> DoctorCheck:
     if isinstance(answer, DatadogError):
         needs = f" (needs {PERMISSION_OF[name]})" if isinstance(answer, ForbiddenError) else ""
-        return DoctorCheck(name, False, f"{_said(answer)}{needs}", _fix(name, answer, host))
+        return DoctorCheck(
+            name,
+            False,
+            f"{_said(answer)}{needs}",
+            _fix(name, answer, host),
+            transient=isinstance(answer, _TRANSIENT),
+        )
     return DoctorCheck(name, True, found)
 
 
@@ -247,7 +267,11 @@ def _keys_check(answers: dict[str, object], host: str) -> DoctorCheck:
             "incident_write and user_access_read",
         )
     return DoctorCheck(
-        "keys", False, f"not confirmed: no endpoint of {host} accepted them", "see the lines below"
+        "keys",
+        False,
+        f"not confirmed: no endpoint of {host} accepted them",
+        "see the lines below",
+        transient=all(isinstance(e, _TRANSIENT) for e in errors),
     )
 
 
@@ -343,6 +367,10 @@ async def doctor_async(
                 False,
                 "not checked: the incident types or field configurations did not answer",
                 "fix those first (above)",
+                transient=not any(
+                    isinstance(a, DatadogError) and not isinstance(a, _TRANSIENT)
+                    for a in (types, fields)
+                ),
             )
         )
     return DoctorReport(

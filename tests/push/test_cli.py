@@ -119,3 +119,19 @@ def test_a_dry_run_with_keys_that_read_nothing_stops_after_the_report(
     assert "NOT OK  keys" in captured.out
     assert "plan:" not in captured.out
     assert "stopped: the org is not ready" in captured.err
+
+
+@pytest.mark.slow
+def test_a_doctor_check_lost_to_5xx_does_not_stop_the_push(
+    keys: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, mapping = write_trial(tmp_path, 2)
+    emulator = Emulator()
+    emulator.inject("error_before_store", operation="SearchIncidents", times=4)
+    with emulator.serve() as url:
+        argv = [str(path), "--source", str(mapping), "--ledger", str(tmp_path / "l.db")]
+        assert main(["push", *argv, "--base-url", url, "--yes", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "NOT OK  search" in out
+    assert "only transient failures" in out
+    assert len(emulator.incidents) == 2

@@ -80,6 +80,7 @@ def test_an_org_without_a_text_provenance_field_on_every_type_is_not_ready(
     assert "'legacy_id'" in failing.fix
     assert "no endpoint to create" in failing.fix
     assert report.can_plan  # the plan still runs, and holds every row with the reason
+    assert report.blocks_push
     assert emulator.incidents == []
 
 
@@ -147,6 +148,19 @@ def test_nothing_listening_is_not_ready_rather_than_a_crash() -> None:
     assert not report.ready
     assert "no answer" in check(report, "users").found
     assert "network" in check(report, "users").fix
+    assert all(c.transient for c in report.failing)
+    assert not report.blocks_push  # the network says nothing about the org
+
+
+def test_a_check_that_meets_only_5xx_is_transient_and_does_not_block_a_push() -> None:
+    emulator = Emulator()
+    emulator.inject("error_before_store", operation="SearchIncidents", times=4)
+    report = run_doctor(emulator, policy=FAST)
+    [failing] = report.failing
+    assert failing.name == "search"
+    assert failing.transient
+    assert not report.ready
+    assert not report.blocks_push
 
 
 def test_doctor_never_creates_an_incident_even_when_answers_fail_after_storing() -> None:

@@ -1,7 +1,8 @@
 """``ddinc push``, ``ddinc reconcile``, ``ddinc rollback`` and ``ddinc ledger``.
 
 Keys come from ``DD_API_KEY`` / ``DD_APP_KEY`` and the site from ``DD_SITE``, or ``--base-url``
-names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). Exit status:
+names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). ``ddinc push`` runs
+``ddinc doctor`` first and stops (status 1) when the org is not ready. Exit status:
 0 everything selected is created or skipped; 1 some failed or were held; 3 some are unknown
 (run ``ddinc reconcile``); 4 something needs a decision (a row changed since it was created,
 or a created row is no longer in the source); 2 usage or configuration errors (a ledger in
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
+from ddinc.cli.doctor import preflight
 from ddinc.datadog import DEFAULT_CONCURRENCY
 from ddinc.errors import ConfigError
 from ddinc.payloads import DEFAULT_PROVENANCE_FIELD, PayloadOptions
@@ -159,6 +161,11 @@ def _run_push(args: argparse.Namespace) -> int:
         for column in ("commander", "declared_by")
         for value in result.incidents.get_column(column).unique().to_list()
     ]
+    # The doctor first: a push to an org that is not ready stops before anything is sent.
+    checked = preflight(connection, args.provenance_field, full=args.dry_run)
+    if checked.blocks_push and not (args.dry_run and checked.can_plan):
+        print("stopped: the org is not ready (see above); nothing was sent", file=sys.stderr)
+        return EXIT_FAILED
     if args.dry_run:
         planned = plan(
             result,
@@ -170,7 +177,9 @@ def _run_push(args: argparse.Namespace) -> int:
         _print_plan(planned)
         _people_template(args, people)
         counts = planned.counts()
-        return exit_code({key: counts[key] for key in ("held", "unknown", "changed")})
+        code = exit_code({key: counts[key] for key in ("held", "unknown", "changed")})
+        # an org that is not ready outranks a decision, never an unknown record
+        return EXIT_FAILED if checked.blocks_push and code in (EXIT_OK, EXIT_DECIDE) else code
 
     def confirm(planned: Plan) -> bool:
         _print_plan(planned)

@@ -549,3 +549,38 @@ def test_search_sorts_by_creation_both_ways(url: str) -> None:
         oldest = client.search_incidents(query, sort="created", page_size=2).incidents
         assert [i.id for i in newest] == ids[::-1]
         assert [i.id for i in oldest] == ids[:2]
+
+
+def test_the_import_probe_is_refused_with_400_and_creates_nothing(
+    emulator: Emulator, url: str
+) -> None:
+    with client_for(url) as client, pytest.raises(BadRequestError):
+        client.probe_import()
+    assert emulator.incidents == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"import_enabled": False},
+        {
+            "app_keys": frozenset(),
+            "app_key_permissions": {DEMO_APP_KEY: frozenset({"incident_read"})},
+        },
+    ],
+)
+def test_the_import_probe_meets_a_closed_preview_or_a_missing_permission_with_403(
+    config: dict[str, object],
+) -> None:
+    emulator = Emulator(EmulatorConfig(**config))
+
+    async def probe(transport: httpx.AsyncBaseTransport) -> None:
+        async with AsyncDatadogClient(
+            base_url="http://emulator.local", transport=transport,
+            api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY,
+        ) as client:  # fmt: skip
+            await client.probe_import()
+
+    with pytest.raises(ForbiddenError):
+        asyncio.run(probe(emulator.transport()))
+    assert emulator.incidents == []

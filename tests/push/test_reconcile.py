@@ -210,18 +210,28 @@ def test_duplicates_are_listed_by_id(tmp_path: Path, clock: Clock) -> None:
 def test_push_refuses_unknown_records_and_says_when_they_settle(
     tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
+    from ddinc.cli import doctor as doctor_cli
     from ddinc.cli import main
+    from ddinc.cli import push as push_cli
 
     monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
     monkeypatch.setenv("DD_APP_KEY", DEMO_APP_KEY)
     emulator = _emulator(clock)
     path, mapping = write_trial(tmp_path, 3)
     ledger = tmp_path / "l.db"
+    real_preflight = doctor_cli.preflight
+
+    def preflight_then_fault(*args: Any, **kwargs: Any) -> Any:
+        checked = real_preflight(*args, **kwargs)  # the doctor's import probe meets no fault
+        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        return checked
+
     for connect in _serve(emulator):
         common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
         common += ["--base-url", connect["base_url"], "--no-progress", "--yes"]
-        emulator.inject("error_after_store", times=1, operation="ImportIncident")
+        monkeypatch.setattr(push_cli, "preflight", preflight_then_fault)
         assert main(["push", *common, "--concurrency", "1", "--settle-after", "900"]) == 3
+        monkeypatch.setattr(push_cli, "preflight", real_preflight)
         with Ledger(ledger) as opened:
             (when,) = settle_times(opened, 900).values()
         out = capsys.readouterr().out

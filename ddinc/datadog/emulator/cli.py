@@ -26,8 +26,14 @@ from ddinc.datadog.emulator.config import (
 )
 from ddinc.datadog.emulator.emulator import Emulator
 from ddinc.datadog.emulator.faults import Faults
-from ddinc.datadog.emulator.org import DEFAULT_ORG_FILE, Org
+from ddinc.datadog.emulator.org import (
+    DEFAULT_ORG_FILE,
+    PROVENANCE_FIELD,
+    PROVENANCE_VARIANTS,
+    Org,
+)
 from ddinc.datadog.emulator.ratelimit import RateLimit
+from ddinc.datadog.emulator.validate import PERMISSIONS
 from ddinc.errors import ConfigError
 
 __all__ = [
@@ -86,6 +92,7 @@ def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.Arg
         help="a query on an org field other than state/severity: matched (default), "
         "no results, 400, or the term ignored",
     )
+    _add_org_variants(parser)
     limits = parser.add_argument_group("rate limits (LIMIT/PERIOD, e.g. 60/10)")
     limits.add_argument("--rate-limit", help="limit of POST /api/v2/incidents/import")
     limits.add_argument("--read-rate-limit", help="one limit shared by every other endpoint")
@@ -118,6 +125,46 @@ def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.Arg
     return parser
 
 
+def _add_org_variants(parser: argparse.ArgumentParser) -> None:
+    """Options playing an org that is not ready for ddinc (what ``ddinc doctor`` finds)."""
+    variants = parser.add_argument_group("an org not ready for ddinc")
+    variants.add_argument(
+        "--app-key-permissions",
+        metavar="LIST",
+        help=(
+            "give the demo application key only these comma-separated permissions "
+            f"({', '.join(sorted(PERMISSIONS))}; empty for none): 403 wherever one is needed"
+        ),
+    )
+    variants.add_argument(
+        "--import-disabled",
+        action="store_true",
+        help="play an org whose import Preview is not enabled (403 on import)",
+    )
+    variants.add_argument(
+        "--provenance",
+        choices=PROVENANCE_VARIANTS,
+        default="as-org",
+        help=(
+            f"the {PROVENANCE_FIELD} field: as the org file has it, absent, on the default "
+            "incident type only (some-types), or a text array (not-text)"
+        ),
+    )
+
+
+def _permissions(raw: str | None) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    chosen = frozenset(p.strip() for p in raw.split(",") if p.strip())
+    unknown = chosen - PERMISSIONS
+    if unknown:
+        raise ConfigError(
+            f"--app-key-permissions: unknown {', '.join(sorted(unknown))}; use "
+            f"{', '.join(sorted(PERMISSIONS))}"
+        )
+    return {DEMO_APP_KEY: chosen}
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """An emulator configuration from parsed arguments (raises ConfigError)."""
     operations = None
@@ -125,10 +172,15 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         operations = frozenset(op.strip() for op in args.fault_operations.split(","))
     if args.search_lag < 0:
         raise ConfigError(f"--search-lag {args.search_lag}: give 0 or more seconds")
+    permissions = _permissions(args.app_key_permissions)
+    org = Org.load(args.org) if args.org else Org.default()
     return EmulatorConfig(
         search_lag=args.search_lag,
         search_unknown_facet=args.search_unknown_facet,
-        org=Org.load(args.org) if args.org else Org.default(),
+        org=org.with_provenance(args.provenance),
+        app_keys=frozenset() if permissions else frozenset({DEMO_APP_KEY}),
+        app_key_permissions=permissions,
+        import_enabled=not args.import_disabled,
         persist=args.persist,
         first_public_id=args.first_public_id,
         import_error_shape=args.import_error_shape,

@@ -57,7 +57,7 @@ from ddinc.payloads import DEFAULT_PROVENANCE_FIELD
 from ddinc.push.impacts import impact_exists
 from ddinc.push.ledger import ImpactStatus, Ledger, LedgerRecord
 from ddinc.push.results import app_url
-from ddinc.push.run import Connection, run_blocking
+from ddinc.push.run import Connection, check_target, run_blocking
 
 __all__ = [
     "DEFAULT_SETTLE_AFTER_S",
@@ -353,7 +353,7 @@ def _parse_time(text: str) -> datetime:
 def _sends(record: LedgerRecord, times: dict[str, tuple[str, str]]) -> tuple[datetime, datetime]:
     """(first, last) send of a record; a ledger without the events falls back to its update."""
     first, last = times.get(record.row_key, (record.updated, record.updated))
-    return _parse_time(first), _parse_time(last)
+    return _parse_time(record.first_sent or first), _parse_time(last)
 
 
 @dataclass
@@ -510,9 +510,26 @@ async def reconcile_async(
     """Settle every ``sending`` or ``unknown`` record (and impact) of ``ledger``.
 
     ``now`` is the clock the settle window is measured with (default: the system's, UTC).
+    The ledger is locked for the run (one writer), and refused when ``client`` reaches
+    another Datadog than the one it pushed to (its records say nothing about that one).
     """
     if settle_after < 0:
         raise ConfigError(f"settle_after {settle_after}: give 0 or more seconds")
+    ledger.lock("reconcile")
+    try:
+        await check_target(client, ledger)
+        return await _reconcile_locked(client, ledger, provenance_field, settle_after, now)
+    finally:
+        ledger.unlock()
+
+
+async def _reconcile_locked(
+    client: AsyncDatadogClient,
+    ledger: Ledger,
+    provenance_field: str | None,
+    settle_after: float,
+    now: Callable[[], datetime] | None,
+) -> ReconcileResult:
     field_name = provenance_field or ledger.meta("provenance_field") or DEFAULT_PROVENANCE_FIELD
     run_id = ledger.start_run("reconcile", client.base_url)
     current = (now or (lambda: datetime.now(UTC)))()

@@ -460,3 +460,21 @@ def test_a_killed_push_resumed_under_every_search_behaviour_holds_each_once(
         assert process.returncode == 0
         assert counts["created"] == 60
         assert len(emulator.incidents) == 60
+
+
+def test_reconcile_refuses_another_target_and_a_ledger_in_use(tmp_path: Path, clock: Clock) -> None:
+    from ddinc.push.ledger import LedgerBusyError, LedgerTargetError
+
+    trial = _trial(tmp_path, 2)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(_emulator(clock)):
+        push(trial, ledger=ledger, progress=False, **connect)
+        for other in _serve(_emulator(clock)):
+            with pytest.raises(LedgerTargetError):
+                reconcile(ledger, **other)
+        with Ledger(ledger) as holder:
+            holder.lock("push")
+            with pytest.raises(LedgerBusyError):
+                reconcile(ledger, **connect)
+    with Ledger(ledger) as opened:
+        assert opened.runs().get_column("kind").to_list() == ["push"]

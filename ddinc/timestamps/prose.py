@@ -21,10 +21,14 @@ What is read, and the rules that keep a reading unambiguous:
   on the date read, ``UTC+2`` / ``GMT-07:00`` offsets, and IANA names (``US/Pacific``).
   ``IST`` (India, Ireland or Israel) and other words that name several zones are not read.
   ``CST`` is US Central (as US providers write it), not China.
-- A time without a date takes its date from ``reference`` (the record's own time): of the
-  day before, the day of and the day after the reference, in the time's own zone, the one
-  closest to the reference. A window's end that reads before its start rolls over midnight
-  (``between 11:50 PM and 12:10 AM PST`` lasts 20 minutes).
+- A time without a date takes its date from the time read just before it in the same text,
+  the first one from ``reference`` (the record's own time): it is the first occurrence of
+  that wall-clock time in its own zone from :data:`LOOK_BACK` (6 hours) before that time on.
+  Updates run forward, and look back only a little (``12:53 PM`` ... ``between 12:15 PM and
+  12:21 PM``): so a list of updates rolls over midnight (``01:11 PM UTC`` ... ``02:54 AM
+  UTC`` is the next night) while each follows the one before within 18 hours, and a
+  window's end that reads before its start rolls over (``between 11:50 PM and 12:10 AM PST``
+  lasts 20 minutes).
 
 >>> from datetime import datetime, timezone
 >>> text = "<span>12:53 PM PDT</span> Between 12:15 PM and 12:21 PM PDT we observed errors"
@@ -47,6 +51,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DST_ZONE_WORDS",
+    "LOOK_BACK",
     "ZONE_WORDS",
     "TextTime",
     "TextWindow",
@@ -134,6 +139,8 @@ _TIME: Final = re.compile(
 _JOIN: Final = re.compile(r"\s*(?i:and|to|until|through|till|-|\u2013|\u2014)\s*")
 _OPEN: Final = re.compile(r"(?i:\b(?:between|from))\s+$")
 _DAY: Final = timedelta(days=1)
+LOOK_BACK: Final = timedelta(hours=6)
+"""How far before the time read just before it a time without a date may fall."""
 
 
 @dataclass(frozen=True)
@@ -258,11 +265,12 @@ def _placed(clock: _Clock, zone: tzinfo, reference: datetime | None) -> tuple[da
         return datetime.combine(clock.day, clock.wall, zone).astimezone(UTC), True
     assert reference is not None
     local = reference.astimezone(zone).date()
-    options = [
+    earliest = reference - LOOK_BACK
+    options = (
         datetime.combine(local + shift * _DAY, clock.wall, zone).astimezone(UTC)
-        for shift in (-1, 0, 1)
-    ]
-    return min(options, key=lambda at: abs(at - reference)), False
+        for shift in (-1, 0, 1, 2)
+    )
+    return next(at for at in options if at >= earliest), False
 
 
 def _text_time(
@@ -285,10 +293,10 @@ def _text_time(
 def read_times(text: str, *, reference: datetime | None = None) -> list[TextTime]:
     """Every time written in ``text``, in the order written.
 
-    ``reference`` (timezone-aware) gives the date of times written without one; without it
-    they are not read. A clock without a zone takes the zone of the window it ends or starts
-    (``between 12:15 PM and 12:21 PM PDT``); otherwise it is not read (see the module
-    docstring for every rule).
+    ``reference`` (timezone-aware) gives the date of the first time written without one;
+    without it such times are not read. A clock without a zone takes the zone of the window
+    it ends or starts (``between 12:15 PM and 12:21 PM PDT``); otherwise it is not read (see
+    the module docstring for every rule).
 
     >>> [t.words for t in read_times("fixed at 14:05 UTC (ratio 3:1, build 1:00)")]
     []
@@ -298,25 +306,56 @@ def read_times(text: str, *, reference: datetime | None = None) -> list[TextTime
     ['2024-01-05T14:05:00+00:00']
     >>> [t.at.isoformat() for t in read_times("since 11:30 PM EST", reference=on)]
     ['2024-01-05T04:30:00+00:00']
+    >>> late = datetime(2022, 1, 10, 22, 50, tzinfo=timezone.utc)
+    >>> [t.at.isoformat() for t in read_times("10:50 PM UTC looking. 04:26 AM UTC fixed. "
+    ...     "11:40 AM UTC postmortem", reference=late)]
+    ['2022-01-10T22:50:00+00:00', '2022-01-11T04:26:00+00:00', '2022-01-11T11:40:00+00:00']
     """
-    return [item for item, _ in _read(text, reference)]
+    _, _, placed = _read(text, reference)
+    return [placed[index] for index in sorted(placed)]
 
 
-def _read(text: str, reference: datetime | None) -> list[tuple[TextTime, _Clock]]:
+def _read(
+    text: str, reference: datetime | None
+) -> tuple[list[_Clock], list[tuple[int, int]], dict[int, TextTime]]:
+    """The clocks of ``text``, its windows (clock index pairs), and each clock read (by index).
+
+    A time without a date is placed nearest the time read just before it (the first one
+    nearest ``reference``), so a list of updates rolls over midnight; a window's end without a
+    date follows its start.
+    """
     clocks = _clocks(text, reference)
-    zones = _window_zones(text, clocks)
-    found = []
+    pairs = _pairs(text, clocks)
+    zones = _window_zones(clocks, pairs)
+    opened_by = {second: first for first, second in pairs}
+    placed: dict[int, TextTime] = {}
+    running = reference
     for index, clock in enumerate(clocks):
-        item = _text_time(text, clock, clock.zone or zones.get(index), reference)
-        if item is not None:
-            found.append((item, clock))
-    return found
+        zone = clock.zone or zones.get(index)
+        item = _text_time(text, clock, zone, running)
+        if item is None:
+            continue
+        start = placed.get(opened_by.get(index, -1))
+        if start is not None and not item.dated:
+            item = _after(item, clock.wall, zone or UTC, start.at)
+        placed[index] = item
+        running = item.at
+    return clocks, pairs, placed
 
 
-def _window_zones(text: str, clocks: list[_Clock]) -> dict[int, tzinfo]:
+def _after(item: TextTime, wall: time, zone: tzinfo, start: datetime) -> TextTime:
+    """``item`` on its window start's day, or the next when it would read before the start."""
+    on_start_day = datetime.combine(start.astimezone(zone).date(), wall, zone)
+    at = on_start_day.astimezone(UTC)
+    if at < start:
+        at = (on_start_day + _DAY).astimezone(UTC)
+    return TextTime(at, item.span, item.words, item.dated, item.assumed_zone)
+
+
+def _window_zones(clocks: list[_Clock], pairs: list[tuple[int, int]]) -> dict[int, tzinfo]:
     """For clocks without a zone, the zone of the window's other end (by clock index)."""
     lent: dict[int, tzinfo] = {}
-    for first, second in _pairs(text, clocks):
+    for first, second in pairs:
         a, b = clocks[first], clocks[second]
         if a.zone is None and b.zone is not None:
             lent[first] = b.zone
@@ -348,27 +387,14 @@ def read_windows(text: str, *, reference: datetime | None = None) -> list[TextWi
     >>> w.start.at.isoformat(), w.end.at.isoformat()
     ('2024-01-05T07:50:00+00:00', '2024-01-05T08:10:00+00:00')
     """
-    clocks = _clocks(text, reference)
-    zones = _window_zones(text, clocks)
+    clocks, pairs, placed = _read(text, reference)
     windows = []
-    for first, second in _pairs(text, clocks):
-        a, b = clocks[first], clocks[second]
-        start = _text_time(text, a, a.zone or zones.get(first), reference)
-        end = _text_time(text, b, b.zone or zones.get(second), reference)
-        if start is None or end is None:
+    for first, second in pairs:
+        start, end = placed.get(first), placed.get(second)
+        if start is None or end is None or end.at < start.at:
             continue
-        if not end.dated:
-            # The end's date follows the start's: the same day, or the next when it reads
-            # before the start.
-            zone = b.zone or zones.get(second) or UTC
-            on_start_day = datetime.combine(start.at.astimezone(zone).date(), b.wall, zone)
-            at = on_start_day.astimezone(UTC)
-            if at < start.at:
-                at = (on_start_day + _DAY).astimezone(UTC)
-            end = TextTime(at, end.span, end.words, False, end.assumed_zone)
-        if end.at < start.at:
-            continue
-        opener = _OPEN.search(text[: a.match.start()])
-        begin = opener.start() if opener else a.match.start()
-        windows.append(TextWindow(start, end, (begin, b.match.end()), text[begin : b.match.end()]))
+        opener = _OPEN.search(text[: clocks[first].match.start()])
+        begin = opener.start() if opener else start.span[0]
+        words = text[begin : end.span[1]]
+        windows.append(TextWindow(start, end, (begin, end.span[1]), words))
     return windows

@@ -43,7 +43,7 @@ def utc(*parts: int) -> datetime:
         ("since 12:15 p.m. PDT.", "12:15 p.m. PDT", utc(2023, 6, 13, 19, 15)),
         ("by 14:05 UTC", "14:05 UTC", utc(2023, 6, 13, 14, 5)),
         ("by 14:05:09 GMT", "14:05:09 GMT", utc(2023, 6, 13, 14, 5, 9)),
-        ("at 3:05pm (GMT+2)", "3:05pm (GMT+2)", utc(2023, 6, 13, 13, 5)),
+        ("at 5:05pm (GMT+2)", "5:05pm (GMT+2)", utc(2023, 6, 13, 15, 5)),
         ("at 9:00 PM CEST", "9:00 PM CEST", utc(2023, 6, 13, 19)),
         ("at 9:00 PM BST", "9:00 PM BST", utc(2023, 6, 13, 20)),
         ("at 09:00 US/Pacific", "09:00 US/Pacific", utc(2023, 6, 13, 16)),
@@ -89,7 +89,7 @@ def test_times_without_a_date_need_a_reference() -> None:
     assert not found.dated
 
 
-def test_the_date_is_the_one_closest_to_the_reference_in_the_times_own_zone() -> None:
+def test_the_date_is_the_first_from_6_hours_before_the_reference_in_the_times_own_zone() -> None:
     # 00:30 UTC on the 14th is 5:30 PM PDT on the 13th: "11:50 PM PDT" is that evening,
     # not the evening of the 14th (local date of the reference, not its UTC date).
     late = utc(2023, 6, 14, 0, 30)
@@ -135,6 +135,21 @@ def test_impact_windows(text: str, start: datetime, end: datetime, words: str) -
     assert text[window.span[0] : window.span[1]] == words
 
 
+def test_a_list_of_updates_runs_forward_over_midnight_and_looks_back_a_little() -> None:
+    text = (
+        "<div>01:11 PM UTC investigating</div><div>02:54 AM UTC resolved; between 12:15 AM"
+        " and 12:40 AM UTC errors peaked</div><div>11:40 AM UTC postmortem</div>"
+    )
+    found = read_times(text, reference=utc(2023, 9, 13, 13, 11, 54))
+    assert [t.at for t in found] == [
+        utc(2023, 9, 13, 13, 11),
+        utc(2023, 9, 14, 2, 54),
+        utc(2023, 9, 14, 0, 15),
+        utc(2023, 9, 14, 0, 40),
+        utc(2023, 9, 14, 11, 40),
+    ]
+
+
 def test_a_list_of_times_is_not_a_window() -> None:
     text = "Updates at 10:00 UTC and 11:00 UTC. We saw errors at 12:00 UTC to some hosts."
     assert read_windows(text, reference=ON) == []
@@ -147,7 +162,9 @@ FIXED = sorted(word for word in ZONE_WORDS if word != "Z")
 instants = st.datetimes(
     min_value=datetime(1995, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
 ).map(lambda at: at.replace(second=0, microsecond=0))
-nearby = st.integers(-11 * 60, 11 * 60).map(lambda minutes: timedelta(minutes=minutes))
+# A reference from 6 h after the time back to (not quite) 18 h before it: the time lies in
+# the 24 hours that start 6 h before the reference.
+nearby = st.integers(-6 * 60, 18 * 60 - 1).map(lambda minutes: -timedelta(minutes=minutes))
 
 
 def clock12(local: datetime) -> str:
@@ -218,3 +235,17 @@ def test_round_trip_windows(
     text = shape.format(clock12(first), f"{clock12(second)} {word}") + " we saw errors."
     (window,) = read_windows(text, reference=start + shift)
     assert (window.start.at, window.end.at) == (start, end), text
+
+
+@pytest.mark.slow
+@given(
+    instants, st.lists(st.integers(0, 18 * 60 - 1), min_size=1, max_size=6), st.sampled_from(FIXED)
+)
+def test_round_trip_a_list_of_updates_without_dates(
+    start: datetime, gaps: list[int], word: str
+) -> None:
+    times = [start]
+    for gap in gaps:
+        times.append(times[-1] + timedelta(minutes=gap))
+    text = "".join(f"<li>{clock12(in_zone(at, word))} {word} - update</li>" for at in times)
+    assert [t.at for t in read_times(text, reference=start)] == times, text

@@ -164,18 +164,27 @@ def _words(text: str, start: int, end: int) -> str:
 def _read_text(
     text: str, where: str, reference: datetime | None, stamp: datetime | None, found: _Text
 ) -> bool:
-    """Add the times written in ``text`` to ``found``; whether there were any."""
-    times = read_times(text, reference=reference)
-    for index, item in enumerate(times):
-        # A time's statement runs to the next time written (a list of dated lines).
-        end = times[index + 1].span[0] if index + 1 < len(times) else len(text)
+    """Add the updates and windows written in ``text`` to ``found``; whether it had updates.
+
+    Each time outside a window heads an update whose words run to the next such time (a list
+    of dated lines, AWS's ``<span>12:53 PM PDT</span> ...``); the times of a window describe
+    the impact, inside the update that writes them.
+    """
+    windows = read_windows(text, reference=reference)
+    inside = [window.span for window in windows]
+    heads = [
+        item
+        for item in read_times(text, reference=reference)
+        if not any(start <= item.span[0] and item.span[1] <= end for start, end in inside)
+    ]
+    for index, item in enumerate(heads):
+        end = heads[index + 1].span[0] if index + 1 < len(heads) else len(text)
         segment = text[item.span[0] : end]
         found.updates.append(
             Update(item.at, where, _words(text, item.span[0], end), says_resolved(segment))
         )
-    for window in read_windows(text, reference=reference):
-        found.windows.append(_Window(window, where, stamp))
-    return bool(times)
+    found.windows.extend(_Window(window, where, stamp) for window in windows)
+    return bool(heads)
 
 
 def record_updates(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
+import ddinc
 from ddinc.clean import replay, suggest
 from ddinc.clean.ops import FillFromText, TextCell
 from ddinc.clean.suggest import Suggestion, proposals_recipe
 from ddinc.clean.text_times import note_parts, says_resolved
 from ddinc.schema import TIMESTAMPS
+from ddinc.synth import mapping_beside
 from tests.clean.conftest import CONTEXT, frame_of, incident
+from tests.conftest import ROOT, shared_path
 
 MOMENT = datetime(2022, 5, 1, 12, 0, tzinfo=UTC)
 STAMP = "2022-05-01T12:00:00.000Z"
@@ -193,3 +200,83 @@ def test_note_parts_reads_only_the_statuspage_form() -> None:
     stamp = note_parts("2022-05-01T13:10:00+02:00 identified: x")[0]
     assert stamp is not None
     assert stamp - at(11, 10) == timedelta(0)
+
+
+# --- measured on exports: each recovered time against an independent reading ---------------
+
+GITHUB = ("datasets", "statuspage", "githubstatus_incidents_2021-2022.json")
+
+
+def proposed(frame: pl.DataFrame, check: str, column: str) -> dict[str, datetime]:
+    """source_id -> the time proposed for ``column`` by the ``check`` group."""
+    ids = dict(zip(frame["row_key"], frame["source_id"], strict=True))
+    found = [s for s in suggest(frame, context=CONTEXT) if s.check == check]
+    return {
+        ids[cell.key]: datetime.fromisoformat(str(cell.value))
+        for cell in (cells(found[0]).values() if found else [])
+        if cell.column == column
+    }
+
+
+@pytest.mark.parametrize("statuses", ["kept", "blanked"])
+def test_github_resolved_times_come_back_from_the_default_sources_notes(statuses: str) -> None:
+    # Hide every resolved time of GitHub's real history and read it back from the updates
+    # the default statuspage source keeps as notes; the independent reading is the JSON's own
+    # resolved_at, read with the standard library. Blanking the statuses leaves the prose
+    # alone to say which update resolved the incident.
+    path = shared_path(*GITHUB)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    truth = {
+        i["id"]: datetime.fromisoformat(i["resolved_at"].replace("Z", "+00:00"))
+        for i in document["incidents"]
+        if i["status"] in ("resolved", "postmortem") and i["resolved_at"]
+    }
+    frame = ddinc.load(path).incidents.filter(pl.col("state") == "resolved")
+    frame = frame.with_columns(pl.lit(None, dtype=frame.schema["resolved"]).alias("resolved"))
+    if statuses == "blanked":
+        blank = pl.element().str.replace(r"^(\S+) [a-z_ ]+: ", "${1} update: ")
+        frame = frame.with_columns(pl.col("notes").list.eval(blank))
+    got = proposed(frame, "resolved_time_missing", "resolved")
+    right = [key for key, at in got.items() if abs(at - truth[key]) <= timedelta(seconds=1)]
+    assert len(got) == len(right), {k: (got[k], truth[k]) for k in set(got) - set(right)}
+    assert len(right) >= 0.9 * len(truth)
+
+
+def committed(name: str) -> Path:
+    return ROOT / "data" / name
+
+
+def test_health_archive_resolved_times_from_prose_match_a_simpler_reading() -> None:
+    # AWS-style updates: "<span> 04:26 AM UTC</span>&nbsp;The issue has been resolved ...".
+    # The simpler reading: the one resolving line's clock, on the day posted or the next.
+    path = committed("healtharchive_incidents.json")
+    frame = ddinc.load(path, source=mapping_beside(path)).incidents
+    line = re.compile(r"(\d{2}):(\d{2}) (AM|PM) UTC</span>&nbsp;The issue has been resolved")
+    expected = {}
+    for row in frame.filter(pl.col("state") == "resolved").iter_rows(named=True):
+        match = line.search("".join(row["notes"]))
+        if match is None:
+            continue
+        hour = int(match.group(1)) % 12 + (12 if match.group(3) == "PM" else 0)
+        at = row["declared"].replace(hour=hour, minute=int(match.group(2)), second=0)
+        expected[row["source_id"]] = at if at >= row["declared"] else at + timedelta(days=1)
+    got = proposed(frame, "resolved_time_missing", "resolved")
+    assert len(expected) >= 0.9 * frame.filter(pl.col("state") == "resolved").height
+    assert got == expected
+
+
+def test_statuspage_history_back_fills_recovered_with_the_default_source() -> None:
+    # No --field: the default source's notes carry the update bodies. The simpler reading:
+    # the <strong> time of the "The issue was resolved" line.
+    path = committed("statuspage_history.json")
+    frame = ddinc.load(path).incidents
+    line = re.compile(r"<strong>([\d-]+ [\d:]+)</strong> - The issue was resolved")
+    expected = {}
+    for row in frame.iter_rows(named=True):
+        match = line.search("".join(row["notes"]))
+        if match is not None and row["declared"] == row["resolved"]:
+            expected[row["source_id"]] = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
+    got = proposed(frame, "zero_length_incident", "resolved")
+    assert expected
+    assert got == expected
+    assert not [c for c in frame.columns if c.startswith("field.")]

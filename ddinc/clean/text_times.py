@@ -54,7 +54,7 @@ __all__ = [
     "text_fills",
 ]
 
-NOTES: Final = "notes"
+_NOTES: Final = "notes"
 # A note as the statuspage source writes it: "<ISO time> <status>: <body>".
 _STAMPED: Final = re.compile(
     r"^(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))"
@@ -210,12 +210,12 @@ def _read_row(
 ) -> _Text:
     found = _Text()
     reference = _reference(row)
-    for index, note in enumerate(row.get(NOTES) or []):
+    for index, note in enumerate(row.get(_NOTES) or []):
         if not note:
             continue
         stamp, status, body = note_parts(note)
         real = stamp is not None and (backfilled_at is None or abs(stamp - backfilled_at) > _SAME)
-        where = f"{NOTES}[{index}]"
+        where = f"{_NOTES}[{index}]"
         dated = _read_text(
             body, where, stamp if real else reference, stamp if real else None, found
         )
@@ -333,7 +333,7 @@ def text_fills(
     ``resolved_time_missing``); ``tolerance`` is the checks' order tolerance.
     """
     columns = _text_columns(frame)
-    readable = [c for c in (NOTES, *columns) if c in frame.columns]
+    readable = [c for c in (_NOTES, *columns) if c in frame.columns]
     if not readable or ROW_KEY not in frame.columns:
         return []
     has_text = pl.any_horizontal(

@@ -43,6 +43,7 @@ from ddinc.clean.ops import FillFromText, TextCell
 from ddinc.clean.values import to_json
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import FIELD_PREFIX, TIMESTAMPS
+from ddinc.timeline import DEFINITIONS
 from ddinc.timestamps.prose import TextWindow, read_times, read_windows
 
 __all__ = [
@@ -245,10 +246,16 @@ def _text_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def _in_order(row: Mapping[str, Any], tolerance: timedelta) -> bool:
+    """No duration or impact window negative, and the chain impact start <= detected <=
+    declared <= resolved in order, beyond the checks' tolerance."""
     chain = [row[n] for n in ("impact_start", "detected", "declared", "resolved") if row[n]]
-    ordered = all(b - a > -tolerance for a, b in itertools.pairwise(chain))
-    start, end = row["impact_start"], row["impact_end"]
-    return ordered and (start is None or end is None or end - start > -tolerance)
+    pairs = [*itertools.pairwise(chain), *_spans(row)]
+    return all(later - earlier > -tolerance for earlier, later in pairs)
+
+
+def _spans(row: Mapping[str, Any]) -> list[tuple[datetime, datetime]]:
+    spans = [*DEFINITIONS.values(), ("impact_start", "impact_end")]
+    return [(row[a], row[b]) for a, b in spans if row[a] is not None and row[b] is not None]
 
 
 def _backfill_plan(row: Mapping[str, Any], found: _Text) -> dict[str, Update] | None:

@@ -159,6 +159,29 @@ def test_text_that_would_put_times_out_of_order_is_not_proposed() -> None:
         )
     )
     assert [s for s in suggest(frame, context=CONTEXT) if s.check == "impact_window_in_text"] == []
+    # Detected after the window's end would make time to repair negative: not proposed either.
+    late = frame_of(
+        incident(
+            impact_start=None,
+            impact_end=None,
+            detected=at(12),
+            declared=at(12, 5),
+            resolved=at(13),
+            notes=["from 11:00 AM UTC to 11:30 AM UTC errors rose"],
+        )
+    )
+    assert [s for s in suggest(late, context=CONTEXT) if s.check == "impact_window_in_text"] == []
+    fine = frame_of(
+        incident(
+            impact_start=None,
+            impact_end=None,
+            detected=at(11, 10),
+            declared=at(12, 5),
+            resolved=at(13),
+            notes=["from 11:00 AM UTC to 11:30 AM UTC errors rose"],
+        )
+    )
+    assert found(fine, "impact_window_in_text").rows == 1
 
 
 def test_equal_times_without_a_resolved_time_keep_their_declared_time() -> None:

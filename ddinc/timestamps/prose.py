@@ -14,8 +14,9 @@ What is read, and the rules that keep a reading unambiguous:
   is read as UTC and marked ``assumed_zone`` (how status pages and migrations write them).
 - Clock times, 12-hour (``12:53 PM``, ``3:05pm``, ``9 AM`` is *not* read: a bare hour is too
   often something else) or 24-hour (``14:05``), optionally after a date (``Jan 5, 2024``,
-  ``January 5th``, ``2024-01-05``, each optionally followed by ``at``). A clock time needs a
-  zone, written after it or after the other end of its window; without one it is not read.
+  ``January 5th``, ``5 January 2024``, ``2024-01-05``, each optionally followed by ``at``)
+  or before one (``11:23 PM PST on December 7``). A clock time needs a zone, written after
+  it or after the other end of its window; without one it is not read.
 - Zones are the words of :data:`ZONE_WORDS` only (fixed offsets, uppercase, e.g. ``PDT`` is
   UTC-7 whatever the date), ``PT``/``MT``/``CT``/``ET``, which follow daylight saving time
   on the date read, ``UTC+2`` / ``GMT-07:00`` offsets, and IANA names (``US/Pacific``).
@@ -110,13 +111,26 @@ _MONTHS: Final = (
     "nov",
     "dec",
 )
-_MONTH: Final = (
-    r"(?i:(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
-    r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))"
-)
+
+
+def _month(group: str) -> str:
+    return (
+        rf"(?i:(?P<{group}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
+        r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))"
+    )
+
+
+_ORDINAL: Final = r"(?i:st|nd|rd|th)?"
+# Before the clock: 2024-01-05, Jan 5(, 2024), January 5th, 5 January( 2024).
 _DATE: Final = (
     r"(?:(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
-    rf"|{_MONTH}\.?\s+(?P<wd>\d{{1,2}})(?i:st|nd|rd|th)?(?:,?\s+(?P<wy>\d{{4}}))?)"
+    rf"|{_month('mon')}\.?\s+(?P<wd>\d{{1,2}}){_ORDINAL}(?:,?\s+(?P<wy>\d{{4}}))?"
+    rf"|(?P<dd>\d{{1,2}}){_ORDINAL}\s+{_month('dmon')}\.?(?:,?\s+(?P<dy>\d{{4}}))?)"
+)
+# After the clock and zone: "11:23 PM PST on December 7(, 2021)" (AWS).
+_ON_DATE: Final = (
+    rf"(?:,?\s+(?i:on)\s+(?:{_month('tmon')}\.?\s+(?P<td>\d{{1,2}}){_ORDINAL}"
+    r"(?:,?\s+(?P<ty>\d{4}))?|(?P<ti>\d{4}-\d{2}-\d{2})))"
 )
 _CLOCK: Final = r"(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2})(?P<f>\.\d{1,6})?\d*)?"
 _AMPM: Final = r"(?:\s?(?P<ampm>(?i:[ap]\.?m\.?))(?![A-Za-z]))"
@@ -134,7 +148,7 @@ _ZONE: Final = (
 # An optional date, then a clock, then an optional AM/PM and zone. A "T" joins ISO dates.
 _TIME: Final = re.compile(
     rf"(?<![\w:.])(?:{_DATE}(?:T|,?\s+(?:(?i:at)\s+)?))?{_CLOCK}(?![\d])"
-    rf"{_AMPM}?{_ZONE}?"
+    rf"{_AMPM}?{_ZONE}?{_ON_DATE}?"
 )
 _JOIN: Final = re.compile(r"\s*(?i:and|to|until|through|till|-|\u2013|\u2014)\s*")
 _OPEN: Final = re.compile(r"(?i:\b(?:between|from))\s+$")
@@ -214,29 +228,42 @@ def _wall(match: re.Match[str]) -> time | None:
     return time(hour, minute, second, micro)
 
 
+def _word_date(
+    month: str, day: str, year: str | None, reference: datetime | None
+) -> tuple[date | None, bool]:
+    """A date written with a month name; without a year, the year nearest ``reference``."""
+    number = _MONTHS.index(month[:3].lower()) + 1
+    if year:
+        return date(int(year), number, int(day)), True
+    if reference is None:
+        return None, False
+    options = []
+    for candidate in (reference.year - 1, reference.year, reference.year + 1):
+        try:
+            options.append(date(candidate, number, int(day)))
+        except ValueError:
+            continue
+    if not options:
+        return None, False
+    target = reference.date()
+    return min(options, key=lambda d: abs((d - target).days)), True
+
+
 def _day(match: re.Match[str], reference: datetime | None) -> tuple[date | None, bool]:
-    """The date written before the clock, and whether the match is valid at all."""
+    """The date written before (or, with "on", after) the clock, and whether the match is
+    valid at all (no 30 February)."""
+    group = match.group
     try:
-        if match.group("y"):
-            return date(int(match.group("y")), int(match.group("m")), int(match.group("d"))), True
-        if match.group("mon"):
-            month = _MONTHS.index(match.group("mon")[:3].lower()) + 1
-            day = int(match.group("wd"))
-            if match.group("wy"):
-                return date(int(match.group("wy")), month, day), True
-            if reference is None:
-                return None, False
-            # The year of the reference, or the one beside it nearest the reference.
-            options = []
-            for year in (reference.year - 1, reference.year, reference.year + 1):
-                try:
-                    options.append(date(year, month, day))
-                except ValueError:
-                    continue
-            if not options:
-                return None, False
-            target = reference.date()
-            return min(options, key=lambda d: abs((d - target).days)), True
+        if group("y"):
+            return date(int(group("y")), int(group("m")), int(group("d"))), True
+        if group("mon"):
+            return _word_date(group("mon"), group("wd"), group("wy"), reference)
+        if group("dmon"):
+            return _word_date(group("dmon"), group("dd"), group("dy"), reference)
+        if group("ti"):
+            return date.fromisoformat(group("ti")), True
+        if group("tmon"):
+            return _word_date(group("tmon"), group("td"), group("ty"), reference)
     except ValueError:
         return None, False
     return None, True
@@ -340,6 +367,17 @@ def _read(
             item = _after(item, clock.wall, zone or UTC, start.at)
         placed[index] = item
         running = item.at
+    for first, second in pairs:
+        # "between 7:35 AM PST and 1:15 PM PST on December 7": the date written once, at the
+        # end, is the start's too (the day before, when the start would then be later).
+        start, end = placed.get(first), placed.get(second)
+        if start is not None and end is not None and end.dated and not start.dated:
+            zone = clocks[first].zone or zones.get(first) or UTC
+            on_end_day = datetime.combine(end.at.astimezone(zone).date(), clocks[first].wall, zone)
+            if on_end_day > end.at:
+                on_end_day -= _DAY
+            at = on_end_day.astimezone(UTC)
+            placed[first] = TextTime(at, start.span, start.words, False, start.assumed_zone)
     return clocks, pairs, placed
 
 

@@ -52,6 +52,12 @@ def utc(*parts: int) -> datetime:
         ("Jun 1, 2023 9:00 AM PT", "Jun 1, 2023 9:00 AM PT", utc(2023, 6, 1, 16)),
         ("Jun 1, 2023 9:00 AM PST", "Jun 1, 2023 9:00 AM PST", utc(2023, 6, 1, 17)),
         ("January 5th 2:30 pm CST", "January 5th 2:30 pm CST", utc(2023, 1, 5, 20, 30)),
+        (
+            "Start: 9 August 2023 10:00 US/Pacific",
+            "9 August 2023 10:00 US/Pacific",
+            utc(2023, 8, 9, 17),
+        ),
+        ("at 11:23 PM PST on Dec 7, 2021", "11:23 PM PST on Dec 7, 2021", utc(2021, 12, 8, 7, 23)),
     ],
 )
 def test_written_forms(text: str, words: str, at: datetime) -> None:
@@ -119,6 +125,20 @@ def test_the_date_is_the_first_from_6_hours_before_the_reference_in_the_times_ow
             utc(2023, 6, 12, 22),
             utc(2023, 6, 13, 2),
             "From Jun 12, 2023 10:00 PM until Jun 13, 2023 2:00 AM UTC",
+        ),
+        (
+            # AWS's summary of 2021-12-07: the date written once, at the end.
+            "Between 7:35 AM PST and 1:15 PM PST on December 7, 2021, we saw errors",
+            utc(2021, 12, 7, 15, 35),
+            utc(2021, 12, 7, 21, 15),
+            "Between 7:35 AM PST and 1:15 PM PST on December 7, 2021",
+        ),
+        (
+            "Between 11:23 PM PST on December 7 and 3:14 AM PST on December 8, we",
+            # No year: the one nearest the reference (June 2023).
+            utc(2023, 12, 8, 7, 23),
+            utc(2023, 12, 8, 11, 14),
+            "Between 11:23 PM PST on December 7 and 3:14 AM PST on December 8",
         ),
         (
             "between 2023-06-13 09:00 and 11:00 US/Pacific",
@@ -201,6 +221,8 @@ def test_round_trip_clocks_with_zone_words(at: datetime, word: str, shift: timed
         "24-hour": f"at {local:%H:%M} {word} we",
         "dated": f"on {local:%b} {local.day}, {local.year} at {clock12(local)} {word}",
         "long month": f"{local:%B} {local.day} {local:%H:%M} {word}",
+        "day first": f"{local.day} {local:%B} {local.year} {local:%H:%M} {word}",
+        "dated after": f"at {clock12(local)} {word} on {local:%B} {local.day}, {local.year}",
     }
     for form, text in forms.items():
         found = read_times(text, reference=reference)

@@ -12,10 +12,11 @@ import polars as pl
 import pytest
 
 import ddinc
-from ddinc.clean import replay, suggest
+from ddinc.clean import Recipe, replay, suggest
 from ddinc.clean.ops import FillFromText, TextCell
 from ddinc.clean.suggest import Suggestion, proposals_recipe
 from ddinc.clean.text_times import note_parts, says_resolved
+from ddinc.cli import main
 from ddinc.schema import TIMESTAMPS
 from ddinc.synth import mapping_beside
 from tests.clean.conftest import CONTEXT, frame_of, incident
@@ -303,3 +304,16 @@ def test_statuspage_history_back_fills_recovered_with_the_default_source() -> No
     assert expected
     assert got == expected
     assert not [c for c in frame.columns if c.startswith("field.")]
+
+
+def test_the_suggest_command_recovers_back_fills_without_any_field_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recipe.json"
+    assert main(["suggest", str(committed("statuspage_history.json")), "-o", str(out)]) == 0
+    recipe = Recipe.model_validate_json(out.read_text(encoding="utf-8"))
+    fills = [step for step in recipe.steps if isinstance(step, FillFromText)]
+    assert fills
+    assert all(step.enabled for step in fills)
+    assert {step.text_column for step in fills} == {"notes"}
+    assert "back-filled records: real times from their text" in capsys.readouterr().out

@@ -24,7 +24,10 @@ resolve", "monitoring", "continue to monitor", "investigating", "not yet", "part
 "some"; or a Statuspage update whose status is ``resolved``/``postmortem`` (with no times
 of its own in the body). A proposal that would put the record's times out of order is not
 made. Every value is a :class:`~ddinc.clean.ops.TextCell` naming where and which words it
-came from; these are evidence a person accepts unread, so they are enabled by default.
+came from; where the text (or the note's own time) gives the date, they are evidence a person
+accepts unread and are enabled by default. A time written without a date and without a dated
+note around it (``10:07 AM UTC``) takes the record's day: right for most incidents, a day
+short for one lasting longer, so those groups are offered disabled, as guesses.
 """
 
 from __future__ import annotations
@@ -91,10 +94,14 @@ class Update:
     where: str
     words: str
     resolves: bool
+    # The text wrote no date and none came with it (a note's own time): the day was inferred
+    # from the record's date, which a multi-day incident makes wrong.
+    inferred: bool = False
 
     @property
     def evidence(self) -> str:
-        return f"{self.where}: {self.words}"
+        day = " (no date written: day taken from the record)" if self.inferred else ""
+        return f"{self.where}: {self.words}{day}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,8 @@ class TextFill:
     explanation: str
     step: FillFromText
     rows: int
+    # Some value's day was not written (taken from the record's date): offered as a guess.
+    needs_review: bool = False
 
 
 def says_resolved(text: str) -> bool:
@@ -181,9 +190,9 @@ def _read_text(
     for index, item in enumerate(heads):
         end = heads[index + 1].span[0] if index + 1 < len(heads) else len(text)
         segment = text[item.span[0] : end]
-        found.updates.append(
-            Update(item.at, where, _words(text, item.span[0], end), says_resolved(segment))
-        )
+        words = _words(text, item.span[0], end)
+        inferred = not item.dated and stamp is None
+        found.updates.append(Update(item.at, where, words, says_resolved(segment), inferred))
     found.windows.extend(_Window(window, where, stamp) for window in windows)
     return bool(heads)
 
@@ -280,8 +289,20 @@ def _window_plan(found: _Text, names: tuple[str, ...]) -> dict[str, Update]:
     latest = found.windows[0]
     window = latest.window
     ends = {
-        "impact_start": Update(window.start.at, latest.where, window.words, False),
-        "impact_end": Update(window.end.at, latest.where, window.words, False),
+        "impact_start": Update(
+            window.start.at,
+            latest.where,
+            window.words,
+            False,
+            inferred=not window.start.dated and latest.said_at is None,
+        ),
+        "impact_end": Update(
+            window.end.at,
+            latest.where,
+            window.words,
+            False,
+            inferred=not window.end.dated and latest.said_at is None,
+        ),
     }
     return {name: ends[name] for name in names}
 
@@ -294,8 +315,15 @@ class _Group:
 
 
 def _propose(
-    row: Mapping[str, Any], plan: Mapping[str, Update], group: _Group, tolerance: timedelta
+    row: Mapping[str, Any],
+    plan: Mapping[str, Update],
+    groups: Mapping[tuple[str, bool], _Group],
+    name: str,
+    tolerance: timedelta,
 ) -> bool:
+    """Add ``plan``'s cells to the group ``name``: its sure part, or its guesses when a
+    value's day was inferred."""
+    group = groups[name, any(update.inferred for update in plan.values())]
     after = dict(row)
     after.update({name: update.at for name, update in plan.items()})
     if not _in_order(after, tolerance):
@@ -319,16 +347,41 @@ def _propose(
     return True
 
 
-def _fill(check: str, group: _Group, title: str, explanation: str) -> list[TextFill]:
-    if not group.cells:
-        return []
-    sources = ", ".join(sorted(group.wheres))
-    step = FillFromText(
-        text_column=sources,
-        cells=group.cells,
-        note="times read from the record's own text; each cell names the words",
-    )
-    return [TextFill(check, title.format(rows=group.rows), explanation, step, group.rows)]
+_GUESS: Final = (
+    " Guesses: the text writes no date for some of these times, so each was placed on the "
+    "record's own day (or the next, after the time before it); an incident lasting over a "
+    "day would be read a day short. Check them before enabling."
+)
+
+
+def _fill(
+    check: str,
+    groups: Mapping[tuple[str, bool], _Group],
+    name: str,
+    title: str,
+    explanation: str,
+) -> list[TextFill]:
+    fills = []
+    for inferred in (False, True):
+        group = groups[name, inferred]
+        if not group.cells:
+            continue
+        step = FillFromText(
+            text_column=", ".join(sorted(group.wheres)),
+            cells=group.cells,
+            note="times read from the record's own text; each cell names the words",
+        )
+        fills.append(
+            TextFill(
+                check,
+                title.format(rows=group.rows) + (", days inferred" if inferred else ""),
+                explanation.format(rows=group.rows) + (_GUESS if inferred else ""),
+                step,
+                group.rows,
+                needs_review=inferred,
+            )
+        )
+    return fills
 
 
 def text_fills(
@@ -358,7 +411,11 @@ def text_fills(
         pl.Series(sorted(backfilled | unresolved), dtype=pl.String).implode()
     )
     wanted = frame.filter(has_text & (keys | lacking_impact))
-    groups = {name: _Group() for name in ("backfill", "resolved", "impact")}
+    groups = {
+        (name, inferred): _Group()
+        for name in ("backfill", "resolved", "impact")
+        for inferred in (False, True)
+    }
     for row in wanted.iter_rows(named=True):
         key = row[ROW_KEY]
         # All times equal and no resolved time: the declared time may well be real (a record
@@ -367,40 +424,44 @@ def text_fills(
             at = min((row[n] for n in TIMESTAMPS if row[n] is not None), default=None)
             plan = _backfill_plan(row, _read_row(row, columns, at))
             if plan is not None:
-                _propose(row, plan, groups["backfill"], tolerance)
+                _propose(row, plan, groups, "backfill", tolerance)
             continue
         found = _read_row(row, columns, None)
         if key in unresolved:
             resolved = next((u for u in reversed(found.updates) if u.resolves), None)
             if resolved is not None:
-                _propose(row, {"resolved": resolved}, groups["resolved"], tolerance)
+                _propose(row, {"resolved": resolved}, groups, "resolved", tolerance)
         missing = tuple(n for n in ("impact_start", "impact_end") if row[n] is None)
         if missing:
-            _propose(row, _window_plan(found, missing), groups["impact"], tolerance)
+            _propose(row, _window_plan(found, missing), groups, "impact", tolerance)
+    recovered = sum(groups["backfill", inferred].rows for inferred in (False, True))
     return [
         *_fill(
             "zero_length_incident",
-            groups["backfill"],
+            groups,
+            "backfill",
             "back-filled records: real times from their text ({rows} rows)",
-            f"{groups['backfill'].rows} back-filled record(s) state their real times in their "
-            "own text: declared and impact start from the first update, resolved from the last "
-            "update saying it is resolved, the impact window where one is written. "
-            f"{len(backfilled) - groups['backfill'].rows} record(s) hold no usable time in "
-            "their text and stay flagged.",
+            "{rows} back-filled record(s) state their real times in their own text: declared "
+            "and impact start from the first update, resolved from the last update saying it is "
+            "resolved, the impact window where one is written. "
+            f"{len(backfilled) - recovered} record(s) hold no usable time in their text and "
+            "stay flagged.",
         ),
         *_fill(
             "resolved_time_missing",
-            groups["resolved"],
+            groups,
+            "resolved",
             "resolved records without a resolved time: from their text ({rows} rows)",
-            f"{groups['resolved'].rows} resolved record(s) without a resolved time: taken from "
-            "the last update saying the incident is resolved.",
+            "{rows} resolved record(s) without a resolved time: taken from the last update "
+            "saying the incident is resolved.",
         ),
         *_fill(
             "impact_window_in_text",
-            groups["impact"],
+            groups,
+            "impact",
             "impact windows written in the text ({rows} rows)",
-            f"{groups['impact'].rows} record(s) without an impact start or end write their "
-            'impact window ("between ... and ...", "from ... to ..."): taken from the '
-            "latest update that writes one.",
+            "{rows} record(s) without an impact start or end write their impact window "
+            '("between ... and ...", "from ... to ..."): taken from the latest update that '
+            "writes one.",
         ),
     ]

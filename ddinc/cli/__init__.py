@@ -10,14 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ddinc.cli import check, clean, demo, export, misc, push, report
+from ddinc.cli import check, clean, demo, doctor, export, misc, push, report
 from ddinc.cli._wording import cli_wording
 from ddinc.errors import DdincError
 
 __all__ = ["build_parser", "main"]
 
 # Each module adds its commands to the parser; the order is the order of `ddinc --help`.
-_COMMAND_MODULES = (check, export, clean, report, push, demo, misc)
+_COMMAND_MODULES = (check, export, clean, report, doctor, push, demo, misc)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,5 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except DdincError as error:
         print(f"error: {cli_wording(str(error))}", file=sys.stderr)
-        return 2
+        # 2 unless the error says otherwise (a recipe that did not do what it says: 1).
+        return int(getattr(error, "exit_status", 2))
     return status

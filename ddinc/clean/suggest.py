@@ -1,10 +1,11 @@
 """Fixes proposed by the checks: recipe steps the analyst previews and accepts, a group at a time.
 
-- ``zero_length_incident`` (back-filled records): when the record's own text (a carried
-  ``field.*`` column, such as Statuspage update bodies ``<li><strong>2011-07-28
-  03:06:00</strong> - ... resolved</li>``) holds times, propose impact start and declared
-  from the first, resolved from the last update that says "resolved", each cell naming the
-  text it came from. Records whose text holds no time stay flagged.
+- times the record's own text states (its ``notes`` and carried ``field.*`` text, see
+  :mod:`ddinc.clean.text_times`): back-filled records (``zero_length_incident``) get declared
+  from their first update and resolved from the last one saying resolved, resolved records
+  without a time (``resolved_time_missing``) their resolved time, records without an impact
+  window the one their text writes; each cell names the words it came from, enabled by
+  default. Records whose text holds no time stay flagged.
 - ``whole_hour_offset``: a source whose span is the same whole number of hours for many rows
   gets a time zone change of the later column.
 - ``state_unmapped``: the nearest known state, proposed *disabled* (never applied unasked).
@@ -40,6 +41,7 @@ from ddinc.checks import CheckContext, CheckReport, run_checks
 from ddinc.clean.cluster import Cluster, cluster_values
 from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
 from ddinc.clean.recipe import Recipe, replay
+from ddinc.clean.text_times import text_fills
 from ddinc.clean.values import to_json
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
@@ -61,7 +63,6 @@ _TIME: Final = re.compile(
     r"\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
 )
 _TAG: Final = re.compile(r"<[^>]+>")
-_RESOLVED: Final = re.compile(r"\bresolv", re.IGNORECASE)
 # Words of legacy states that say which Datadog state they mean, before any fuzzy match.
 _STATE_WORDS: Final = {
     "closed": "resolved",
@@ -100,7 +101,8 @@ class Suggestion:
     ``needs_review`` proposals are guesses (a nearest value, a fuzzy cluster): they are not
     :attr:`enabled`, and their steps are written disabled until the analyst enables them.
     ``kind`` names the sort of fix (``spelling``, ``cluster``, ``title``, ``state``,
-    ``time_zone``...); ``cluster`` is the cluster a merge comes from (see :meth:`with_target`).
+    ``time_zone``, ``times_from_text``...); ``cluster`` is the cluster a merge comes from
+    (see :meth:`with_target`).
     """
 
     check: str
@@ -217,76 +219,22 @@ def read_update_times(text: str) -> list[tuple[datetime, str]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def _text_columns(frame: pl.DataFrame) -> list[str]:
-    return [
-        name
-        for name, dtype in frame.schema.items()
-        if name.startswith(FIELD_PREFIX)
-        and (dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String))
-    ]
-
-
-def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
-    failing = _keys(frame, report, "zero_length_incident")
-    texts = _text_columns(frame)
-    if failing.is_empty():
-        return []
-    cells: list[TextCell] = []
-    sources: set[str] = set()
-    fixed = 0
-    for row in failing.iter_rows(named=True):
-        for column in texts:
-            value = row[column]
-            text = "\n".join(value) if isinstance(value, list) else value
-            times = read_update_times(text) if text else []
-            if len(times) < 2:
-                continue
-            first, last = times[0], times[-1]
-            resolved = next((t for t in reversed(times) if _RESOLVED.search(t[1])), last)
-            if resolved[0] <= first[0]:
-                continue
-            plan = {"impact_start": first, "declared": first, "resolved": resolved}
-            if row["detected"] is not None:
-                plan["detected"] = first
-            if row["impact_end"] is not None:
-                plan["impact_end"] = resolved
-            for name, (at, words) in plan.items():
-                if row[name] != at:
-                    cells.append(
-                        TextCell(
-                            key=row[ROW_KEY],
-                            column=name,
-                            expected=to_json(row[name]),
-                            value=to_json(at),
-                            evidence=f"{column}: {words}",
-                        )
-                    )
-            sources.add(column)
-            fixed += 1
-            break
-    if not cells:
-        return []
-    steps = (
-        FillFromText(
-            text_column=", ".join(sorted(sources)),
-            cells=cells,
-            note="times read from the record's own update text (UTC where unmarked)",
-        ),
-    )
-    left = failing.height - fixed
+def _from_text(frame: pl.DataFrame, report: CheckReport, context: CheckContext) -> list[Suggestion]:
+    failing = {
+        check: set(report.failing(check)[ROW_KEY].to_list())
+        for check in ("zero_length_incident", "resolved_time_missing")
+    }
     return [
         Suggestion(
-            check="zero_length_incident",
-            title=f"back-filled records: real times from their text ({fixed} rows)",
-            explanation=(
-                f"{fixed} back-filled record(s) carry their real update times in "
-                f"{', '.join(sorted(sources))}: impact start and declared from the first update, "
-                "resolved from the last update saying resolved. "
-                f"{left} record(s) hold no time in their text and stay flagged."
-            ),
-            steps=steps,
-            rows=fixed,
+            check=fill.check,
+            title=fill.title,
+            explanation=fill.explanation,
+            steps=(fill.step,),
+            rows=fill.rows,
+            needs_review=fill.needs_review,
+            kind="times_from_text",
         )
+        for fill in text_fills(frame, failing, tolerance=context.order_tolerance)
     ]
 
 
@@ -540,7 +488,7 @@ def suggest(
     context = context or (report.context if report is not None else CheckContext())
     report = report or run_checks(frame, context=context)
     return [
-        *_backfills(frame, report),
+        *_from_text(frame, report, context),
         *_hour_offsets(frame, report, context),
         *_unmapped_states(frame, report),
         *_titles(frame, report, title_parts),

@@ -47,7 +47,7 @@ def test_backfilled_records_get_their_times_from_their_text() -> None:
     frame = frame_of(_backfilled(UPDATES), _backfilled("nothing dated"), incident())
     (found,) = [s for s in suggest(frame, context=CONTEXT) if s.check == "zero_length_incident"]
     assert found.rows == 1
-    assert "1 record(s) hold no time" in found.explanation
+    assert "1 record(s) hold no usable time" in found.explanation
     done = replay(frame, found.steps)
     row = done.frame.row(0, named=True)
     assert row["impact_start"] == row["declared"] == datetime(2011, 7, 28, 3, 6, tzinfo=UTC)

@@ -281,24 +281,22 @@ class History:
         Durations asked for are recomputed for edited rows, so they follow their timestamps.
         """
         index = pl.Series("pos", positions, dtype=pl.Int64)
-        picked = self._current.select(columns).gather(index)
-        if not self._overlay:
-            return picked
         wanted = {int(p): i for i, p in enumerate(index.to_list())}
+        edited = [(p, c) for (p, c) in self._overlay if p in wanted]
+        durations = [name for name in DURATIONS if name in columns]
+        timed = durations and any(column in TIMESTAMPS for _, column in edited)
+        # Durations follow edited timestamps: read the timestamps too, recompute, drop them.
+        read = list(dict.fromkeys([*columns, *(TIMESTAMPS if timed else ())]))
+        picked = self._current.select(read).gather(index)
         patches: dict[str, dict[int, object]] = {}
-        for (position, column), value in self._overlay.items():
-            if position in wanted and column in picked.columns:
-                patches.setdefault(column, {})[wanted[position]] = value
-        if not patches:
-            return picked
+        for position, column in edited:
+            if column in read:
+                patches.setdefault(column, {})[wanted[position]] = self._overlay[(position, column)]
         for column, updates in patches.items():
             picked = write_cells(picked, column, updates)
-        timestamps = [name for name in TIMESTAMPS if name in picked.columns]
-        if set(patches) & set(TIMESTAMPS) and len(timestamps) == len(TIMESTAMPS):
-            durations = [name for name in DURATIONS if name in picked.columns]
-            if durations:
-                picked = with_timeline(picked).select(columns)
-        return picked
+        if timed:
+            picked = with_timeline(picked)
+        return picked.select(columns)
 
     def column(self, name: str) -> pl.Series:
         """The current column ``name`` (written from the overlay first if it was edited)."""

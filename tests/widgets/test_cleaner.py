@@ -110,9 +110,7 @@ def test_no_server_of_its_own_users_and_push_come_from_the_connection(
     assert datadog_users() == []
 
 
-def test_push_panel_sends_exactly_the_plan_it_shows(
-    tmp_path: Path, connection: Connection
-) -> None:
+def test_push_panel_sends_exactly_the_plan_it_shows(tmp_path: Path, connection: Connection) -> None:
     cleaner = _cleaner(connection=connection, ledger=tmp_path / "ledger.sqlite")
     cleaner.push.plan_button.click()
     assert cleaner.push.plan is None

@@ -81,3 +81,36 @@ def test_sort_and_clear_messages(table: CleanerTable) -> None:
     table._handle_msg(browser_message({"type": "toggle", "facet": "state", "value": "active"}))
     table._handle_msg(browser_message({"type": "clear"}))
     assert table.total == 4
+
+
+def test_search_history_jump_and_record_messages(table: CleanerTable) -> None:
+    table._handle_msg(browser_message({"type": "search", "text": "padded"}))
+    assert table.total == 1
+    assert table.search == "padded"
+    key = table.rows[0]["key"]
+    table._handle_msg(browser_message({"type": "record", "key": key}))
+    cells = dict(table.record["cells"])
+    assert cells["title"] == "  padded "
+    table._handle_msg(
+        browser_message({"type": "edit", "key": key, "column": "title", "value": "padded!"})
+    )
+    assert dict(table.record["cells"])["title"] == "padded!"  # the open record follows edits
+    table._handle_msg(browser_message({"type": "goto", "count": 0}))
+    assert [item["done"] for item in table.history] == [False]
+    assert table.can_redo
+    table._handle_msg(browser_message({"type": "select", "key": key, "on": True}))
+    assert table.can_redo  # a tick is not a step
+    table._handle_msg(browser_message({"type": "goto", "count": 1}))
+    assert table.rows[0]["cells"]["title"] == "padded!"
+    table._handle_msg(browser_message({"type": "clear"}))
+    assert (table.total, table.search) == (4, "")
+
+
+def test_facets_open_when_asked_and_a_tick_keeps_the_counts(table: CleanerTable) -> None:
+    assert table.facets["teams"] == []
+    table._handle_msg(browser_message({"type": "open_facet", "facet": "teams", "open": True}))
+    assert table.facets["teams"]
+    facets = table.facets
+    table._handle_msg(browser_message({"type": "select", "key": table.rows[0]["key"]}))
+    assert table.facets is facets
+    assert table.n_selected == 1

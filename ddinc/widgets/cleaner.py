@@ -162,6 +162,11 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         """Apply the last undone step again."""
         self.table.handle({"type": "redo"})
 
+    def select(self, keys: Sequence[str], on: bool = True) -> None:
+        """Tick (or untick) the rows ``keys`` for the push (not a recipe step)."""
+        self.state.select(keys, on)
+        self._changed()
+
     def selected_keys(self) -> list[str]:
         """Row keys selected for the push."""
         return self.state.selected_keys()
@@ -183,8 +188,17 @@ class Cleaner(w.VBox):  # type: ignore[misc]
             "shown": state.total,
             "steps": [step.describe() for step in state.history.steps],
             "can_redo": state.history.can_redo,
+            "undone": [step.describe() for step in state.history.undone],
+            "search": state.search,
             "selected": self.selected_keys(),
             "accepted": list(self.suggestions.accepted),
+            "record": self.table.record.get("key"),
+            "planned": list(self.push.planned_keys),
+            "pushed": (
+                self.push.pushed_plan.frame.get_column("row_key").to_list()
+                if self.push.pushed_plan is not None
+                else []
+            ),
         }
 
     @property

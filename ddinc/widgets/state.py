@@ -656,8 +656,15 @@ class CleanerState:
 
     def select(self, keys: Sequence[str], on: bool = True) -> int:
         """Tick (or untick) rows for the push; how many changed."""
-        positions = [self._position(key) for key in keys]
-        picked = np.array(positions, dtype=np.int64)
+        unknown = [key for key in keys if key not in self._page_hint]
+        found = positions_of(self.history.marked, unknown) if unknown else {}
+        missing = [key for key in unknown if key not in found]
+        if missing:
+            raise ConfigError(f"no row with key {missing[0]!r}")
+        picked = np.array(
+            [self._page_hint[key] if key in self._page_hint else found[key] for key in keys],
+            dtype=np.int64,
+        )
         before = int(self.selected[picked].sum())
         self.selected[picked] = on & ~self._excluded[picked]
         self.selection_version += 1

@@ -281,7 +281,13 @@ class History:
         Durations asked for are recomputed for edited rows, so they follow their timestamps.
         """
         index = pl.Series("pos", positions, dtype=pl.Int64)
-        wanted = {int(p): i for i, p in enumerate(index.to_list())}
+        if not self._overlay:
+            return self._current.select(columns).gather(index)
+        # Only the overlay's rows need a lookup: a bulk step may read 100,000s of rows.
+        asked = index.to_numpy()
+        edited_at = np.array(sorted({p for p, _ in self._overlay}), dtype=np.int64)
+        hits = np.flatnonzero(np.isin(asked, edited_at))
+        wanted = {int(asked[i]): int(i) for i in hits}
         edited = [(p, c) for (p, c) in self._overlay if p in wanted]
         durations = [name for name in DURATIONS if name in columns]
         timed = durations and any(column in TIMESTAMPS for _, column in edited)

@@ -674,13 +674,20 @@ class CleanerState:
         """Select (or deselect) every row in view; how many rows that is."""
         mask = self._view_mask()
         if mask is None:
-            mask = np.ones(self.history.height, dtype=bool)
-        if on:
-            self.selected |= mask & ~self._excluded
+            count = self.history.height
+            if on:
+                np.logical_not(self._excluded, out=self.selected)
+            else:
+                self.selected[:] = False
         else:
-            self.selected &= ~mask
+            count = int(np.count_nonzero(mask))
+            if on:
+                mask &= ~self._excluded
+                self.selected |= mask
+            else:
+                self.selected &= ~mask
         self.selection_version += 1
-        return int(mask.sum())
+        return count
 
     def selected_keys(self) -> list[str]:
         """Row keys selected for the push (excluded rows never are)."""

@@ -252,6 +252,7 @@ class ClusterPanel(Panel):
                 ensure_option=False,
                 tooltip="merge into any value: pick one of the cluster or type another",
             )
+            target.add_class("dd-merge-target")
             button = _button("Merge", tooltip=f"merge {len(cluster.values)} values")
             button.on_click(lambda _, c=cluster, t=target: self.merge(c, str(t.value)))
             self.merge_buttons.append(button)

@@ -275,7 +275,9 @@ class History:
             return self._overlay[key]
         return self._current.get_column(column)[position]
 
-    def rows(self, positions: pl.Series | Sequence[int], columns: Sequence[str]) -> pl.DataFrame:
+    def rows(
+        self, positions: pl.Series | Sequence[int] | np.ndarray, columns: Sequence[str]
+    ) -> pl.DataFrame:
         """The current ``columns`` of the rows at ``positions`` (edits included), in that order.
 
         Durations asked for are recomputed for edited rows, so they follow their timestamps.

@@ -49,6 +49,8 @@ class FacetIndex:
         self._combo_codes: list[list[int]] = []
         self._combo_checks: list[int] = []
         self._n = np.zeros(0, dtype=np.int64)
+        self.codes: np.ndarray = np.zeros((0, len(self.names)), dtype=np.int64)
+        self.checks: np.ndarray = np.zeros(0, dtype=np.int64)
         self.of_row = self._assign(values)
         self._n = np.bincount(self.of_row, minlength=len(self._combo_checks)).astype(np.int64)
         self._arrays()
@@ -85,7 +87,7 @@ class FacetIndex:
         return ids[inverse.reshape(-1)]
 
     def _arrays(self) -> None:
-        built = len(self.codes) if hasattr(self, "codes") else 0
+        built = len(self.codes)
         if built < len(self._combo_checks):
             new_codes = np.array(self._combo_codes[built:], dtype=np.int64)
             new_checks = np.array(self._combo_checks[built:], dtype=np.int64)

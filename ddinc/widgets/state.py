@@ -18,7 +18,7 @@ and compute only when shown and stale.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -277,7 +277,8 @@ class CleanerState:
         if not facet_filters and check_bits is None:
             return np.ones(len(positions), dtype=bool)
         passing = self._index.passing(facet_filters, check_bits)
-        return passing[self._index.of_row[positions]]
+        members: np.ndarray = passing[self._index.of_row[positions]]
+        return members
 
     def _searched(self) -> list[str]:
         """Columns the text search reads: the text ones (timestamps are searched by facet)."""
@@ -308,9 +309,9 @@ class CleanerState:
 
     def _row_mask(self, skip: str | None = None) -> np.ndarray | None:
         """Rows kept by the search and the list facets (``None``: no such filter)."""
-        parts = []
+        parts: list[np.ndarray] = []
         if self.search:
-            key = ("search", self.search, self.regex)
+            key: tuple[Any, ...] = ("search", self.search, self.regex)
             if key not in self._row_masks:
                 frame = self.history.marked
                 mask = search_mask(frame, self.search, regex=self.regex, columns=self._searched())
@@ -327,10 +328,10 @@ class CleanerState:
             parts.append(self._row_masks[key])
         if not parts:
             return None
-        mask = parts[0].copy()
+        combined: np.ndarray = parts[0].copy()
         for part in parts[1:]:
-            mask &= part
-        return mask
+            combined &= part
+        return combined
 
     def _passing(self) -> np.ndarray | None:
         """Per combination of the index: kept by the facet filters (``None``: no filter)."""
@@ -346,7 +347,7 @@ class CleanerState:
         rows = self._row_mask()
         if passing is None:
             return rows
-        mask = passing[self._index.of_row]
+        mask: np.ndarray = passing[self._index.of_row]
         if rows is not None:
             mask &= rows
         return mask
@@ -550,7 +551,7 @@ class CleanerState:
             raise ConfigError(f"cannot sort by {column!r}; sortable columns: {', '.join(COLUMNS)}")
         self.sort = None if column is None else (column, descending)
 
-    def set_filters(self, filters: dict[str, Sequence[str | None]]) -> None:
+    def set_filters(self, filters: Mapping[str, Sequence[str | None]]) -> None:
         """Replace the facet filters (facet -> accepted values; empty list = no filter)."""
         for name in filters:
             if name not in FACET_ORDER:

@@ -141,7 +141,7 @@ def _filters(page: Page) -> None:
 def _edit_undo_jump_and_record(page: Page) -> None:
     # Edit the title of the first row in view.
     row = page.locator(".dd-cleaner tr[data-rid]").first
-    key = row.get_attribute("data-rid")
+    key = row.get_attribute("data-rid") or ""
     version = _version(page)
     row.locator("td[data-col=title]").click()
     editor = page.locator(".dd-cleaner input.dd-edit")

@@ -136,7 +136,7 @@ def test_undone_steps_stay_listed_until_a_new_step() -> None:
     history.goto(1)
     assert len(history.undone) == 1
     history.do(_edit(0, "a", "c"))
-    assert history.undone == ()
+    assert not history.undone
 
 
 def test_a_cell_edit_of_a_timestamp_recomputes_durations_where_read() -> None:

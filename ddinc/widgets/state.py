@@ -77,8 +77,8 @@ RECHECK_EVERY_EDIT_MAX_ROWS: Final = 20_000
 _BY_VALUE: Final = ("month", "duration")
 # Rows of the index read at a time when a page is looked for from the top.
 _BLOCK: Final = 65_536
-# Values a list facet shows at most (the most frequent).
-_LIST_TOP: Final = 30
+# Values a facet ordered by count shows at most (the most frequent).
+_LIST_TOP: Final = 50
 
 
 def _with_durations(columns: Collection[str]) -> set[str]:
@@ -498,6 +498,11 @@ class CleanerState:
                     tally.sort(key=lambda item: (item[0] is None, item[0] or ""))
                 else:
                     tally.sort(key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+                    # The most frequent values (a commander facet may hold thousands), and
+                    # every accepted one, so that it can be clicked off.
+                    tally = tally[:_LIST_TOP] + [
+                        item for item in tally[_LIST_TOP:] if item[0] in accepted
+                    ]
                 counts[name] = [[value, n, value in accepted] for value, n in tally]
             else:
                 counts[name] = self._list_counts(name, facet_filters, check_bits, accepted)

@@ -261,3 +261,13 @@ def test_large_frames_check_on_demand_and_say_so() -> None:
     state.recheck()
     assert state.checks_note == ""
     assert state.facet_counts()["check"]
+
+
+def test_a_facet_of_many_values_lists_the_most_frequent_and_the_accepted() -> None:
+    rows = [incident(commander=f"user{i:02d}") for i in range(60)] + [incident(commander="user00")]
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT, recheck="on_demand")
+    shown = state.facet_counts()["commander"]
+    assert len(shown) == 50
+    assert shown[0] == ["user00", 2, False]
+    state.toggle("commander", "user59")
+    assert ["user59", 1, True] in state.facet_counts()["commander"]

@@ -35,6 +35,7 @@ __all__ = [
     "check_mask",
     "facet_expr",
     "list_facet_expr",
+    "range_mask",
     "search_mask",
     "where_mask",
 ]
@@ -207,6 +208,9 @@ class Where(BaseModel):
     """Text any column must contain (empty: no search)."""
     regex: bool = False
     """Read ``search`` as a regular expression."""
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    """Duration column -> ``(at least, below)`` in hours (``None``: open end); a row without
+    the duration is left out."""
 
     def describe(self) -> str:
         """The filter as one line."""
@@ -216,6 +220,12 @@ class Where(BaseModel):
         ]
         if self.search:
             parts.append(f"{'matching' if self.regex else 'containing'} {self.search!r}")
+        for column, (low, high) in self.ranges.items():
+            parts.append(
+                f"{column} {'from ' + format(low, 'g') + 'h' if low is not None else ''}"
+                f"{' ' if low is not None and high is not None else ''}"
+                f"{'below ' + format(high, 'g') + 'h' if high is not None else ''}".rstrip()
+            )
         return " and ".join(parts) if parts else "every row"
 
     @property
@@ -273,4 +283,24 @@ def where_mask(
         mask = mask & check_mask(frame, report(), names)
     if where.search:
         mask = mask & search_mask(frame, where.search, regex=where.regex)
+    for column, (low, high) in where.ranges.items():
+        mask = mask & range_mask(frame, column, low, high)
     return mask.alias("mask")
+
+
+def range_mask(
+    frame: pl.DataFrame, column: str, low: float | None, high: float | None
+) -> pl.Series:
+    """True for rows whose duration ``column`` is at least ``low`` and below ``high`` hours."""
+    if column not in frame.columns or not isinstance(frame.schema[column], pl.Duration):
+        durations = [n for n, t in frame.schema.items() if isinstance(t, pl.Duration)]
+        raise ConfigError(
+            f"no duration column {column!r} to filter by range; durations: {', '.join(durations)}"
+        )
+    hours = pl.col(column).dt.total_seconds(fractional=True) / 3600
+    condition = hours.is_not_null()
+    if low is not None:
+        condition = condition & (hours >= low)
+    if high is not None:
+        condition = condition & (hours < high)
+    return frame.select(condition.fill_null(False).alias("mask")).to_series()

@@ -32,6 +32,7 @@ from ddinc.clean.facets import (
     LIST_FACETS,
     Where,
     list_facet_expr,
+    range_mask,
     search_mask,
     where_mask,
 )
@@ -152,6 +153,7 @@ class CleanerState:
         self.filters: dict[str, list[str | None]] = {}
         self.search = ""
         self.regex = False
+        self.ranges: dict[str, tuple[float | None, float | None]] = {}
         self.sort: tuple[str, bool] | None = None
         self.page = 0
         self.open_facets: set[str] = {CHECK_FACET, *FACETS}
@@ -252,6 +254,7 @@ class CleanerState:
             and was_in is not None
             and bool((was_in == self._members(touched)).all())
             and not self.search
+            and not self.ranges
             and not self._list_filters()
             and (self.sort is None or self.sort[0] not in _with_durations(columns))
         )
@@ -266,6 +269,8 @@ class CleanerState:
         for key, mask in self._row_masks.items():
             if key[0] == "search":
                 part = search_mask(small, key[1], regex=key[2], columns=self._searched())
+            elif key[0] == "range":
+                part = range_mask(small, key[1], key[2], key[3])
             else:
                 part = where_mask(small, Where(facets={key[1]: list(key[2])}))
             mask[touched] = part.to_numpy()
@@ -326,6 +331,12 @@ class CleanerState:
                 found = where_mask(self.history.marked, where)
                 self._row_masks[key] = found.to_numpy().copy()
             parts.append(self._row_masks[key])
+        for column, (low, high) in self.ranges.items():
+            key = ("range", column, low, high)
+            if key not in self._row_masks:
+                found = range_mask(self.history.marked, column, low, high)
+                self._row_masks[key] = found.to_numpy().copy()
+            parts.append(self._row_masks[key])
         if not parts:
             return None
         combined: np.ndarray = parts[0].copy()
@@ -354,7 +365,9 @@ class CleanerState:
 
     def _lazy(self) -> bool:
         """True when the view is read from the index alone (facet filters, load order)."""
-        return self.sort is None and not self.search and not self._list_filters()
+        return (
+            self.sort is None and not self.search and not self.ranges and not self._list_filters()
+        )
 
     def view(self) -> np.ndarray | None:
         """Positions of the rows in view, in view order (``None``: every row, load order)."""
@@ -362,6 +375,7 @@ class CleanerState:
             tuple(sorted((k, tuple(v)) for k, v in self.filters.items())),
             self.search,
             self.regex,
+            tuple(sorted(self.ranges.items())),
             self.sort,
         )
         if self._view is not None and self._view_key == key:
@@ -571,6 +585,15 @@ class CleanerState:
         self.search, self.regex = text, bool(regex)
         self.page = 0
 
+    def set_range(self, column: str, low: float | None, high: float | None) -> None:
+        """Keep rows whose duration ``column`` is in ``[low, high)`` hours (both None: any)."""
+        if low is None and high is None:
+            self.ranges.pop(column, None)
+        else:
+            range_mask(self.history.rows([], [column]), column, low, high)  # refuses a bad column
+            self.ranges[column] = (low, high)
+        self.page = 0
+
     def toggle(self, facet: str, value: str | None) -> None:
         """Add ``value`` to the facet's filter, or take it out if it is there."""
         accepted = list(self.filters.get(facet, []))
@@ -587,6 +610,7 @@ class CleanerState:
             facets={name: values for name, values in self.filters.items() if values},
             search=self.search,
             regex=self.regex,
+            ranges=dict(self.ranges),
         )
 
     # --- edits ------------------------------------------------------------------------------

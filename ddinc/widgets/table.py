@@ -36,6 +36,16 @@ def _error_text(error: Exception) -> str:
     return str(error)
 
 
+def _hours(value: object) -> float | None:
+    """A range bound as typed (hours), ``None`` when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        raise DdincError(f"{value!r} is not a number of hours; type one like 1.5") from None
+
+
 class CleanerTable(anywidget.AnyWidget):
     """The table, facets, history and toolbar of the Cleaner, over a :class:`CleanerState`."""
 
@@ -53,6 +63,7 @@ class CleanerTable(anywidget.AnyWidget):
     n_selected = traitlets.Int(0).tag(sync=True)
     history: traitlets.List[Any] = traitlets.List().tag(sync=True)
     search = traitlets.Unicode("").tag(sync=True)
+    ranges = traitlets.Dict().tag(sync=True)
     regex = traitlets.Bool(False).tag(sync=True)
     record = traitlets.Dict().tag(sync=True)
     can_undo = traitlets.Bool(False).tag(sync=True)
@@ -93,6 +104,7 @@ class CleanerTable(anywidget.AnyWidget):
             self.n_rows = state.history.height
             self.sort = list(state.sort) if state.sort else []
             self.search = state.search
+            self.ranges = {name: list(bounds) for name, bounds in state.ranges.items()}
             self.regex = state.regex
             self.n_selected = state.n_selected
             if history:
@@ -120,8 +132,15 @@ class CleanerTable(anywidget.AnyWidget):
             elif kind == "clear":
                 state.set_filters({})
                 state.set_search("")
+                state.ranges.clear()
             elif kind == "search":
                 state.set_search(str(message.get("text") or ""), bool(message.get("regex")))
+            elif kind == "range":
+                state.set_range(
+                    str(message.get("column", "time_to_resolve")),
+                    _hours(message.get("low")),
+                    _hours(message.get("high")),
+                )
             elif kind == "open_facet":
                 state.open_facet(str(message["facet"]), bool(message.get("open", True)))
             elif kind == "edit":
@@ -149,7 +168,7 @@ class CleanerTable(anywidget.AnyWidget):
         if kind == "record":
             return
         self.refresh(
-            counts=changed or kind in ("toggle", "clear", "search", "open_facet"),
+            counts=changed or kind in ("toggle", "clear", "search", "range", "open_facet"),
             history=changed,
         )
         if changed and self.record.get("key"):

@@ -88,3 +88,14 @@ def test_search_in_any_column_as_text_or_regex_and_in_a_scope() -> None:
     assert where_mask(frame, where).to_list() == [False, True, False]
     # A scope saved before search existed reads back as it was.
     assert Where.model_validate({"facets": {"state": ["active"]}}).search == ""
+
+
+def test_duration_ranges_in_hours_leave_out_missing_durations() -> None:
+    frame = frame_of(incident(), incident(resolved=None))
+    hours = frame["time_to_resolve"][0].total_seconds() / 3600
+    assert where_mask(
+        frame, Where(facets={}, ranges={"time_to_resolve": (hours, None)})
+    ).to_list() == [True, False]
+    assert where_mask(
+        frame, Where(facets={}, ranges={"time_to_resolve": (None, hours)})
+    ).to_list() == [False, False]

@@ -114,3 +114,25 @@ def test_facets_open_when_asked_and_a_tick_keeps_the_counts(table: CleanerTable)
     table._handle_msg(browser_message({"type": "select", "key": table.rows[0]["key"]}))
     assert table.facets is facets
     assert table.n_selected == 1
+
+
+def test_a_duration_range_filters_in_hours_and_is_the_bulk_scope() -> None:
+    frame = frame_of(incident(), incident(resolved=None), incident())
+    table = CleanerTable(CleanerState(frame, check_context=CONTEXT))
+    hours = frame["time_to_resolve"][0].total_seconds() / 3600
+    table._handle_msg(
+        browser_message({"type": "range", "column": "time_to_resolve", "low": "", "high": hours})
+    )
+    assert table.total == 0  # [.., hours): the resolved rows take exactly that long
+    table._handle_msg(
+        browser_message({"type": "range", "column": "time_to_resolve", "low": "1", "high": ""})
+    )
+    assert [row["key"] for row in table.rows] == ["pagerduty:PD-0", "pagerduty:PD-2"]
+    assert table.ranges == {"time_to_resolve": [1.0, None]}
+    assert "time_to_resolve from 1h" in table.state.where.describe()
+    table._handle_msg(browser_message({"type": "range", "column": "time_to_resolve", "low": "x"}))
+    assert "not a number of hours" in table.last_error
+    table._handle_msg(browser_message({"type": "range", "column": "title", "low": "1"}))
+    assert "no duration column" in table.last_error
+    table._handle_msg(browser_message({"type": "clear"}))
+    assert table.total == 3

@@ -102,6 +102,22 @@ function render({ model, el }) {
   }
 
   // --- facets ---------------------------------------------------------------------------------
+  // A numeric range of a duration, in hours: [at least, below).
+  function rangeNode(column) {
+    const [low, high] = (model.get("ranges") || {})[column] || [null, null];
+    const input = (cls, value, placeholder) => {
+      const node = h("input", { class: cls, type: "number", step: "any", min: "0", placeholder, title: `${column} in hours` });
+      node.value = value ?? "";
+      node.addEventListener("keydown", (event) => { event.stopPropagation(); if (event.key === "Enter") apply(); });
+      node.addEventListener("change", () => apply());
+      return node;
+    };
+    const lowBox = input("dd-range-low", low, "from h");
+    const highBox = input("dd-range-high", high, "below h");
+    const apply = () => send({ type: "range", column, low: lowBox.value, high: highBox.value });
+    return h("div", { class: "dd-range", title: `rows whose ${column} is in this range of hours` }, `${column} `, lowBox, "–", highBox);
+  }
+
   function drawFacets() {
     const top = facets.scrollTop;
     const lists = [];
@@ -120,6 +136,7 @@ function render({ model, el }) {
         if (value === null) attrs["data-null"] = "1";
         section.append(h("button", attrs, valueNode(value), h("span", { class: "dd-count" }, count.toLocaleString())));
       }
+      if (name === "duration") section.append(rangeNode("time_to_resolve"));
       section.addEventListener("toggle", () => {
         if (openFacets[name] === section.open) return;
         openFacets[name] = section.open;

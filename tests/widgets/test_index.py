@@ -47,7 +47,7 @@ def test_updating_rows_equals_building_afresh(
 
 
 def test_filters_and_checks_select_combinations() -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         dict.fromkeys(FACETS, "a") | {CHECKS_COLUMN: 1},
         dict.fromkeys(FACETS, "b") | {CHECKS_COLUMN: 2},
         dict.fromkeys(FACETS) | {CHECKS_COLUMN: 0},

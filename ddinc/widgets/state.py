@@ -172,6 +172,8 @@ class CleanerState:
         self._row_masks: dict[tuple[Any, ...], np.ndarray] = {}
         self._page_hint: dict[str, int] = {}
         self._n_selected: tuple[tuple[int, int], int] = ((-1, -1), 0)
+        self._included_of: np.ndarray | None = None
+        self._included_rows = np.zeros(0, dtype=bool)
         if self.recheck_every_edit:
             self._set_report(run_checks(marked, context=self.check_context))
         self._index = FacetIndex(facet_values(marked, self._check_bits, self.known_emails))
@@ -385,12 +387,12 @@ class CleanerState:
             self._view = None if mask is None else np.flatnonzero(mask)
         else:
             column, descending = self.sort
-            base = (
-                pl.Series(np.flatnonzero(mask), dtype=pl.Int64)
-                if mask is not None
-                else pl.int_range(self.history.height, dtype=pl.Int64, eager=True)
-            )
-            values = self.history.marked.get_column(column).gather(base)
+            values = self.history.marked.get_column(column)
+            if mask is not None:
+                base = pl.Series(np.flatnonzero(mask), dtype=pl.Int64)
+                values = values.gather(base)
+            else:
+                base = pl.int_range(self.history.height, dtype=pl.Int64, eager=True)
             if isinstance(values.dtype, pl.List):
                 values = values.cast(pl.List(pl.String)).list.join("; ")
             # A stable sort: rows with equal values stay in load order, page after page.
@@ -712,12 +714,20 @@ class CleanerState:
         else:
             count = int(np.count_nonzero(mask))
             if on:
-                mask &= ~self._excluded
-                self.selected |= mask
+                np.logical_and(mask, self._included(), out=mask)
+                np.logical_or(self.selected, mask, out=self.selected)
             else:
-                self.selected &= ~mask
+                np.logical_not(mask, out=mask)
+                np.logical_and(self.selected, mask, out=self.selected)
         self.selection_version += 1
         return count
+
+    def _included(self) -> np.ndarray:
+        """Rows not excluded (kept until the exclusions change)."""
+        if self._included_of is not self._excluded:
+            self._included_rows = ~self._excluded
+            self._included_of = self._excluded
+        return self._included_rows
 
     def selected_keys(self) -> list[str]:
         """Row keys selected for the push (excluded rows never are)."""
@@ -730,7 +740,8 @@ class CleanerState:
         """How many rows are selected for the push."""
         key = (self.selection_version, self.version)
         if self._n_selected[0] != key:
-            self._n_selected = (key, int(np.count_nonzero(self.selected & ~self._excluded)))
+            picked = np.logical_and(self.selected, self._included())
+            self._n_selected = (key, int(np.count_nonzero(picked)))
         return self._n_selected[1]
 
     # --- what the rest of the notebook reads --------------------------------------------------

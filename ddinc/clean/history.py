@@ -97,7 +97,8 @@ class History:
             known_emails=frozenset(known_emails) if known_emails is not None else None,
         )
         self._done: list[_Done] = []
-        self._undone: list[Op] = []
+        # Undone steps, with where a cell step found its row (so a redo need not search).
+        self._undone: list[tuple[Op, int | None]] = []
         self._overlay: dict[tuple[int, str], object] = {}
         base = with_marks(original)
         # One chunk per column: gathering a page from a frame read in chunks (Parquet) costs
@@ -185,7 +186,7 @@ class History:
         if not self._done:
             return None
         done = self._done.pop()
-        self._undone.append(done.step)
+        self._undone.append((done.step, done.cell.position if done.cell else None))
         if done.cell is not None:
             self._overlay[(done.cell.position, done.cell.column)] = done.cell.old
         elif done.snapshot is not None:
@@ -203,8 +204,8 @@ class History:
         """Apply again the last undone step (``None`` when there is none)."""
         if not self._undone:
             return None
-        step = self._undone.pop()
-        self._push(step)
+        step, position = self._undone.pop()
+        self._push(step, position)
         return step
 
     def goto(self, count: int) -> np.ndarray | None:
@@ -330,7 +331,7 @@ class History:
     @property
     def undone(self) -> tuple[Op, ...]:
         """The steps undone, in the order a redo would apply them again."""
-        return tuple(reversed(self._undone))
+        return tuple(step for step, _ in reversed(self._undone))
 
     @property
     def reports(self) -> tuple[StepReport, ...]:

@@ -119,8 +119,18 @@ def _filters(page: Page) -> None:
     assert start["filters"] == {}
     assert start["selected"]
 
+    # The place is kept: a wide table scrolls sideways with the key and title pinned, and a
+    # redraw leaves the scroll where the analyst put it.
+    scroller = page.locator(".dd-cleaner .dd-scroll")
+    key_cell = page.locator(".dd-cleaner tr[data-rid] td.dd-key").first
+    x_before = key_cell.bounding_box()["x"]  # type: ignore[index]
+    left = scroller.evaluate("e => { e.scrollLeft = 300; return e.scrollLeft; }")
+    assert left > 0
+    assert key_cell.bounding_box()["x"] == x_before  # type: ignore[index]
+
     # A facet: only active incidents.
     _click_and_wait(page, ".dd-cleaner [data-facet=state] button[data-value=active]")
+    assert scroller.evaluate("e => e.scrollLeft") == left
     state = _kernel_state(page)
     assert state["filters"] == {"state": ["active"]}
     assert len(_rows(page)) == min(state["shown"], 25) > 0

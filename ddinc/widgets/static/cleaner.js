@@ -122,7 +122,10 @@ function render({ model, el }) {
     const top = facets.scrollTop;
     const lists = [];
     for (const [name, values] of Object.entries(model.get("facets"))) {
-      const isOpen = openFacets[name] ?? values.length > 0;
+      // Open when the analyst opened it, or (never touched) when it has values to show; the
+      // toggle event of a section drawn open is not a click, so it is remembered as open.
+      if (openFacets[name] === undefined && values.length > 0) openFacets[name] = true;
+      const isOpen = openFacets[name] ?? false;
       const summary = h("summary", { class: "dd-facet-name" }, FACET_LABELS[name] || name);
       const section = h("details", { class: "dd-facet", "data-facet": name, open: isOpen }, summary);
       for (const [value, count, active, level] of values) {
@@ -138,7 +141,7 @@ function render({ model, el }) {
       }
       if (name === "duration") section.append(rangeNode("time_to_resolve"));
       section.addEventListener("toggle", () => {
-        if (openFacets[name] === section.open) return;
+        if ((openFacets[name] ?? false) === section.open) return;
         openFacets[name] = section.open;
         send({ type: "open_facet", facet: name, open: section.open });
       });

@@ -360,7 +360,7 @@ class CleanerState:
         rows = self._row_mask()
         if passing is None:
             return rows
-        mask: np.ndarray = passing[self._index.of_row]
+        mask: np.ndarray = np.take(passing, self._index.of_row)
         if rows is not None:
             mask &= rows
         return mask
@@ -439,7 +439,7 @@ class CleanerState:
         of_row, found, seen = self._index.of_row, [], 0
         need = self.page_size
         for block in range(0, len(of_row), _BLOCK):
-            hits = np.flatnonzero(passing[of_row[block : block + _BLOCK]]) + block
+            hits = np.flatnonzero(np.take(passing, of_row[block : block + _BLOCK])) + block
             if seen + len(hits) > start:
                 found.append(hits[max(0, start - seen) :])
                 if sum(len(part) for part in found) >= need:
@@ -531,7 +531,7 @@ class CleanerState:
         check_bits: int | None,
         accepted: list[str | None],
     ) -> list[list[Any]]:
-        mask = self._index.passing(facet_filters, check_bits)[self._index.of_row]
+        mask = np.take(self._index.passing(facet_filters, check_bits), self._index.of_row)
         rows = self._row_mask(skip=name)
         if rows is not None:
             mask &= rows

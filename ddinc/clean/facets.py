@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection
 from typing import Any, Final
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from ddinc.checks import CheckReport
 from ddinc.errors import ConfigError
@@ -211,6 +211,16 @@ class Where(BaseModel):
     ranges: dict[str, tuple[float | None, float | None]] = {}
     """Duration column -> ``(at least, below)`` in hours (``None``: open end); a row without
     the duration is left out."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A scope without search or ranges is written as before they existed, so recipes
+        # (and the committed sample) read the same in older and newer ddinc.
+        data: dict[str, Any] = handler(self)
+        for name, unused in (("search", ""), ("regex", False), ("ranges", {})):
+            if data.get(name) == unused:
+                data.pop(name, None)
+        return data
 
     def describe(self) -> str:
         """The filter as one line."""

@@ -99,3 +99,10 @@ def test_duration_ranges_in_hours_leave_out_missing_durations() -> None:
     assert where_mask(
         frame, Where(facets={}, ranges={"time_to_resolve": (None, hours)})
     ).to_list() == [False, False]
+
+
+def test_a_scope_is_written_as_before_unless_it_searches_or_ranges() -> None:
+    plain = Where(facets={"state": ["active"]})
+    assert plain.model_dump_json() == '{"facets":{"state":["active"]}}'
+    searching = Where(facets={}, search="disk", regex=True, ranges={"time_to_resolve": (1, None)})
+    assert Where.model_validate_json(searching.model_dump_json()) == searching

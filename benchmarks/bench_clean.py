@@ -10,11 +10,13 @@ A canonical frame of ``--rows`` incidents is generated (vectorised, seeded) and 
 Parquet under ``benchmarks/.cache/``. Every measurement runs in its own child process (so a
 peak RSS is that work's own), the time measured inside the child around the work only:
 
-- ``ui`` (at ``--rows`` and at ``--small``): the Cleaner's table is built once, then the
-  median of ``--repeat`` page turns (``{"type": "page"}``) and of ``--repeat`` facet changes
-  (``{"type": "toggle"}`` on a state, then a severity), each through the same message handler
-  the browser reaches, page and counts included. Target: the time at ``--rows`` within 2x of
-  the time at ``--small`` (O(page), not O(rows)).
+- ``ui`` (at ``--rows`` and at ``--small``): the Cleaner's table is built once (checks on
+  demand at both sizes), then the median of ``--repeat`` of each click an analyst makes
+  (page, sort by a timestamp, facet, cell edit, tick, undo, redo, bulk edit on a facet, select
+  all in view), each through the same message handler the browser reaches, page and counts
+  included. Targets: each click at ``--rows`` within 3x of the same click at ``--small``; the
+  Cleaner shown (state and table built) within 10x of plain polars value counts of its facet
+  columns.
 - ``read``: ``pl.read_parquet`` of the file, the floor.
 - ``replay``: the same read, then a 50-step recipe (cell edits, a mass edit, facet-scoped
   state/severity edits, shifts, exclusions, a selection) with durations recomputed. Target:
@@ -38,7 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED = 7
-TARGET_UI_RATIO = 2.0
+TARGET_UI_RATIO = 3.0
+TARGET_SHOWN_RATIO = 10.0
 TARGET_REPLAY_RATIO = 5.0
 STEPS = 50
 
@@ -246,6 +249,35 @@ class _Sampler:
         self.peak = max(self.peak, _rss_mb())
 
 
+# The clicks timed, each through the table's message handler (what the browser reaches).
+ACTIONS = (
+    "page",
+    "sort",
+    "facet",
+    "edit",
+    "tick",
+    "undo",
+    "redo",
+    "bulk edit",
+    "select all",
+)
+
+
+def _facet_baseline(frame: Any, repeat: int) -> float:
+    """Plain polars: the facet columns computed and value-counted (the least a facet list
+    costs), median of ``repeat``."""
+    from ddinc.clean.facets import FACETS, facet_expr
+
+    runs = []
+    for _ in range(repeat + 1):
+        start = time.perf_counter()
+        values = frame.select(facet_expr(name) for name in FACETS)
+        for name in values.columns:
+            values.get_column(name).value_counts()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs[1:])
+
+
 def _child_ui(path: Path, repeat: int) -> dict[str, Any]:
     import polars as pl
 
@@ -253,25 +285,65 @@ def _child_ui(path: Path, repeat: int) -> dict[str, Any]:
     from ddinc.widgets.table import CleanerTable
 
     frame = pl.read_parquet(path)
+    baseline = _facet_baseline(frame, repeat)
     start = time.perf_counter()
-    table = CleanerTable(CleanerState(frame, page_size=50))
+    # Checks on demand at both sizes, so that both do the same work per click.
+    table = CleanerTable(CleanerState(frame, page_size=50, recheck="on_demand"))
     build = time.perf_counter() - start
-    pages, facets = [], []
+    state = table.state
+    runs: dict[str, list[float]] = {name: [] for name in ACTIONS}
+
+    def timed(name: str, message: dict[str, Any] | None = None, action: Any = None) -> None:
+        begin = time.perf_counter()
+        if message is not None:
+            table.handle(message)
+        else:
+            action()
+        runs[name].append(time.perf_counter() - begin)
+        if table.last_error:
+            raise RuntimeError(f"{name} went wrong: {table.last_error}")
+
     for i in range(repeat + 1):
-        start = time.perf_counter()
-        table.handle({"type": "page", "page": (i * 37) % table.pages})
-        pages.append(time.perf_counter() - start)
+        timed("page", {"type": "page", "page": (i * 37) % table.pages})
+    for i in range(repeat + 1):
+        timed("sort", {"type": "sort", "column": "declared", "descending": bool(i % 2)})
+    table.handle({"type": "sort", "column": None})
+    table.handle({"type": "page", "page": 0})
     for i in range(repeat + 1):
         facet, value = (("state", "active"), ("severity", "SEV-3"))[i % 2]
-        start = time.perf_counter()
-        table.handle({"type": "toggle", "facet": facet, "value": value})
-        facets.append(time.perf_counter() - start)
-        if len(table.rows) > 50 or table.last_error:
-            raise RuntimeError(f"facet change went wrong: {table.last_error}")
+        timed("facet", {"type": "toggle", "facet": facet, "value": value})
+        if len(table.rows) > 50:
+            raise RuntimeError("facet change went wrong")
+    table.handle({"type": "clear"})
+    for i in range(repeat + 1):
+        row = table.rows[i % len(table.rows)]
+        title = f"{row['cells']['title']} (fixed {i})"
+        timed("edit", {"type": "edit", "key": row["key"], "column": "title", "value": title})
+    for i in range(repeat + 1):
+        timed("tick", {"type": "select", "key": table.rows[i]["key"], "on": True})
+    for _ in range(repeat + 1):
+        timed("undo", {"type": "undo"})
+    for _ in range(repeat + 1):
+        timed("redo", {"type": "redo"})
+    table.handle({"type": "toggle", "facet": "severity", "value": "SEV-4"})
+
+    def bulk(i: int) -> Any:
+        def run() -> None:
+            state.bulk_set("state", ("stable", "resolved")[i % 2])
+            table.refresh()
+
+        return run
+
+    for i in range(repeat + 1):
+        timed("bulk edit", action=bulk(i))
+    for i in range(repeat + 1):
+        timed("select all", {"type": "select_filtered", "on": bool(i % 2 == 0)})
     return {
         "build_s": build,
-        "page_runs": pages[1:],
-        "facet_runs": facets[1:],
+        "baseline_s": baseline,
+        "runs": {name: values[1:] for name, values in runs.items()},
+        "page_runs": runs["page"][1:],
+        "facet_runs": runs["facet"][1:],
         "rows": frame.height,
     }
 
@@ -320,13 +392,18 @@ def _generate(rows: int, path: Path) -> int:
     return 0
 
 
-def run(rows: int, small: int, repeat: int, cache: Path) -> dict[str, Any]:
+def run(rows: int, small: int, repeat: int, cache: Path, rounds: int = 1) -> dict[str, Any]:
     """Every measurement, as one JSON-ready dict with the ratios."""
     big, little = frame_file(rows, cache), frame_file(small, cache)
     recipe_path = cache / f"recipe_{rows}.json"
     recipe_for(rows).save(recipe_path)
-    ui_big = _python("--child", "ui", "--file", str(big), "--repeat", str(repeat))
-    ui_small = _python("--child", "ui", "--file", str(little), "--repeat", str(repeat))
+    # Back-to-back rounds: the shared machine moves both sizes 2-3x between rounds, so each
+    # click's headline ratio is the median of the rounds' ratios.
+    bigs, smalls = [], []
+    for _ in range(rounds):
+        bigs.append(_python("--child", "ui", "--file", str(big), "--repeat", str(repeat)))
+        smalls.append(_python("--child", "ui", "--file", str(little), "--repeat", str(repeat)))
+    ui_big, ui_small = bigs[0], smalls[0]
     read = _python("--child", "read", "--file", str(big), "--repeat", str(repeat))
     replay = _python(
         "--child",
@@ -339,8 +416,23 @@ def run(rows: int, small: int, repeat: int, cache: Path) -> dict[str, Any]:
         str(recipe_path),
     )
     med = statistics.median
+    clicks = {
+        name: {
+            "big": med(med(b["runs"][name]) for b in bigs),
+            "small": med(med(s["runs"][name]) for s in smalls),
+            "ratio": med(
+                med(b["runs"][name]) / med(s["runs"][name])
+                for b, s in zip(bigs, smalls, strict=True)
+            ),
+        }
+        for name in ACTIONS
+    }
     return {
         "rows": rows,
+        "clicks": clicks,
+        "baseline_s": {"big": ui_big["baseline_s"], "small": ui_small["baseline_s"]},
+        "shown_ratio": med(b["build_s"] / b["baseline_s"] for b in bigs),
+        "rounds": rounds,
         "small": small,
         "repeat": repeat,
         "page_s": {"big": med(ui_big["page_runs"]), "small": med(ui_small["page_runs"])},
@@ -364,14 +456,20 @@ def run(rows: int, small: int, repeat: int, cache: Path) -> dict[str, Any]:
 def _table(report: dict[str, Any], quick: bool) -> str:
     rows, small = report["rows"], report["small"]
     lines = [
-        f"Cleaner at {rows:,} incidents against {small:,} (median of {report['repeat']})",
-        f"  page turn   : {report['page_s']['big'] * 1e3:7.1f} ms vs "
-        f"{report['page_s']['small'] * 1e3:7.1f} ms  ratio {report['page_ratio']:.2f}"
-        f"  (target <= {TARGET_UI_RATIO:g})",
-        f"  facet change: {report['facet_s']['big'] * 1e3:7.1f} ms vs "
-        f"{report['facet_s']['small'] * 1e3:7.1f} ms  ratio {report['facet_ratio']:.2f}"
-        f"  (target <= {TARGET_UI_RATIO:g})",
-        f"  table built in {report['build_s']['big']:.1f} s (checks, facet cube) at {rows:,}",
+        f"Cleaner clicks at {rows:,} incidents against {small:,} (median of {report['repeat']} "
+        f"clicks; ratio: median over {report['rounds']} back-to-back rounds; kernel side: the "
+        "table's message handler, page and counts included)",
+        f"  {'click':<12} {rows:>11,} {small:>11,}   ratio",
+    ]
+    for name, click in report["clicks"].items():
+        lines.append(
+            f"  {name:<12} {click['big'] * 1e3:8.1f} ms {click['small'] * 1e3:8.1f} ms"
+            f"   {click['ratio']:5.2f}  (target <= {TARGET_UI_RATIO:g})"
+        )
+    lines += [
+        f"  shown: table built in {report['build_s']['big']:.2f} s at {rows:,}; plain polars "
+        f"value counts of its facet columns {report['baseline_s']['big']:.3f} s: ratio "
+        f"{report['shown_ratio']:.1f} (target <= {TARGET_SHOWN_RATIO:g})",
         f"Replay of a {STEPS}-step recipe at {rows:,}",
         f"  bare read {report['read_s']:.3f} s, read + replay {report['replay_s']:.3f} s: ratio "
         f"{report['replay_ratio']:.2f} (target < {TARGET_REPLAY_RATIO:g})",
@@ -392,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="back-to-back rounds of clicks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--cache", type=Path, default=CACHE)
@@ -405,8 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return _child(args)
     if args.quick:
-        args.rows, args.small, args.repeat = 5_000, 1_000, 1
-    report = run(args.rows, args.small, args.repeat, args.cache)
+        args.rows, args.small, args.repeat, args.rounds = 5_000, 1_000, 1, 1
+    report = run(args.rows, args.small, args.repeat, args.cache, args.rounds)
     print(json.dumps(report) if args.json else _table(report, args.quick))
     return 0
 

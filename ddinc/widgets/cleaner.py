@@ -1,16 +1,21 @@
 """The Cleaner: the table with its facets, and the panels around it, over one loaded frame.
 
-    cleaner = Cleaner(result.incidents)      # users from the embedded emulator by default
+    connection = Connection.of(base_url=url, api_key=..., app_key=...)   # the notebook's
+    cleaner = Cleaner(result.incidents, connection=connection)
     cleaner                                  # shows it in JupyterLab
     cleaner.selected_keys(), cleaner.cleaned_frame(), cleaner.recipe.save("recipe.json")
 
-All state lives in Python (:class:`~ddinc.widgets.state.CleanerState`), so every click has a
-method twin that a test (or a notebook cell) can call.
+The Cleaner starts no server of its own: the Datadog users (people panel) and the push target
+come from the client or connection the notebook hands it. All state lives in Python
+(:class:`~ddinc.widgets.state.CleanerState`), so every click has a method twin that a test
+(or a notebook cell) can call. Panels compute when their tab is shown, and only when the
+state changed since they last drew.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -24,6 +29,7 @@ from ddinc.push import Connection
 from ddinc.widgets.panels import (
     BulkPanel,
     ClusterPanel,
+    Panel,
     PeoplePanel,
     RecipePanel,
     SelectionPanel,
@@ -36,15 +42,19 @@ from ddinc.widgets.table import CleanerTable
 __all__ = ["Cleaner", "datadog_users"]
 
 
-def datadog_users(client: DatadogClient | None = None) -> list[UserChoice]:
-    """The org's active users, through ``client`` (default: the embedded emulator's org)."""
+def datadog_users(
+    client: DatadogClient | None = None, *, connection: Connection | None = None
+) -> list[UserChoice]:
+    """The org's active users, through ``client`` or a client made from ``connection``."""
     if client is None:
-        from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
-
-        with (
-            Emulator().serve() as url,
-            DatadogClient(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY) as own,
-        ):
+        if connection is None:
+            return []
+        with DatadogClient(
+            site=connection.site,
+            base_url=connection.base_url,
+            api_key=connection.api_key,
+            app_key=connection.app_key,
+        ) as own:
             return datadog_users(own)
     users = []
     for user in client.iter_users():
@@ -66,12 +76,15 @@ class Cleaner(w.VBox):  # type: ignore[misc]
     recipe
         Steps to start from (a recipe saved earlier).
     users
-        Datadog users for the people panel; default: read through ``client``.
+        Datadog users for the people panel; default: read through ``client`` or
+        ``connection`` (none when neither is given).
     client
-        A :class:`~ddinc.datadog.DatadogClient`; default: the embedded emulator.
+        A :class:`~ddinc.datadog.DatadogClient` to read the users through.
     connection
-        Where the push panel pushes (:class:`ddinc.push.Connection`); default: an embedded
-        emulator kept for the Cleaner's life.
+        Where the push panel pushes (:class:`ddinc.push.Connection`), and where the users are
+        read when no client is given. Without one the push panel says how to give one.
+    ledger
+        The push ledger file (default: in a new temporary folder).
     check_context, page_size, recheck
         See :class:`~ddinc.widgets.state.CleanerState`.
     """
@@ -84,14 +97,17 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         users: Sequence[UserChoice] | None = None,
         client: DatadogClient | None = None,
         connection: Connection | None = None,
+        ledger: str | Path | None = None,
         check_context: CheckContext | None = None,
         page_size: int = 25,
         recheck: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.users = list(users) if users is not None else datadog_users(client)
-        known: Collection[str] = [user.email for user in self.users]
+        self.users = (
+            list(users) if users is not None else datadog_users(client, connection=connection)
+        )
+        known = [user.email for user in self.users] if self.users else None
         self.state = CleanerState(
             frame,
             recipe,
@@ -106,36 +122,35 @@ class Cleaner(w.VBox):  # type: ignore[misc]
         self.people = PeoplePanel(self.state, self.users, self._changed)
         self.bulk = BulkPanel(self.state, self._changed)
         self.selection = SelectionPanel(self.state, self._changed)
+        self.push = PushPanel(self.state, connection, ledger, self._changed)
         self.recipe_panel = RecipePanel(self.state, self._changed)
-        self.push = PushPanel(self.state, connection)
-        self.panels = w.Tab(
-            children=[
-                self.suggestions,
-                self.clusters,
-                self.people,
-                self.bulk,
-                self.selection,
-                self.push,
-                self.recipe_panel,
-            ]
-        )
+        self.tabs: list[Panel] = [
+            self.suggestions,
+            self.clusters,
+            self.people,
+            self.bulk,
+            self.selection,
+            self.push,
+            self.recipe_panel,
+        ]
+        self.panels = w.Tab(children=self.tabs, selected_index=None)
         for index, title in enumerate(
             ["Suggestions", "Clusters", "People", "Bulk edit", "Selection", "Push", "Recipe"]
         ):
             self.panels.set_title(index, title)
-        # The table's own edits (typed cells, ticks, undo) refresh the panels too.
-        self.table.listeners.append(self._refresh_panels)
+        self.panels.observe(lambda _: self._show_panel(), names="selected_index")
+        # The table's own clicks (typed cells, ticks, undo) reach the panel in view.
+        self.table.listeners.append(self._show_panel)
         self.children = [self.table, self.panels]
 
-    def _refresh_panels(self) -> None:
-        self.suggestions.refresh()
-        self.people.refresh()
-        self.bulk.refresh()
-        self.selection.refresh()
+    def _show_panel(self) -> None:
+        index = self.panels.selected_index
+        if index is not None:
+            self.tabs[index].show()
 
     def _changed(self) -> None:
         self.table.refresh()
-        self._refresh_panels()
+        self._show_panel()
 
     # --- the Python side of every button ------------------------------------------------------
 
@@ -146,6 +161,11 @@ class Cleaner(w.VBox):  # type: ignore[misc]
     def redo(self) -> None:
         """Apply the last undone step again."""
         self.table.handle({"type": "redo"})
+
+    def select(self, keys: Sequence[str], on: bool = True) -> None:
+        """Tick (or untick) the rows ``keys`` for the push (not a recipe step)."""
+        self.state.select(keys, on)
+        self._changed()
 
     def selected_keys(self) -> list[str]:
         """Row keys selected for the push."""
@@ -168,8 +188,17 @@ class Cleaner(w.VBox):  # type: ignore[misc]
             "shown": state.total,
             "steps": [step.describe() for step in state.history.steps],
             "can_redo": state.history.can_redo,
+            "undone": [step.describe() for step in state.history.undone],
+            "search": state.search,
             "selected": self.selected_keys(),
             "accepted": list(self.suggestions.accepted),
+            "record": self.table.record.get("key"),
+            "planned": list(self.push.planned_keys),
+            "pushed": (
+                self.push.pushed_plan.frame.get_column("row_key").to_list()
+                if self.push.pushed_plan is not None
+                else []
+            ),
         }
 
     @property

@@ -1,37 +1,54 @@
 """The Cleaner's state, kept in Python: history, checks, facets, filters, sort, page, selection.
 
 Nothing here draws anything; :class:`~ddinc.widgets.cleaner.Cleaner` shows it and forwards
-the browser's clicks to it, and tests drive it directly. Large frames stay fast because a
-page turn or a facet click never touches the whole frame:
+the browser's clicks to it, and tests drive it directly. A click costs about the same at a
+million rows as at ten thousand because nothing it does walks the whole frame:
 
-- after each edit, every row's facet values and failing checks are computed once into a
-  *cube*: one row per distinct combination, with its count and the positions of its rows;
-- facet counts are sums over the cube (small), and the view (the rows that match the
-  filters) is the sorted union of the matching combinations' positions;
-- a page is a slice of the view, rendered for those rows only.
+- facet counts and filters work on a :class:`~ddinc.widgets.index.FacetIndex` (rows grouped
+  into combinations of facet values); a step that touched a few rows moves only those rows;
+- a cell edit stays in the history's overlay (no column copy) and a page reads through it;
+- the view (rows the filters keep, sorted) is rebuilt only when its inputs changed;
+- the selection for the push is an array of its own, not a recipe step;
+- the checks run on demand above :data:`RECHECK_EVERY_EDIT_MAX_ROWS` rows (a button).
+
+``version`` counts the changes of the data (steps, undo, redo, jumps, re-checks) and
+``selection_version`` those of the selection: panels compare them with what they last drew
+and compute only when shown and stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from ddinc.checks import CheckContext, CheckReport, Level, run_checks
-from ddinc.clean.facets import CHECK_FACET, FACETS, Where, facet_expr
+from ddinc.clean.facets import (
+    CHECK_FACET,
+    FACETS,
+    LIST_FACETS,
+    Where,
+    list_facet_expr,
+    range_mask,
+    search_mask,
+    where_mask,
+)
 from ddinc.clean.history import History
-from ddinc.clean.ops import Deselect, Op, Select, SetCell, SetValues
+from ddinc.clean.ops import Op, SetCell, SetValues
 from ddinc.clean.recipe import Recipe, StepReport
-from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue, choices, to_json
+from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue, choices, positions_of, to_json
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
-from ddinc.schema import TIMESTAMPS
+from ddinc.schema import DURATIONS, TIMESTAMPS
+from ddinc.widgets.index import FacetIndex, facet_values, rows_needed
 
 __all__ = [
     "COLUMNS",
     "EDITABLE_IN_TABLE",
+    "FACET_ORDER",
     "RECHECK_EVERY_EDIT_MAX_ROWS",
     "CleanerState",
 ]
@@ -50,18 +67,27 @@ COLUMNS: Final = (
     "teams",
     "services",
     "source",
-    # The record's own words (updates, comments): what the times read from text cite.
-    "notes",
 )
-EDITABLE_IN_TABLE: Final = ("title", "state", "severity", *TIMESTAMPS)
-# Above this many rows, the checks run when asked (a button) rather than after every edit:
-# at 1,000,000 rows they take seconds, and an edit should answer at once.
-RECHECK_EVERY_EDIT_MAX_ROWS: Final = 250_000
-_POS: Final = "__pos"
+EDITABLE_IN_TABLE: Final = ("title", "state", "severity", "commander", *TIMESTAMPS)
+FACET_ORDER: Final = (CHECK_FACET, *FACETS, *LIST_FACETS)
+"""Facets in the order the Cleaner lists them."""
+# Up to this many rows the checks run again after every step (about 0.2 s at 20,000 rows);
+# above it they run when asked (a button), so that an edit answers at once.
+RECHECK_EVERY_EDIT_MAX_ROWS: Final = 20_000
+# Facets whose values are sorted by value rather than by count.
+_BY_VALUE: Final = ("month", "duration")
+# Rows of the index read at a time when a page is looked for from the top.
+_BLOCK: Final = 65_536
+# Values a facet ordered by count shows at most (the most frequent).
+_LIST_TOP: Final = 50
 
 
-def _check_column(name: str) -> str:
-    return f"check:{name}"
+def _with_durations(columns: Collection[str]) -> set[str]:
+    """``columns``, plus the durations when a timestamp is among them."""
+    written = set(columns)
+    if written & set(TIMESTAMPS):
+        written |= set(DURATIONS)
+    return written
 
 
 def _text(value: object) -> str | None:
@@ -70,8 +96,10 @@ def _text(value: object) -> str | None:
         return None
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    if isinstance(value, list):
+    if isinstance(value, list | pl.Series):
         return "; ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items() if v is not None)
     if hasattr(value, "total_seconds"):
         seconds = value.total_seconds()
         sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
@@ -97,7 +125,7 @@ class CleanerState:
         Rows per page.
     recheck
         ``"every_edit"``, ``"on_demand"`` or ``"auto"`` (every edit up to
-        :data:`RECHECK_EVERY_EDIT_MAX_ROWS` rows).
+        :data:`RECHECK_EVERY_EDIT_MAX_ROWS` rows, else on demand: the first run too).
     """
 
     def __init__(
@@ -123,112 +151,256 @@ class CleanerState:
         auto = frame.height <= RECHECK_EVERY_EDIT_MAX_ROWS
         self.recheck_every_edit = recheck == "every_edit" or (recheck == "auto" and auto)
         self.filters: dict[str, list[str | None]] = {}
+        self.search = ""
+        self.regex = False
+        self.ranges: dict[str, tuple[float | None, float | None]] = {}
         self.sort: tuple[str, bool] | None = None
         self.page = 0
-        self._selected_at: tuple[int, int] = (0, -1)
-        self._n_selected = 0
-        self.report: CheckReport = self._run_checks()
-        self.checked_at = len(self.history.steps)
-        self._index()
+        self.open_facets: set[str] = {CHECK_FACET, *FACETS}
+        self.version = 0
+        self.selection_version = 0
+        self.checked_at: int | None = None
+        self.report: CheckReport | None = None
+        self._levels: dict[str, Level] = {}
+        self._messages: dict[str, pl.DataFrame] = {}
+        marked = self.history.marked
+        self._excluded = marked.get_column(EXCLUDED).to_numpy().copy()
+        self.selected = marked.get_column(SELECTED).to_numpy().copy() & ~self._excluded
+        self._check_bits = np.zeros(marked.height, dtype=np.int64)
+        self._view: np.ndarray | None = None
+        self._view_key: tuple[Any, ...] | None = None
+        self._row_masks: dict[tuple[Any, ...], np.ndarray] = {}
+        self._page_hint: dict[str, int] = {}
+        self._n_selected: tuple[tuple[int, int], int] = ((-1, -1), 0)
+        self._included_of: np.ndarray | None = None
+        self._included_rows = np.zeros(0, dtype=bool)
+        if self.recheck_every_edit:
+            self._set_report(run_checks(marked, context=self.check_context))
+        self._index = FacetIndex(facet_values(marked, self._check_bits, self.known_emails))
 
-    # --- derived data ---------------------------------------------------------------------
+    # --- checks -----------------------------------------------------------------------------
 
-    def _run_checks(self) -> CheckReport:
-        return run_checks(self.history.marked, context=self.check_context)
+    def _set_report(self, report: CheckReport) -> None:
+        self.report = report
+        self.checked_at = self.version
+        self._levels = {result.name: result.level for result in report.results}
+        self._messages = {
+            result.name: result.rows.select(ROW_KEY, "message")
+            for result in report.results
+            if result.n_failing
+        }
+        bits = np.zeros(self.history.height, dtype=np.int64)
+        keys = self.history.marked.select(ROW_KEY).with_row_index("__pos")
+        for bit, result in enumerate(report.results):
+            if not result.n_failing:
+                continue
+            found = keys.join(result.rows.select(ROW_KEY).unique(), on=ROW_KEY, how="semi")
+            bits[found.get_column("__pos").to_numpy()] |= 1 << bit
+        self._check_bits = bits
 
     def recheck(self) -> None:
         """Run the checks on the current frame and refresh facets and badges."""
-        self.report = self._run_checks()
-        self.checked_at = len(self.history.steps)
-        self._index()
+        self._set_report(run_checks(self.history.marked, context=self.check_context))
+        self._reindex()
+        self.version += 1
+        self.checked_at = self.version
 
     @property
     def checks_stale(self) -> bool:
-        """True when edits were made since the checks last ran."""
-        return self.checked_at != len(self.history.steps)
+        """True when the checks have not run, or edits were made since they last ran."""
+        return self.checked_at != self.version
 
-    def _index(self) -> None:
+    @property
+    def checks_note(self) -> str:
+        """What the toolbar says about the checks (empty when they are current)."""
+        if self.report is None:
+            return f"checks not run yet ({self.history.height:,} rows)"
+        if self.checks_stale:
+            return "checks are from before the last edits"
+        return ""
+
+    # --- the index and the view ---------------------------------------------------------------
+
+    def _reindex(self) -> None:
         marked = self.history.marked
-        names = [result.name for result in self.report.results]
-        values = marked.select(
-            *(facet_expr(name, self.known_emails) for name in FACETS),
-            pl.int_range(pl.len(), dtype=pl.Int64).alias(_POS),
-        )
-        flags = marked.select(
-            pl.col(ROW_KEY)
-            .is_in(result.rows.get_column(ROW_KEY).implode())
-            .alias(_check_column(result.name))
-            if result.n_failing
-            else pl.repeat(False, pl.len()).alias(_check_column(result.name))
-            for result in self.report.results
-        )
-        self._rows = values.hstack(flags.get_columns()) if flags.width else values
-        # What a page shows, with list columns in one chunk: gathering 50 rows of a list
-        # column split in chunks (as Parquet reads it) costs O(rows), in one chunk O(page).
-        # A canonical CSV written before notes existed has none: shown empty.
-        shown = marked.select(
-            ROW_KEY,
-            EXCLUDED,
-            SELECTED,
-            *(
-                pl.col(name) if name in marked.columns else pl.lit(None).alias(name)
-                for name in COLUMNS
-            ),
-        )
-        lists = [name for name, dtype in shown.schema.items() if isinstance(dtype, pl.List)]
-        self._shown = shown.with_columns(shown.get_column(name).rechunk() for name in lists)
-        keys = [*FACETS, *(_check_column(name) for name in names)]
-        self._cube = self._rows.group_by(keys, maintain_order=True).agg(
-            pl.len().alias("n"), pl.col(_POS)
-        )
-        self._levels = {result.name: result.level for result in self.report.results}
-        self._refresh_view()
+        self._index = FacetIndex(facet_values(marked, self._check_bits, self.known_emails))
+        self._excluded = marked.get_column(EXCLUDED).to_numpy().copy()
+        self._row_masks.clear()
+        self._view = None
 
-    def _cube_filter(self, skip: str | None = None) -> pl.Expr:
-        parts = []
-        for name, accepted in self.filters.items():
-            if name == skip or not accepted:
-                continue
-            if name == CHECK_FACET:
-                known = [c for c in accepted if c is not None and c in self._levels]
-                parts.append(
-                    pl.any_horizontal([pl.col(_check_column(c)) for c in known] or [pl.lit(False)])
-                )
-                continue
-            texts = [value for value in accepted if value is not None]
-            mask = pl.col(name).is_in(pl.Series(texts, dtype=pl.String).implode()).fill_null(False)
-            if None in accepted:
-                mask = mask | pl.col(name).is_null()
-            parts.append(mask)
-        return pl.all_horizontal(parts) if parts else pl.lit(True)
+    def _after_change(self, columns: Collection[str] | None) -> None:
+        """Bring the index and view up to date with the history's last change."""
+        self.version += 1
+        touched = self.history.touched
+        if self.recheck_every_edit:
+            self._set_report(run_checks(self.history.marked, context=self.check_context))
+            self.checked_at = self.version
+            self._reindex()
+            return
+        if touched is None:
+            self._reindex()
+            return
+        if not len(touched):
+            return
+        was_in = self._members(touched)
+        rows = self.history.rows(touched, rows_needed())
+        values = facet_values(rows, self._check_bits[touched], self.known_emails)
+        self._index.update(touched, values)
+        if columns is None or any(name.startswith("__") for name in columns):
+            self._excluded = self.history.column(EXCLUDED).to_numpy().copy()
+        self._patch_row_masks(touched)
+        # The view stays when no touched row entered or left it and its order is not by a
+        # column the step wrote: a cell edit at a million rows then costs no view rebuild.
+        same = (
+            columns is not None
+            and was_in is not None
+            and bool((was_in == self._members(touched)).all())
+            and not self.search
+            and not self.ranges
+            and not self._list_filters()
+            and (self.sort is None or self.sort[0] not in _with_durations(columns))
+        )
+        if not same:
+            self._view = None
 
-    def _refresh_view(self) -> None:
-        # Filtered and unsorted, the view stays lazy: the matching cube rows, each holding its
-        # rows' positions in load order. A page near the top is read from the heads of those
-        # lists (O(combinations x page)); the full sorted view is built only when needed.
-        self._matching: pl.DataFrame | None = None
-        self._view: pl.Series | None = None
-        if any(self.filters.values()):
-            self._matching = self._cube.filter(self._cube_filter())
-        if self.sort is not None:
+    def _patch_row_masks(self, touched: np.ndarray) -> None:
+        """Recompute the search and list-facet masks for the touched rows only."""
+        if not self._row_masks:
+            return
+        small = self.history.rows(touched, list(self.history.schema))
+        for key, mask in self._row_masks.items():
+            if key[0] == "search":
+                part = search_mask(small, key[1], regex=key[2], columns=self._searched())
+            elif key[0] == "range":
+                part = range_mask(small, key[1], key[2], key[3])
+            else:
+                part = where_mask(small, Where(facets={key[1]: list(key[2])}))
+            mask[touched] = part.to_numpy()
+
+    def _members(self, positions: np.ndarray) -> np.ndarray | None:
+        """Whether the rows at ``positions`` pass the facet filters (``None``: unknown)."""
+        facet_filters = {k: v for k, v in self.filters.items() if k in FACETS and v}
+        check_bits = self._check_filter()
+        if not facet_filters and check_bits is None:
+            return np.ones(len(positions), dtype=bool)
+        passing = self._index.passing(facet_filters, check_bits)
+        members: np.ndarray = passing[self._index.of_row[positions]]
+        return members
+
+    def _searched(self) -> list[str]:
+        """Columns the text search reads: the text ones (timestamps are searched by facet)."""
+        schema = self.history.schema
+        return [
+            name
+            for name in (ROW_KEY, *COLUMNS, "declared_by", "incident_type", "notes")
+            if name in schema
+            and (
+                schema[name] in (pl.String, pl.Categorical)
+                or isinstance(schema[name], pl.Enum | pl.List)
+            )
+        ]
+
+    def _list_filters(self) -> dict[str, list[str | None]]:
+        return {k: v for k, v in self.filters.items() if k in LIST_FACETS and v}
+
+    def _check_filter(self) -> int | None:
+        accepted = self.filters.get(CHECK_FACET)
+        if not accepted:
+            return None
+        names = list(self._levels)
+        bits = 0
+        for name in accepted:
+            if name in names:
+                bits |= 1 << names.index(name)
+        return bits
+
+    def _row_mask(self, skip: str | None = None) -> np.ndarray | None:
+        """Rows kept by the search and the list facets (``None``: no such filter)."""
+        parts: list[np.ndarray] = []
+        if self.search:
+            key: tuple[Any, ...] = ("search", self.search, self.regex)
+            if key not in self._row_masks:
+                frame = self.history.marked
+                mask = search_mask(frame, self.search, regex=self.regex, columns=self._searched())
+                self._row_masks[key] = mask.to_numpy().copy()
+            parts.append(self._row_masks[key])
+        for name, accepted in self._list_filters().items():
+            if name == skip:
+                continue
+            key = ("list", name, tuple(accepted))
+            if key not in self._row_masks:
+                where = Where(facets={name: accepted})
+                found = where_mask(self.history.marked, where)
+                self._row_masks[key] = found.to_numpy().copy()
+            parts.append(self._row_masks[key])
+        for column, (low, high) in self.ranges.items():
+            key = ("range", column, low, high)
+            if key not in self._row_masks:
+                found = range_mask(self.history.marked, column, low, high)
+                self._row_masks[key] = found.to_numpy().copy()
+            parts.append(self._row_masks[key])
+        if not parts:
+            return None
+        combined: np.ndarray = parts[0].copy()
+        for part in parts[1:]:
+            combined &= part
+        return combined
+
+    def _passing(self) -> np.ndarray | None:
+        """Per combination of the index: kept by the facet filters (``None``: no filter)."""
+        facet_filters = {k: v for k, v in self.filters.items() if k in FACETS and v}
+        check_bits = self._check_filter()
+        if not facet_filters and check_bits is None:
+            return None
+        return self._index.passing(facet_filters, check_bits)
+
+    def _view_mask(self) -> np.ndarray | None:
+        """Rows kept by every filter (``None``: every row)."""
+        passing = self._passing()
+        rows = self._row_mask()
+        if passing is None:
+            return rows
+        mask: np.ndarray = np.take(passing, self._index.of_row)
+        if rows is not None:
+            mask &= rows
+        return mask
+
+    def _lazy(self) -> bool:
+        """True when the view is read from the index alone (facet filters, load order)."""
+        return (
+            self.sort is None and not self.search and not self.ranges and not self._list_filters()
+        )
+
+    def view(self) -> np.ndarray | None:
+        """Positions of the rows in view, in view order (``None``: every row, load order)."""
+        key = (
+            tuple(sorted((k, tuple(v)) for k, v in self.filters.items())),
+            self.search,
+            self.regex,
+            tuple(sorted(self.ranges.items())),
+            self.sort,
+        )
+        if self._view is not None and self._view_key == key:
+            return self._view
+        mask = self._view_mask()
+        if self.sort is None:
+            self._view = None if mask is None else np.flatnonzero(mask)
+        else:
             column, descending = self.sort
-            base = self._materialised()
-            values = self.history.marked.get_column(column).gather(base)
+            values = self.history.marked.get_column(column)
+            if mask is not None:
+                base = pl.Series(np.flatnonzero(mask), dtype=pl.Int64)
+                values = values.gather(base)
+            else:
+                base = pl.int_range(self.history.height, dtype=pl.Int64, eager=True)
             if isinstance(values.dtype, pl.List):
-                values = values.list.join("; ")
+                values = values.cast(pl.List(pl.String)).list.join("; ")
             # A stable sort: rows with equal values stay in load order, page after page.
-            ordered = pl.DataFrame({"value": values, _POS: base}).sort(
+            ordered = pl.DataFrame({"value": values, "pos": base}).sort(
                 "value", descending=descending, nulls_last=True, maintain_order=True
             )
-            self._view = ordered.get_column(_POS)
-        self.page = min(self.page, self.pages - 1)
-
-    def _materialised(self) -> pl.Series:
-        """Every position of the view, in load order (filters applied, no sort)."""
-        if self._matching is None:
-            return pl.int_range(self.history.marked.height, dtype=pl.Int64, eager=True)
-        if self._view is None:
-            self._view = self._matching.get_column(_POS).explode().drop_nulls().sort()
+            self._view = ordered.get_column("pos").to_numpy()
+        self._view_key = key
         return self._view
 
     # --- what the table shows --------------------------------------------------------------
@@ -236,11 +408,13 @@ class CleanerState:
     @property
     def total(self) -> int:
         """Rows in the view (after filters)."""
-        if self._view is not None:
-            return self._view.len()
-        if self._matching is not None:
-            return int(self._matching.get_column("n").sum())
-        return self.history.marked.height
+        if self._lazy():
+            passing = self._passing()
+            if passing is None:
+                return self.history.height
+            return int(self._index.n[passing].sum())
+        view = self.view()
+        return self.history.height if view is None else len(view)
 
     @property
     def pages(self) -> int:
@@ -248,72 +422,143 @@ class CleanerState:
         return max(1, -(-self.total // self.page_size))
 
     def page_positions(self) -> pl.Series:
-        """Positions (in the marked frame) of the rows on the current page."""
+        """Positions (in the frame) of the rows on the current page."""
+        self.page = max(0, min(self.page, self.pages - 1))
         start = self.page * self.page_size
-        if self._view is not None:
-            return self._view.slice(start, self.page_size)
-        if self._matching is None:
-            end = min(start + self.page_size, self.history.marked.height)
+        passing = self._passing() if self._lazy() else None
+        if passing is not None:
+            return pl.Series("pos", self._scan(passing, start), dtype=pl.Int64)
+        view = None if self._lazy() else self.view()
+        if view is None:
+            end = min(start + self.page_size, self.history.height)
             return pl.int_range(start, max(start, end), dtype=pl.Int64, eager=True)
-        need = start + self.page_size
-        if need * self._matching.height < self.total:
-            heads = self._matching.select(pl.col(_POS).list.head(need)).to_series()
-            return heads.explode().drop_nulls().sort().slice(start, self.page_size)
-        return self._materialised().slice(start, self.page_size)
+        return pl.Series("pos", view[start : start + self.page_size], dtype=pl.Int64)
+
+    def _scan(self, passing: np.ndarray, start: int) -> np.ndarray:
+        """The page's positions, found by reading the index block by block from the top."""
+        of_row, found, seen = self._index.of_row, [], 0
+        need = self.page_size
+        for block in range(0, len(of_row), _BLOCK):
+            hits = np.flatnonzero(np.take(passing, of_row[block : block + _BLOCK])) + block
+            if seen + len(hits) > start:
+                found.append(hits[max(0, start - seen) :])
+                if sum(len(part) for part in found) >= need:
+                    break
+            seen += len(hits)
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(found)[:need]
+
+    def _badges(self, position: int) -> list[list[str]]:
+        bits = int(self._check_bits[position])
+        badges = [
+            [name, level.value]
+            for bit, (name, level) in enumerate(self._levels.items())
+            if bits >> bit & 1
+        ]
+        badges.sort(key=lambda badge: badge[1] != Level.ERROR.value)
+        return badges
 
     def page_rows(self) -> list[dict[str, Any]]:
         """The current page, JSON-ready: key, marks, badges and the shown cells."""
         positions = self.page_positions()
-        picked = self._shown.gather(positions)
-        checks = self._rows.gather(positions).select([_check_column(name) for name in self._levels])
+        picked = self.history.rows(positions, [ROW_KEY, *COLUMNS])
         rows = []
-        for record, flags in zip(picked.iter_rows(named=True), checks.iter_rows(), strict=True):
-            badges = [
-                [name, self._levels[name].value]
-                for name, failing in zip(self._levels, flags, strict=True)
-                if failing
-            ]
-            badges.sort(key=lambda badge: badge[1] != Level.ERROR.value)
+        self._page_hint = {}
+        for position, record in zip(positions.to_list(), picked.iter_rows(named=True), strict=True):
+            self._page_hint[record[ROW_KEY]] = position
             rows.append(
                 {
                     "key": record[ROW_KEY],
-                    "selected": bool(record[SELECTED]),
-                    "excluded": bool(record[EXCLUDED]),
-                    "badges": badges,
+                    "selected": bool(self.selected[position]),
+                    "excluded": bool(self._excluded[position]),
+                    "badges": self._badges(position),
                     "cells": {name: _text(record[name]) for name in COLUMNS},
                 }
             )
         return rows
 
     def facet_counts(self) -> dict[str, list[list[Any]]]:
-        """Per facet: ``[value, count, active]``, counted over the rows the *other* facets keep."""
-        counts: dict[str, list[list[Any]]] = {}
-        for name in FACETS:
-            scope = self._cube.filter(self._cube_filter(skip=name))
-            tally = (
-                scope.group_by(name)
-                .agg(pl.col("n").sum())
-                .sort(["n", name], descending=[True, False], nulls_last=True)
-            )
-            accepted = self.filters.get(name) or []
-            counts[name] = [[value, n, value in accepted] for value, n in tally.iter_rows()]
-        scope = self._cube.filter(self._cube_filter(skip=CHECK_FACET))
-        accepted = self.filters.get(CHECK_FACET) or []
-        sums = (
-            scope.select(
-                (pl.col(_check_column(name)).cast(pl.Int64) * pl.col("n")).sum().alias(name)
-                for name in self._levels
-            ).row(0, named=True)
-            if self._levels
-            else {}
+        """Per open facet: ``[value, count, active]`` over the rows the *other* filters keep.
+
+        The check facet's items carry the check's level as a fourth element. A closed facet
+        is listed without values (it is counted when opened).
+        """
+        index = self._index
+        facet_filters = {k: v for k, v in self.filters.items() if k in FACETS and v}
+        check_bits = self._check_filter()
+        rows = self._row_mask()
+        weights = (
+            index.n
+            if rows is None
+            else np.bincount(index.of_row[rows], minlength=len(index.n)).astype(np.int64)
         )
-        check_counts = [
-            [name, int(sums[name] or 0), name in accepted, level.value]
-            for name, level in self._levels.items()
-            if sums[name]
-        ]
-        counts[CHECK_FACET] = check_counts
+        counts: dict[str, list[list[Any]]] = {}
+        for name in FACET_ORDER:
+            if name not in self.open_facets:
+                counts[name] = []
+                continue
+            accepted = self.filters.get(name) or []
+            if name == CHECK_FACET:
+                passing = index.passing(facet_filters, check_bits, skip=CHECK_FACET)
+                sums = index.check_counts(len(self._levels), weights, passing)
+                counts[name] = [
+                    [check, n, check in accepted, level.value]
+                    for (check, level), n in zip(self._levels.items(), sums, strict=True)
+                    if n
+                ]
+            elif name in FACETS:
+                passing = index.passing(facet_filters, check_bits, skip=name)
+                tally = index.counts(name, weights, passing)
+                if name in _BY_VALUE:
+                    tally.sort(key=lambda item: (item[0] is None, item[0] or ""))
+                else:
+                    tally.sort(key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+                    # The most frequent values (a commander facet may hold thousands), and
+                    # every accepted one, so that it can be clicked off.
+                    tally = tally[:_LIST_TOP] + [
+                        item for item in tally[_LIST_TOP:] if item[0] in accepted
+                    ]
+                counts[name] = [[value, n, value in accepted] for value, n in tally]
+            else:
+                counts[name] = self._list_counts(name, facet_filters, check_bits, accepted)
         return counts
+
+    def _list_counts(
+        self,
+        name: str,
+        facet_filters: dict[str, list[str | None]],
+        check_bits: int | None,
+        accepted: list[str | None],
+    ) -> list[list[Any]]:
+        mask = np.take(self._index.passing(facet_filters, check_bits), self._index.of_row)
+        rows = self._row_mask(skip=name)
+        if rows is not None:
+            mask &= rows
+        frame = self.history.marked
+        scope = frame if mask.all() else frame.filter(pl.Series(mask))
+        values = scope.select(list_facet_expr(name).list.unique()).to_series()
+        tally = (
+            values.explode(empty_as_null=True)
+            .cast(pl.String)
+            .value_counts(sort=True, name="n")
+            .sort(["n", name], descending=[True, False], nulls_last=True)
+            .head(_LIST_TOP)
+        )
+        shown = [[value, n, value in accepted] for value, n in tally.iter_rows()]
+        for value in accepted:  # an accepted value stays listed, to be clicked off
+            if all(item[0] != value for item in shown):
+                shown.append([value, 0, True])
+        return shown
+
+    def open_facet(self, name: str, is_open: bool = True) -> None:
+        """Open (count) or close a facet's section."""
+        if name not in FACET_ORDER:
+            raise ConfigError(f"no facet named {name!r}; facets: {', '.join(FACET_ORDER)}")
+        if is_open:
+            self.open_facets.add(name)
+        else:
+            self.open_facets.discard(name)
 
     # --- navigation -------------------------------------------------------------------------
 
@@ -326,18 +571,30 @@ class CleanerState:
         if column is not None and column not in (*COLUMNS, ROW_KEY):
             raise ConfigError(f"cannot sort by {column!r}; sortable columns: {', '.join(COLUMNS)}")
         self.sort = None if column is None else (column, descending)
-        self._refresh_view()
 
-    def set_filters(self, filters: dict[str, Sequence[str | None]]) -> None:
+    def set_filters(self, filters: Mapping[str, Sequence[str | None]]) -> None:
         """Replace the facet filters (facet -> accepted values; empty list = no filter)."""
         for name in filters:
-            if name not in FACETS and name != CHECK_FACET:
-                raise ConfigError(
-                    f"no facet named {name!r}; facets: {', '.join([*FACETS, CHECK_FACET])}"
-                )
+            if name not in FACET_ORDER:
+                raise ConfigError(f"no facet named {name!r}; facets: {', '.join(FACET_ORDER)}")
         self.filters = {name: list(values) for name, values in filters.items() if values}
         self.page = 0
-        self._refresh_view()
+
+    def set_search(self, text: str, regex: bool = False) -> None:
+        """Keep rows where any shown column contains ``text`` (or matches it, ``regex``)."""
+        if regex and text:
+            search_mask(pl.DataFrame({"x": [""]}), text, regex=True)  # refuses a bad pattern
+        self.search, self.regex = text, bool(regex)
+        self.page = 0
+
+    def set_range(self, column: str, low: float | None, high: float | None) -> None:
+        """Keep rows whose duration ``column`` is in ``[low, high)`` hours (both None: any)."""
+        if low is None and high is None:
+            self.ranges.pop(column, None)
+        else:
+            range_mask(self.history.rows([], [column]), column, low, high)  # refuses a bad column
+            self.ranges[column] = (low, high)
+        self.page = 0
 
     def toggle(self, facet: str, value: str | None) -> None:
         """Add ``value`` to the facet's filter, or take it out if it is there."""
@@ -350,43 +607,62 @@ class CleanerState:
 
     @property
     def where(self) -> Where:
-        """The current filters as a recipe scope."""
-        return Where(facets={name: values for name, values in self.filters.items() if values})
+        """The current filters (and search) as a recipe scope."""
+        return Where(
+            facets={name: values for name, values in self.filters.items() if values},
+            search=self.search,
+            regex=self.regex,
+            ranges=dict(self.ranges),
+        )
 
     # --- edits ------------------------------------------------------------------------------
 
-    def do(self, step: Op) -> StepReport:
-        """Apply ``step``, then refresh checks (per ``recheck``), facets and the view."""
-        report = self.history.do(step)
-        self._after_edit()
+    def do(self, step: Op, *, position: int | None = None) -> StepReport:
+        """Apply ``step``, then bring facets, badges and the view up to date."""
+        report = self.history.do(step, position=position)
+        self._after_change(self._written(step))
         return report
 
-    def _after_edit(self) -> None:
-        if self.recheck_every_edit:
-            self.report = self._run_checks()
-            self.checked_at = len(self.history.steps)
-        self._index()
+    @staticmethod
+    def _written(step: Op) -> set[str] | None:
+        if isinstance(step, SetCell):
+            return {step.column}
+        if isinstance(step, SetValues):
+            return {step.column}
+        return None
 
     def undo(self) -> Op | None:
         """Take back the last step."""
         step = self.history.undo()
         if step is not None:
-            self._after_edit()
+            self._after_change(self._written(step))
         return step
 
     def redo(self) -> Op | None:
         """Apply the last undone step again."""
         step = self.history.redo()
         if step is not None:
-            self._after_edit()
+            self._after_change(self._written(step))
         return step
+
+    def goto(self, count: int) -> None:
+        """Go back (or forward) to the moment ``count`` steps were done."""
+        if count == len(self.history.steps):
+            return
+        self.history.goto(count)
+        self._after_change(None)
+
+    def _position(self, key: str) -> int:
+        position = self._page_hint.get(key)
+        if position is None:
+            position = positions_of(self.history.marked, [key]).get(key)
+        if position is None:
+            raise ConfigError(f"no row with key {key!r}")
+        return position
 
     def cell_json(self, key: str, column: str) -> JsonValue:
         """The recipe value of one cell of the row ``key``."""
-        found = self.history.marked.filter(pl.col(ROW_KEY) == key)
-        if found.is_empty():
-            raise ConfigError(f"no row with key {key!r}")
-        return to_json(found.get_column(column)[0])
+        return to_json(self.history.cell(self._position(key), column))
 
     def edit(self, key: str, column: str, typed: str | None) -> StepReport:
         """Edit one cell as typed in the table: checked, recorded with the value it replaces."""
@@ -399,45 +675,134 @@ class CleanerState:
             text = typed.strip().replace(" ", "T").removesuffix("Z")
             has_offset = "+" in text[10:] or "-" in text[10:]
             value = text if has_offset else text + "+00:00"
-        step = SetCell(key=key, column=column, expected=self.cell_json(key, column), value=value)
-        return self.do(step)
+        position = self._position(key)
+        expected = to_json(self.history.cell(position, column))
+        step = SetCell(key=key, column=column, expected=expected, value=value)
+        return self.do(step, position=position)
 
     def bulk_set(self, column: str, value: str | None) -> StepReport:
         """Set ``column`` on every row of the current facets (all rows when none is set)."""
         return self.do(SetValues(column=column, value=value, where=self.where))
 
-    def select(self, keys: Sequence[str], on: bool = True) -> StepReport:
-        """Tick (or untick) rows for the push."""
-        return self.do(Select(keys=list(keys)) if on else Deselect(keys=list(keys)))
+    # --- the selection for the push (not a recipe step) -----------------------------------------
 
-    def select_filtered(self, on: bool = True) -> StepReport:
-        """Select (or deselect) every row the current facets keep."""
-        where = self.where
-        return self.do(Select(where=where) if on else Deselect(where=where))
+    def select(self, keys: Sequence[str], on: bool = True) -> int:
+        """Tick (or untick) rows for the push; how many changed."""
+        unknown = [key for key in keys if key not in self._page_hint]
+        found = positions_of(self.history.marked, unknown) if unknown else {}
+        missing = [key for key in unknown if key not in found]
+        if missing:
+            raise ConfigError(f"no row with key {missing[0]!r}")
+        picked = np.array(
+            [self._page_hint[key] if key in self._page_hint else found[key] for key in keys],
+            dtype=np.int64,
+        )
+        before = int(self.selected[picked].sum())
+        self.selected[picked] = on & ~self._excluded[picked]
+        self.selection_version += 1
+        return abs(int(self.selected[picked].sum()) - before)
 
-    # --- what the rest of the notebook reads --------------------------------------------------
+    def select_filtered(self, on: bool = True) -> int:
+        """Select (or deselect) every row in view; how many rows that is."""
+        mask = self._view_mask()
+        if mask is None:
+            count = self.history.height
+            if on:
+                np.logical_not(self._excluded, out=self.selected)
+            else:
+                self.selected[:] = False
+        else:
+            count = int(np.count_nonzero(mask))
+            if on:
+                np.logical_and(mask, self._included(), out=mask)
+                np.logical_or(self.selected, mask, out=self.selected)
+            else:
+                np.logical_not(mask, out=mask)
+                np.logical_and(self.selected, mask, out=self.selected)
+        self.selection_version += 1
+        return count
+
+    def _included(self) -> np.ndarray:
+        """Rows not excluded (kept until the exclusions change)."""
+        if self._included_of is not self._excluded:
+            self._included_rows = ~self._excluded
+            self._included_of = self._excluded
+        return self._included_rows
 
     def selected_keys(self) -> list[str]:
-        """Row keys selected for the push."""
-        return self.history.replay.selected_keys
+        """Row keys selected for the push (excluded rows never are)."""
+        picked = self.selected & ~self._excluded
+        keys = self.history.column(ROW_KEY)
+        return keys.filter(pl.Series(picked)).to_list()
 
     @property
     def n_selected(self) -> int:
         """How many rows are selected for the push."""
-        marked = self.history.marked
-        if self._selected_at != (id(marked), marked.height):
-            picked = marked.get_column(SELECTED) & ~marked.get_column(EXCLUDED)
-            self._n_selected = int(picked.sum())
-            self._selected_at = (id(marked), marked.height)
-        return self._n_selected
+        key = (self.selection_version, self.version)
+        if self._n_selected[0] != key:
+            picked = np.logical_and(self.selected, self._included())
+            self._n_selected = (key, int(np.count_nonzero(picked)))
+        return self._n_selected[1]
+
+    # --- what the rest of the notebook reads --------------------------------------------------
 
     def cleaned_frame(self) -> pl.DataFrame:
         """The cleaned frame: the loaded one + the recipe, excluded rows left out."""
         return self.history.frame
 
+    def rows_in_view(self) -> pl.DataFrame:
+        """Every row the filters keep (marks included), in load order."""
+        frame = self.history.marked
+        mask = self._view_mask()
+        return frame if mask is None else frame.filter(pl.Series(mask))
+
+    def record(self, key: str) -> dict[str, Any]:
+        """The whole record of row ``key``: every column as text, and its failing checks."""
+        position = self._position(key)
+        columns = [name for name in self.history.schema if not name.startswith("__")]
+        row = self.history.rows([position], columns).row(0, named=True)
+        failing = []
+        if self.report is not None:
+            for name, rows in self._messages.items():
+                found = rows.filter(pl.col(ROW_KEY) == key)
+                for message in found.get_column("message").to_list():
+                    failing.append([name, self._levels[name].value, message])
+        return {
+            "key": key,
+            "cells": [[name, _text(row[name])] for name in columns],
+            "checks": failing,
+            "checks_stale": self.checks_stale,
+        }
+
+    def history_items(self) -> list[dict[str, Any]]:
+        """Every step, done then undone: number, text, status, and whether it is done."""
+        items = [
+            {
+                "n": report.index + 1,
+                "text": report.description,
+                "status": report.status,
+                "changed": report.changed,
+                "done": True,
+            }
+            for report in self.history.reports
+        ]
+        done = len(items)
+        for offset, step in enumerate(self.history.undone):
+            items.append(
+                {
+                    "n": done + offset + 1,
+                    "text": step.describe(),
+                    "status": "undone",
+                    "changed": 0,
+                    "done": False,
+                }
+            )
+        return items
+
     def history_lines(self) -> list[str]:
         """The steps done, one line each, with what each changed."""
         return [
-            f"{report.index + 1}. {report.description} ({report.status}, {report.changed} changed)"
-            for report in self.history.reports
+            f"{item['n']}. {item['text']} ({item['status']}, {item['changed']} changed)"
+            for item in self.history_items()
+            if item["done"]
         ]

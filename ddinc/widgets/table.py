@@ -1,10 +1,12 @@
 """The Cleaner's table: one page at a time, facets, edits and ticks, drawn by a small ESM file.
 
 Only the current page and the facet counts travel to the browser; the browser sends the
-analyst's clicks back as messages (``page``, ``sort``, ``toggle``, ``clear``, ``edit``,
-``select``, ``select_filtered``, ``undo``, ``redo``, ``recheck``), which
-:meth:`CleanerTable.handle` applies to the :class:`~ddinc.widgets.state.CleanerState` before
-sending the new page. An edit the state refuses (a state that is not a state, a time that is
+analyst's clicks back as messages (``page``, ``sort``, ``toggle``, ``clear``, ``search``,
+``open_facet``, ``edit``, ``select``, ``select_filtered``, ``undo``, ``redo``, ``goto``,
+``record``, ``recheck``), which :meth:`CleanerTable.handle` applies to the
+:class:`~ddinc.widgets.state.CleanerState` before sending what changed (a page turn sends
+the page, not the counts; a tick sends the page and the count of selected rows). An edit
+the state refuses (a state that is not a state, a time that is
 not a time) lands in ``last_error`` and the cell shows what Python holds.
 """
 
@@ -34,6 +36,16 @@ def _error_text(error: Exception) -> str:
     return str(error)
 
 
+def _hours(value: object) -> float | None:
+    """A range bound as typed (hours), ``None`` when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        raise DdincError(f"{value!r} is not a number of hours; type one like 1.5") from None
+
+
 class CleanerTable(anywidget.AnyWidget):
     """The table, facets, history and toolbar of the Cleaner, over a :class:`CleanerState`."""
 
@@ -50,6 +62,10 @@ class CleanerTable(anywidget.AnyWidget):
     sort: traitlets.List[Any] = traitlets.List().tag(sync=True)
     n_selected = traitlets.Int(0).tag(sync=True)
     history: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    search = traitlets.Unicode("").tag(sync=True)
+    ranges = traitlets.Dict().tag(sync=True)
+    regex = traitlets.Bool(False).tag(sync=True)
+    record = traitlets.Dict().tag(sync=True)
     can_undo = traitlets.Bool(False).tag(sync=True)
     can_redo = traitlets.Bool(False).tag(sync=True)
     checks_note = traitlets.Unicode("").tag(sync=True)
@@ -71,10 +87,11 @@ class CleanerTable(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         self.refresh()
 
-    def refresh(self, counts: bool = True) -> None:
+    def refresh(self, counts: bool = True, history: bool = True) -> None:
         """Send the current page, counts, history and marks to the browser.
 
-        ``counts=False`` keeps the facet counts (a page turn or a sort does not change them).
+        ``counts=False`` keeps the facet counts (a page turn, a sort or a tick does not change
+        them); ``history=False`` keeps the history list.
         """
         state = self.state
         with self.hold_sync():
@@ -84,17 +101,17 @@ class CleanerTable(anywidget.AnyWidget):
             self.page = state.page
             self.pages = state.pages
             self.total = state.total
-            self.n_rows = state.history.marked.height
+            self.n_rows = state.history.height
             self.sort = list(state.sort) if state.sort else []
+            self.search = state.search
+            self.ranges = {name: list(bounds) for name, bounds in state.ranges.items()}
+            self.regex = state.regex
             self.n_selected = state.n_selected
-            self.history = state.history_lines()
-            self.can_undo = state.history.can_undo
-            self.can_redo = state.history.can_redo
-            self.checks_note = (
-                f"checks are from step {state.checked_at}; {len(state.history.steps)} now"
-                if state.checks_stale
-                else ""
-            )
+            if history:
+                self.history = state.history_items()
+                self.can_undo = state.history.can_undo
+                self.can_redo = state.history.can_redo
+                self.checks_note = state.checks_note
             self.version += 1
 
     def _on_message(self, widget: Any, content: dict[str, Any], buffers: Sequence[Any]) -> None:
@@ -104,7 +121,7 @@ class CleanerTable(anywidget.AnyWidget):
         """Apply one message from the browser (also the way tests click)."""
         state = self.state
         kind = message.get("type")
-        edited = kind in ("edit", "select", "select_filtered", "undo", "redo", "recheck")
+        data_version, selection_version = state.version, state.selection_version
         try:
             if kind == "page":
                 state.set_page(int(message["page"]))
@@ -114,6 +131,18 @@ class CleanerTable(anywidget.AnyWidget):
                 state.toggle(str(message["facet"]), message.get("value"))
             elif kind == "clear":
                 state.set_filters({})
+                state.set_search("")
+                state.ranges.clear()
+            elif kind == "search":
+                state.set_search(str(message.get("text") or ""), bool(message.get("regex")))
+            elif kind == "range":
+                state.set_range(
+                    str(message.get("column", "time_to_resolve")),
+                    _hours(message.get("low")),
+                    _hours(message.get("high")),
+                )
+            elif kind == "open_facet":
+                state.open_facet(str(message["facet"]), bool(message.get("open", True)))
             elif kind == "edit":
                 state.edit(str(message["key"]), str(message["column"]), message.get("value"))
             elif kind == "select":
@@ -124,6 +153,10 @@ class CleanerTable(anywidget.AnyWidget):
                 state.undo()
             elif kind == "redo":
                 state.redo()
+            elif kind == "goto":
+                state.goto(int(message["count"]))
+            elif kind == "record":
+                self.record = state.record(str(message["key"])) if message.get("key") else {}
             elif kind == "recheck":
                 state.recheck()
             else:
@@ -131,7 +164,15 @@ class CleanerTable(anywidget.AnyWidget):
             self.last_error = ""
         except (DdincError, ValidationError) as error:
             self.last_error = _error_text(error)
-        self.refresh(counts=kind not in ("page", "sort"))
-        if edited:
+        changed = state.version != data_version
+        if kind == "record":
+            return
+        self.refresh(
+            counts=changed or kind in ("toggle", "clear", "search", "range", "open_facet"),
+            history=changed,
+        )
+        if changed and self.record.get("key"):
+            self.record = state.record(str(self.record["key"]))
+        if changed or state.selection_version != selection_version:
             for listener in self.listeners:
                 listener()

@@ -130,10 +130,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab on 127.0.0.1 with isolated settings, serving copies of the notebooks."""
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
-    root.mkdir()
+    # The repository's layout: the notebooks in notebooks/ (where JupyterLab starts their
+    # kernels), ../data beside them, and ../out (git-ignored in the repository) for outputs.
+    (root / "notebooks").mkdir(parents=True)
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
-        shutil.copy(notebook, root / notebook.name)
-    # The notebooks look for ../data or data; the copies find it here.
+        shutil.copy(notebook, root / "notebooks" / notebook.name)
     (root / "data").symlink_to(ROOT / "data")
     _write_settings(base / "settings")
 
@@ -211,7 +212,7 @@ def test_notebook_runs_in_jupyterlab(
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(UI_TIMEOUT_MS)
             # ?reset discards any saved workspace layout.
-            page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+            page.goto(f"{lab.url}/lab/tree/notebooks/{name}?reset&token={lab.token}")
             page.wait_for_selector(".jp-Notebook .jp-CodeCell")
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             if page.locator(".jp-Dialog").count():

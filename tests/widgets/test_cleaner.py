@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from ddinc.clean import Recipe
+from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator
+from ddinc.push import Connection
 from ddinc.schema import TIMESTAMPS
 from ddinc.widgets import Cleaner, datadog_users
 from tests.clean.conftest import CONTEXT, frame_of, incident
@@ -20,7 +24,14 @@ UPDATES = (
 )
 
 
-def _cleaner() -> Cleaner:
+@pytest.fixture
+def connection() -> Iterator[Connection]:
+    """The notebook's choice in tests too: the embedded emulator, served over loopback."""
+    with Emulator().serve() as url:
+        yield Connection.of(base_url=url, api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY)
+
+
+def _cleaner(**kwargs: object) -> Cleaner:
     frame = frame_of(
         incident(teams=["Payments"], commander="Ann Lee"),
         incident(teams=["payments"], commander="ann lee"),
@@ -32,11 +43,13 @@ def _cleaner() -> Cleaner:
             **{"field.updates": UPDATES},
         ),
     )
-    return Cleaner(frame, users=USERS, check_context=CONTEXT)
+    return Cleaner(frame, users=USERS, check_context=CONTEXT, **kwargs)  # type: ignore[arg-type]
 
 
 def test_accepting_a_suggestion_applies_it_and_refreshes_the_table() -> None:
     cleaner = _cleaner()
+    assert cleaner.suggestions.suggestions == []  # computed when asked, never on their own
+    cleaner.suggestions.find.click()
     titles = [s.title for s in cleaner.suggestions.suggestions]
     index = next(i for i, t in enumerate(titles) if t.startswith("back-filled"))
     assert any(v[0] == "zero_length_incident" for v in cleaner.table.facets["check"])
@@ -55,11 +68,14 @@ def test_cluster_panel_merges_a_cluster() -> None:
     assert [c.values for c in cleaner.clusters.clusters] == [(("payments", 2), ("Payments", 1))]
     cleaner.clusters.merge_buttons[0].click()
     assert cleaner.cleaned_frame()["teams"].to_list() == [["payments"]] * 3
-    assert "merge teams" in cleaner.table.history[-1]
+    assert "merge teams" in cleaner.edits[-1]
+    assert cleaner.table.history[-1]["done"]
 
 
 def test_people_panel_proposes_and_maps_users() -> None:
     cleaner = _cleaner()
+    assert cleaner.people.people == []  # computed when its tab is shown
+    cleaner.panels.selected_index = 2
     people = {p.name: p for p in cleaner.people.people}
     assert people["Ann Lee"].proposal == USERS[0]
     assert cleaner.people.pickers["Ann Lee"].value == "ann.lee@example.com"
@@ -83,13 +99,19 @@ def test_bulk_selection_and_recipe_panels(tmp_path: Path) -> None:
     assert "def clean(frame)" in cleaner.recipe_panel.show_code()
 
 
-def test_users_come_from_the_embedded_emulator_by_default() -> None:
-    emails = {user.email.lower() for user in datadog_users()}
+def test_no_server_of_its_own_users_and_push_come_from_the_connection(
+    connection: Connection,
+) -> None:
+    alone = _cleaner()
+    assert alone.push.connection is None
+    assert alone.push.plan_button.disabled
+    emails = {user.email.lower() for user in datadog_users(connection=connection)}
     assert "ann.lee@example.com" in emails
+    assert datadog_users() == []
 
 
-def test_push_panel_plans_and_pushes_the_selection_to_the_emulator(tmp_path: Path) -> None:
-    cleaner = _cleaner()
+def test_push_panel_sends_exactly_the_plan_it_shows(tmp_path: Path, connection: Connection) -> None:
+    cleaner = _cleaner(connection=connection, ledger=tmp_path / "ledger.sqlite")
     cleaner.push.plan_button.click()
     assert cleaner.push.plan is None
     assert "Select rows" in cleaner.push.output.value
@@ -100,11 +122,21 @@ def test_push_panel_plans_and_pushes_the_selection_to_the_emulator(tmp_path: Pat
     assert plan is not None
     assert sorted(plan.frame["row_key"]) == ["pagerduty:PD-0", "pagerduty:PD-1"]
     assert "payloads" in cleaner.push.output.value
-    cleaner.push.ledger.value = str(tmp_path / "ledger.sqlite")
+    assert not cleaner.push.stale
+    # A tick after planning: the plan shown is stale, and Push plans again before sending.
+    cleaner.table.handle({"type": "select", "key": "statuspage:PD-2", "on": True})
+    key = cleaner.selected_keys()[-1]
+    assert cleaner.push.stale
+    cleaner.push.refresh()
+    assert "stale" in cleaner.push.status.value
     cleaner.push.push_button.click()
     result = cleaner.push.result
     assert result is not None
-    assert result.counts()["created"] == 2
+    sent = cleaner.push.pushed_plan
+    assert sent is not None
+    assert sorted(sent.frame["row_key"]) == sorted(["pagerduty:PD-0", "pagerduty:PD-1", key])
+    assert sorted(result.frame["row_key"]) == sorted(sent.frame["row_key"])
+    assert result.counts()["created"] == len(sent.ready) == 2
     # Pushing again sends nothing new: the ledger remembers.
     cleaner.push.push_button.click()
     again = cleaner.push.result

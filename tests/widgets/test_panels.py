@@ -13,6 +13,7 @@ def test_previews_show_null_and_empty_apart_escaped_and_cut() -> None:
     assert "<td><i>null</i></td>" in shown
     assert "<td></td>" in shown
     assert "<b>x" not in shown
-    assert "<td>&lt;b&gt;x</td>" in shown  # cut at 4 characters, then escaped
+    # Cut at 4 characters, then escaped; the whole text is the cell's tooltip.
+    assert "title='&lt;b&gt;x&lt;/b&gt;'>&lt;b&gt;x</td>" in shown
     assert "abcd" not in shown  # the fourth row is past the limit
     assert "1 more" in shown

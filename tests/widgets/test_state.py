@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
 from ddinc.errors import ConfigError
@@ -119,11 +122,161 @@ def test_filtered_pages_read_lazily_match_the_filter() -> None:
     assert {row["cells"]["severity"] for row in state.page_rows()} == {"SEV-3"}
 
 
-def test_the_row_view_shows_the_records_notes_even_where_a_frame_has_none() -> None:
+def test_the_row_view_shows_the_records_notes_and_search_reads_them() -> None:
     notes = ["2022-05-01T12:00:00Z investigating: Looking", "2022-05-01T13:00:00Z resolved: ok"]
-    frame = frame_of(incident(notes=notes), incident())
-    (first, second) = CleanerState(frame, check_context=CONTEXT).page_rows()
-    assert first["cells"]["notes"] == "; ".join(notes)
-    assert second["cells"]["notes"] is None
-    older = CleanerState(frame.drop("notes"), check_context=CONTEXT)
-    assert [row["cells"]["notes"] for row in older.page_rows()] == [None, None]
+    state = CleanerState(frame_of(incident(notes=notes), incident()), check_context=CONTEXT)
+    assert dict(state.record("pagerduty:PD-0")["cells"])["notes"] == "; ".join(notes)
+    assert dict(state.record("pagerduty:PD-1")["cells"])["notes"] is None
+    state.set_search("looking")
+    assert [row["key"] for row in state.page_rows()] == ["pagerduty:PD-0"]
+
+
+def _counts(state: CleanerState) -> dict[str, list[list[Any]]]:
+    return {name: sorted(values, key=repr) for name, values in state.facet_counts().items()}
+
+
+def _keys_in_view(state: CleanerState) -> list[str]:
+    seen = []
+    for page in range(state.pages):
+        state.set_page(page)
+        seen += [row["key"] for row in state.page_rows()]
+    return seen
+
+
+def test_index_after_small_steps_equals_a_fresh_one() -> None:
+    """Edits move only the touched rows in the facet index: the counts and the view are the
+    ones a Cleaner built afresh on the edited frame would show."""
+    rows = [
+        incident(severity=("SEV-1", "SEV-2")[i % 2], state="active", resolved=None)
+        for i in range(12)
+    ]
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT, page_size=5, recheck="on_demand")
+    state.toggle("severity", "SEV-1")
+    state.edit("pagerduty:PD-0", "severity", "SEV-3")  # leaves the view
+    state.edit("pagerduty:PD-1", "severity", "SEV-1")  # enters it
+    state.edit("pagerduty:PD-2", "declared", "2023-01-05 10:00")  # moves month
+    state.bulk_set("state", "stable")
+    state.undo()
+    state.redo()
+    state.edit("pagerduty:PD-4", "commander", "zed@example.com")
+    fresh = CleanerState(
+        state.history.marked.drop("__excluded", "__selected"),
+        check_context=CONTEXT,
+        page_size=5,
+        recheck="on_demand",
+    )
+    fresh.set_filters(state.filters)
+    assert _counts(state) == _counts(fresh)
+    assert _keys_in_view(state) == _keys_in_view(fresh)
+    state.goto(0)
+    start = CleanerState(frame_of(*rows), check_context=CONTEXT, page_size=5, recheck="on_demand")
+    start.set_filters(state.filters)
+    assert _counts(state) == _counts(start)
+
+
+def test_selection_is_not_a_step_and_never_wipes_redo() -> None:
+    state = _state()
+    state.edit("pagerduty:PD-1", "title", "fixed")
+    state.undo()
+    assert state.history.can_redo
+    state.select(["pagerduty:PD-2"])
+    state.select_filtered()
+    assert state.history.can_redo
+    assert state.history.steps == ()
+    assert state.n_selected == 7
+    state.redo()
+    assert state.cell_json("pagerduty:PD-1", "title") == "fixed"
+    assert state.n_selected == 7
+
+
+def test_history_items_list_each_step_once_with_undone_ones_greyed() -> None:
+    state = _state()
+    state.edit("pagerduty:PD-0", "title", "a")
+    state.edit("pagerduty:PD-1", "title", "b")
+    state.undo()
+    items = state.history_items()
+    assert [(item["n"], item["done"]) for item in items] == [(1, True), (2, False)]
+    assert items[0]["text"].startswith("set title of pagerduty:PD-0")
+    assert state.history_lines() == [f"1. {items[0]['text']} (applied, 1 changed)"]
+    state.goto(2)
+    assert state.cell_json("pagerduty:PD-1", "title") == "b"
+    state.goto(0)
+    assert [item["done"] for item in state.history_items()] == [False, False]
+
+
+def test_text_search_substring_and_regex_any_column() -> None:
+    state = CleanerState(
+        frame_of(incident(title="Disk full"), incident(title="API down"), incident(title=None)),
+        check_context=CONTEXT,
+    )
+    state.set_search("disk")
+    assert [row["key"] for row in state.page_rows()] == ["pagerduty:PD-0"]
+    state.set_search(r"^(api|disk)\b", regex=False)
+    assert state.total == 0
+    state.set_search(r"(?i)^(api|disk)\b", regex=True)
+    assert state.total == 2
+    state.set_search("pd-2")  # the row key is a column too
+    assert [row["key"] for row in state.page_rows()] == ["pagerduty:PD-2"]
+    with pytest.raises(ConfigError, match="not a regular expression"):
+        state.set_search("(", regex=True)
+    assert state.where.search == "pd-2"
+    state.edit("pagerduty:PD-0", "title", "pd-2 again")  # an edited row joins the search
+    assert state.total == 2
+
+
+def test_list_facets_title_words_month_order_and_commander() -> None:
+    rows = [
+        incident(title="Disk full on db", teams=["db", "net"]),
+        incident(title="Disk slow", teams=["db"], declared=datetime(2023, 1, 2, tzinfo=UTC)),
+        incident(title="API down", teams=[], commander="Zed"),
+    ]
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT)
+    for name in ("teams", "title words"):
+        assert state.facet_counts()[name] == []  # closed: counted when opened
+        state.open_facet(name)
+    counts = state.facet_counts()
+    assert counts["teams"][:2] == [["db", 2, False], ["net", 1, False]]
+    assert [None, 1, False] in counts["teams"]
+    assert ["disk", 2, False] in counts["title words"]
+    months = [value for value, _, _ in counts["month"]]
+    assert months == sorted(months, key=lambda v: (v is None, v or ""))
+    assert ["Zed", 1, False] in counts["commander"]
+    state.toggle("teams", "net")
+    assert [row["key"] for row in state.page_rows()] == ["pagerduty:PD-0"]
+    state.toggle("title words", "disk")
+    assert state.total == 1
+    assert state.where.facets == {"teams": ["net"], "title words": ["disk"]}
+
+
+def test_record_shows_every_column_and_failing_checks_with_messages() -> None:
+    state = CleanerState(frame_of(incident(), incident(state="active")), check_context=CONTEXT)
+    record = state.record("pagerduty:PD-1")
+    names = [name for name, _ in record["cells"]]
+    assert names == list(state.history.original.columns)
+    assert "raw" in names
+    ((check, level, message),) = record["checks"]
+    assert (check, level) == ("resolved_time_while_open", "error")
+    assert message
+    with pytest.raises(ConfigError, match="no row"):
+        state.record("nope")
+
+
+def test_large_frames_check_on_demand_and_say_so() -> None:
+    frame = frame_of(incident(), incident(state="active"))
+    state = CleanerState(frame, check_context=CONTEXT, recheck="on_demand")
+    assert state.report is None
+    assert "not run yet" in state.checks_note
+    assert state.facet_counts()["check"] == []
+    state.recheck()
+    assert state.checks_note == ""
+    assert state.facet_counts()["check"]
+
+
+def test_a_facet_of_many_values_lists_the_most_frequent_and_the_accepted() -> None:
+    rows = [incident(commander=f"user{i:02d}") for i in range(60)] + [incident(commander="user00")]
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT, recheck="on_demand")
+    shown = state.facet_counts()["commander"]
+    assert len(shown) == 50
+    assert shown[0] == ["user00", 2, False]
+    state.toggle("commander", "user59")
+    assert ["user59", 1, True] in state.facet_counts()["commander"]

@@ -81,3 +81,58 @@ def test_sort_and_clear_messages(table: CleanerTable) -> None:
     table._handle_msg(browser_message({"type": "toggle", "facet": "state", "value": "active"}))
     table._handle_msg(browser_message({"type": "clear"}))
     assert table.total == 4
+
+
+def test_search_history_jump_and_record_messages(table: CleanerTable) -> None:
+    table._handle_msg(browser_message({"type": "search", "text": "padded"}))
+    assert table.total == 1
+    assert table.search == "padded"
+    key = table.rows[0]["key"]
+    table._handle_msg(browser_message({"type": "record", "key": key}))
+    cells = dict(table.record["cells"])
+    assert cells["title"] == "  padded "
+    table._handle_msg(
+        browser_message({"type": "edit", "key": key, "column": "title", "value": "padded!"})
+    )
+    assert dict(table.record["cells"])["title"] == "padded!"  # the open record follows edits
+    table._handle_msg(browser_message({"type": "goto", "count": 0}))
+    assert [item["done"] for item in table.history] == [False]
+    assert table.can_redo
+    table._handle_msg(browser_message({"type": "select", "key": key, "on": True}))
+    assert table.can_redo  # a tick is not a step
+    table._handle_msg(browser_message({"type": "goto", "count": 1}))
+    assert table.rows[0]["cells"]["title"] == "padded!"
+    table._handle_msg(browser_message({"type": "clear"}))
+    assert (table.total, table.search) == (4, "")
+
+
+def test_facets_open_when_asked_and_a_tick_keeps_the_counts(table: CleanerTable) -> None:
+    assert table.facets["teams"] == []
+    table._handle_msg(browser_message({"type": "open_facet", "facet": "teams", "open": True}))
+    assert table.facets["teams"]
+    facets = table.facets
+    table._handle_msg(browser_message({"type": "select", "key": table.rows[0]["key"]}))
+    assert table.facets is facets
+    assert table.n_selected == 1
+
+
+def test_a_duration_range_filters_in_hours_and_is_the_bulk_scope() -> None:
+    frame = frame_of(incident(), incident(resolved=None), incident())
+    table = CleanerTable(CleanerState(frame, check_context=CONTEXT))
+    hours = frame["time_to_resolve"][0].total_seconds() / 3600
+    table._handle_msg(
+        browser_message({"type": "range", "column": "time_to_resolve", "low": "", "high": hours})
+    )
+    assert table.total == 0  # [.., hours): the resolved rows take exactly that long
+    table._handle_msg(
+        browser_message({"type": "range", "column": "time_to_resolve", "low": "1", "high": ""})
+    )
+    assert [row["key"] for row in table.rows] == ["pagerduty:PD-0", "pagerduty:PD-2"]
+    assert table.ranges == {"time_to_resolve": [1.0, None]}
+    assert "time_to_resolve from 1h" in table.state.where.describe()
+    table._handle_msg(browser_message({"type": "range", "column": "time_to_resolve", "low": "x"}))
+    assert "not a number of hours" in table.last_error
+    table._handle_msg(browser_message({"type": "range", "column": "title", "low": "1"}))
+    assert "no duration column" in table.last_error
+    table._handle_msg(browser_message({"type": "clear"}))
+    assert table.total == 3

@@ -10,6 +10,8 @@ Before the canonical engine reads a table, every entry of the mapping becomes on
   a column of objects, or of lists of objects, cannot be text (a :class:`~ddinc.errors.LoadError`
   that shows how to pick a key); a *record* holding a list, a duration or bytes where one
   value belongs is set aside with that reason (a :class:`Problem`), the other records load;
+  so is a JSON record holding an object where the other records hold a value (the reader
+  flags it), whatever the column feeds;
 - NUL characters in a title are noted per row: Datadog will not accept them.
 """
 
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
 
 from ddinc.errors import LoadError
-from ddinc.readers import ROW, ROW_NOTES, SINGLE_VALUE, Table
+from ddinc.readers import OBJECT_VALUE, ROW, ROW_NOTES, SINGLE_VALUE, Table
 from ddinc.schema import TIMESTAMPS
 from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
 from ddinc.sources.specs import (
@@ -90,6 +93,7 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         plain["event order"] = mapping.events.order_by
 
     problems: list[Problem] = []
+    frame = _objects_among_values(frame, plain.values(), problems)
     problem_columns: dict[str, pl.Expr] = {}
     replaced: dict[str, pl.Expr] = {}
     for role, name in plain.items():
@@ -149,6 +153,12 @@ def _text(table: Table, column: str) -> pl.Expr:
         expr, dtype = pl.col(column), table.frame.schema[column]
     else:
         expr, dtype = _path(table, column)
+    single = f"{SINGLE_VALUE}{column}"
+    if isinstance(dtype, pl.List) and single in table.frame.columns:
+        # Records mix one value and lists: the values are read, and the records holding a
+        # list get no text here (the column's own entry sets them aside, saying why).
+        first = expr.list.first().cast(pl.String)
+        return normalize_nulls(pl.when(pl.col(single)).then(first).otherwise(None))
     if isinstance(dtype, pl.List | pl.Struct | pl.Array) or dtype in (pl.Binary, pl.Object):
         raise LoadError(
             f"column {column!r} holds {_shape(dtype)}, not text",
@@ -319,6 +329,29 @@ def _problem_columns(index: int, bad: pl.Expr, reason: str, value: pl.Expr) -> d
     }
 
 
+def _objects_among_values(
+    frame: pl.DataFrame, names: Iterable[str], problems: list[Problem]
+) -> pl.DataFrame:
+    """Set aside the records that held an object where the other records hold a value (the
+    reader kept the object's JSON text beside the column): whatever the column feeds, an
+    object is not one of its values, and its absence from the column is not a missing value."""
+    problem_columns: dict[str, pl.Expr] = {}
+    for name in dict.fromkeys(names):
+        held = f"{OBJECT_VALUE}{name}"
+        if held not in frame.columns:
+            continue
+        index = len(problems)
+        reason = (
+            f"column {name!r}: holds an object where the other records hold a value; write "
+            f"one value there in the export (or map one of its keys, {name}.<key>) and load again"
+        )
+        problem_columns.update(
+            _problem_columns(index, pl.col(held).is_not_null(), reason, pl.col(held))
+        )
+        problems.append(Problem(f"__problem_{index}", name, f"__problem_value_{index}"))
+    return frame.with_columns(*problem_columns.values()) if problem_columns else frame
+
+
 def _one_value(
     frame: pl.DataFrame, name: str, dtype: pl.DataType, index: int
 ) -> tuple[pl.Expr, Problem, dict[str, pl.Expr]] | None:
@@ -333,8 +366,9 @@ def _one_value(
         shown = pl.concat_str(
             pl.lit('["'), items.list.join('", "'), pl.lit('"]'), ignore_nulls=True
         )
+        shown = pl.when(items.list.len() == 0).then(pl.lit("[]")).otherwise(shown)
         replacement = pl.when(kept).then(items.list.first()).otherwise(None)
-        what = "a list where one value belongs"
+        what = "a list where one value belongs; write one value there in the export and load again"
     elif isinstance(dtype, pl.Duration):
         bad, shown = column.is_not_null(), column.dt.to_string()
         replacement, what = pl.lit(None, dtype=pl.String), "a duration where text or a time belongs"

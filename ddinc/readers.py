@@ -339,6 +339,8 @@ ROW_NOTES: Final = "__row_notes"
 # Prefix of a working column flagging, for a column where some records hold a list and others
 # one value, the records that held one value (read as a one-item list).
 SINGLE_VALUE: Final = "__single_value."
+# How many records a file's note names before saying how many more there are.
+_LISTED: Final = 10
 # Prefix of a working column holding, for a key where some records hold an object and others
 # a value, the object as JSON text in the records that held one (the key's own column is null
 # there): resolve sets those records aside, so an object is never read as a missing value.
@@ -420,7 +422,7 @@ def _text(value: Any) -> str | None:
 
 
 def _records_frame(
-    path: Path, records: list[dict[str, Any]]
+    path: Path, records: list[dict[str, Any]], rows: list[int]
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """The flattened records as a frame, built column by column, and notes on odd shapes.
 
@@ -466,8 +468,18 @@ def _records_frame(
                 dtype=pl.List(pl.String),
             )
         )
-        count = sum(1 for keys in repeated if keys)
-        notes.append(f"{count} record(s) give a key more than once; the last value was kept")
+        # Which key of which record: the analyst checks those records in the file.
+        found = [
+            f"record {row} ({', '.join(map(repr, keys))})"
+            for row, keys in zip(rows, repeated, strict=True)
+            if keys
+        ]
+        shown = ", ".join(found[:_LISTED]) + (
+            f" and {len(found) - _LISTED} more" if len(found) > _LISTED else ""
+        )
+        notes.append(
+            f"{len(found)} record(s) give a key more than once; the last value was kept: {shown}"
+        )
     if not columns:
         # Records without a single key: a placeholder row column (the caller sets the real
         # one) gives the frame its height.
@@ -602,7 +614,7 @@ def read_json(path: str | Path, *, records: str | None = None) -> Table:
             rows.append(number)
         else:
             rejected.append(Rejected(number, "record is not a JSON object", _dumps(item)))
-    frame, shapes = _records_frame(path, found)
+    frame, shapes = _records_frame(path, found, rows)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
     notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(
@@ -646,7 +658,7 @@ def _read_jsonl(path: Path) -> Table:
         rows.append(number)
     if number == 0:
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    frame, shapes = _records_frame(path, records)
+    frame, shapes = _records_frame(path, records, rows)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
     notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(path, kind="jsonl", frame=frame, rejected=tuple(rejected), notes=notes)

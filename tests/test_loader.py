@@ -558,8 +558,8 @@ def test_nul_characters_in_titles_are_kept_and_noted() -> None:
     result = load(frame, Mapping(source="s", id="id", columns={"title": "title"}))
     notes = dict(result.incidents.select("source_id", "load_notes").rows())
     assert notes["1"] == [
-        "title: holds NUL characters (\\x00), which Datadog will not accept; remove them "
-        "before pushing"
+        "title: holds NUL characters (\\x00), kept as written; the push holds the row until a "
+        "recipe step removes them"
     ]
     assert notes["2"] == []
     assert result.incidents["title"].to_list()[0] == "bad\x00title"
@@ -811,3 +811,16 @@ def test_a_list_or_object_where_one_value_belongs_is_quarantined_in_every_json_s
     assert bad.get_column("value").to_list() == [json.dumps(v) for v in ODD_VALUES]
     assert all("write one value there in the export" in r for r in bad["reason"])
     result.check()
+
+
+def test_nul_in_titles_is_noted_with_its_rows_kept_and_held_at_push(tmp_path: Path) -> None:
+    records = [
+        {**STATUSPAGE_LINE, "id": "a", "name": "Disk\x00 full"},
+        {**STATUSPAGE_LINE, "id": "b"},
+    ]
+    result = load(_jsonl(tmp_path / "l.jsonl", records))
+    (note,) = [n for n in result.notes if "NUL" in n]
+    assert "1 record(s) hold NUL characters" in note
+    assert "(rows 1)" in note
+    titles = dict(result.incidents.select("source_id", "title").iter_rows())
+    assert titles["a"] == "Disk\x00 full"  # kept as written, never silently changed

@@ -78,6 +78,7 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     original = table
     resolved = resolve(table, mapping)
     table, mapping = resolved.table, resolved.mapping
+    notes.extend(f"{table.path.name}: {note}" for note in resolved.notes)
     frame = table.frame
 
     work = frame.select(
@@ -129,11 +130,11 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     if on_error == "raise" and (bad.height or table.rejected):
         _raise_first(table, bad)
     good = work.filter(pl.col(_REASON).is_null())
-    incidents = (
-        collapse(good, mapping)
-        if mapping.events
-        else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
-    )
+    if mapping.events:
+        incidents, collapsed_notes = collapse(good, mapping)
+        notes.extend(collapsed_notes)
+    else:
+        incidents = good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
     incidents, filled = fill_detected(incidents, mapping)
     if filled:
         notes.append(filled)

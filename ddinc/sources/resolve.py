@@ -46,6 +46,8 @@ __all__ = ["Problem", "Resolved", "record_columns", "resolve"]
 # Roles whose column must hold one value per record; the others may hold lists.
 _ONE_VALUE: Final = ("id", *TEXT_FIELDS, *TIMESTAMPS, "event order")
 _NUL: Final = "\x00"
+# How many rows a load note names before saying how many more there are.
+_LISTED: Final = 10
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Resolved:
     table: Table
     mapping: Mapping
     problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()
+    """What the load should say about the file (titles holding NUL characters)."""
 
 
 def resolve(table: Table, mapping: Mapping) -> Resolved:
@@ -114,8 +118,9 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         # The reasons read the values as they were, before the replacement.
         frame = frame.with_columns(*problem_columns.values()).with_columns(*replaced.values())
     title = plain.get("title")
+    notes: tuple[str, ...] = ()
     if title in frame.columns and frame.schema[title] == pl.String:
-        frame = _note_nul(frame, title)
+        frame, notes = _note_nul(frame, title)
 
     resolved_mapping = dataclasses.replace(
         mapping,
@@ -123,7 +128,9 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         columns={name: plain[name] for name in mapping.columns},
         fields={key: plain[f"field {key}"] for key in mapping.fields},
     )
-    return Resolved(dataclasses.replace(table, frame=frame), resolved_mapping, tuple(problems))
+    return Resolved(
+        dataclasses.replace(table, frame=frame), resolved_mapping, tuple(problems), notes
+    )
 
 
 def record_columns(frame: pl.DataFrame) -> pl.Expr:
@@ -403,18 +410,33 @@ def _text_or_list(
     return pl.lit(None, dtype=pl.String), problem, columns
 
 
-def _note_nul(frame: pl.DataFrame, title: str) -> pl.DataFrame:
-    """Note titles holding NUL characters (Datadog refuses them; the text is kept as written)."""
+def _note_nul(frame: pl.DataFrame, title: str) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Note titles holding NUL characters, per row and for the file (which rows).
+
+    The text is kept as written (the loaded frame is the export as it is; a recipe step
+    removes them, and the push holds such a title until then: what Datadog does with a NUL
+    is not recorded anywhere).
+    """
     has_nul = pl.col(title).str.contains(_NUL, literal=True)
-    if not frame.select(has_nul.any()).item():
-        return frame
+    rows = frame.filter(has_nul).get_column(ROW).to_list()
+    if not rows:
+        return frame, ()
     note = pl.when(has_nul).then(
         pl.lit(
-            "title: holds NUL characters (\\x00), which Datadog will not accept; "
-            "remove them before pushing"
+            "title: holds NUL characters (\\x00), kept as written; the push holds the row "
+            "until a recipe step removes them"
         )
     )
     existing = (
         pl.col(ROW_NOTES) if ROW_NOTES in frame.columns else pl.lit([], dtype=pl.List(pl.String))
     )
-    return frame.with_columns(pl.concat_list(existing, note).list.drop_nulls().alias(ROW_NOTES))
+    shown = ", ".join(map(str, rows[:_LISTED])) + (
+        f" and {len(rows) - _LISTED} more" if len(rows) > _LISTED else ""
+    )
+    summary = (
+        f"{title}: {len(rows)} record(s) hold NUL characters (\\x00) in the title (rows "
+        f"{shown}): kept as written; remove them with a recipe step (set_cell) before "
+        "pushing, which holds them until then"
+    )
+    frame = frame.with_columns(pl.concat_list(existing, note).list.drop_nulls().alias(ROW_NOTES))
+    return frame, (summary,)

@@ -166,15 +166,26 @@ class Plan:
         return {status: sum(r.status == status for r in self.rows) for status in PLAN_STATUSES}
 
     @property
-    def frame(self) -> pl.DataFrame:
-        """One row per selected row: row_key, title, status, reason, notes, every time the
-        incident will have in Datadog with the column it came from (``detected`` and
-        ``detected_from``, ``declared``..., ``resolved``...), hash, payload."""
-        times: dict[str, list[object]] = {}
+    def times(self) -> pl.DataFrame:
+        """Per row key, every time the incident will have in Datadog and the column it came
+        from: ``detected`` and ``detected_from``, ``declared``..., ``resolved``..."""
+        times: dict[str, list[object]] = {name: [] for name in _TIME_COLUMNS}
         for row in self.rows:
             for time in row.payload.times:
-                times.setdefault(time.name, []).append(time.value)
-                times.setdefault(f"{time.name}_from", []).append(time.source)
+                times[time.name].append(time.value)
+                times[f"{time.name}_from"].append(time.source)
+        schema = {
+            "row_key": pl.String,
+            **{name: pl.String if name.endswith("_from") else Timestamp for name in _TIME_COLUMNS},
+        }
+        return pl.DataFrame({"row_key": [r.row_key for r in self.rows], **times}, schema=schema)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """One row per selected row: row_key, title, status, reason, notes, every time the
+        incident will have in Datadog with the column it came from (:attr:`times`), hash,
+        payload."""
+        times = self.times
         return pl.DataFrame(
             {
                 "row_key": [r.row_key for r in self.rows],
@@ -182,7 +193,7 @@ class Plan:
                 "status": [r.status for r in self.rows],
                 "reason": [r.reason for r in self.rows],
                 "notes": ["; ".join(r.payload.notes) or None for r in self.rows],
-                **{name: times.get(name, []) for name in _TIME_COLUMNS},
+                **{name: times.get_column(name) for name in _TIME_COLUMNS},
                 "incident_id": [r.record.incident_id if r.record else None for r in self.rows],
                 "payload_hash": [r.payload.hash for r in self.rows],
                 "payload": [

@@ -462,7 +462,12 @@ async def push_async(
     result = PushResult(records, run_id, ledger.path, sender.stopped_by)
     ledger.finish_run(run_id, {"counts": result.counts(), "impacts": result.impact_counts()})
     seconds["send"] = time.perf_counter() - started
-    return replace(result, seconds=seconds, ledger_transactions=sender.journal.transactions)
+    return replace(
+        result,
+        seconds=seconds,
+        ledger_transactions=sender.journal.transactions,
+        times=planned.times,
+    )
 
 
 def push(

@@ -79,6 +79,10 @@ def test_every_ready_row_of_every_sample_is_created_without_a_400(
         assert planned_row["detected"] == incident.detected
         assert planned_row["declared"] == incident.declared
         assert planned_row["resolved"] == incident.resolved
+        # And the results say it too.
+        outcome = result.frame.filter(row_key=key).row(0, named=True)
+        assert outcome["detected"] == incident.detected
+        assert outcome["detected_from"] == planned_row["detected_from"]
         assert planned_row["detected_from"] in (
             "detected",
             "impact_start",

@@ -417,8 +417,9 @@ def _timestamp(value: object) -> datetime | None:
 
 # What to do about a time the row lacks: the text suggestion, or an explicit choice.
 _FIX_TIMES: Final = (
-    "`ddinc suggest PATH -o recipe.json` proposes times read from the record's own text "
-    "(apply it with --recipe recipe.json)"
+    "`ddinc suggest PATH -o recipe.json` proposes times where the record's own text dates its "
+    "updates (carry that text with --field, e.g. --field updates=incident_updates[].body; "
+    "apply with --recipe recipe.json)"
 )
 
 

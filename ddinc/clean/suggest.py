@@ -5,6 +5,9 @@
   03:06:00</strong> - ... resolved</li>``) holds times, propose impact start and declared
   from the first, resolved from the last update that says "resolved", each cell naming the
   text it came from. Records whose text holds no time stay flagged.
+- ``resolved_time_missing`` (resolved without a resolved time, which the push holds): when
+  the record's own text dates an update that says "resolved", after the declared time,
+  propose that time as resolved, naming the text.
 - ``whole_hour_offset``: a source whose span is the same whole number of hours for many rows
   gets a time zone change of the later column.
 - ``state_unmapped``: the nearest known state, proposed *disabled* (never applied unasked).
@@ -173,6 +176,61 @@ def _text_columns(frame: pl.DataFrame) -> list[str]:
         for name, dtype in frame.schema.items()
         if name.startswith(FIELD_PREFIX)
         and (dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String))
+    ]
+
+
+def _missing_resolved(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
+    """Resolved times for resolved records without one, from a dated "resolved" update."""
+    failing = _keys(frame, report, "resolved_time_missing")
+    if failing.is_empty():
+        return []
+    texts = _text_columns(frame)
+    cells: list[TextCell] = []
+    sources: set[str] = set()
+    for row in failing.iter_rows(named=True):
+        declared = row["declared"]
+        for column in texts:
+            value = row[column]
+            text = "\n".join(v for v in value if v) if isinstance(value, list) else value
+            said = [
+                (at, words)
+                for at, words in (read_update_times(text) if text else [])
+                if _RESOLVED.search(words) and (declared is None or at >= declared)
+            ]
+            if not said:
+                continue
+            at, words = said[-1]
+            cells.append(
+                TextCell(
+                    key=row[ROW_KEY],
+                    column="resolved",
+                    expected=to_json(None),
+                    value=to_json(at),
+                    evidence=f"{column}: {words}",
+                )
+            )
+            sources.add(column)
+            break
+    if not cells:
+        return []
+    step = FillFromText(
+        text_column=", ".join(sorted(sources)),
+        cells=cells,
+        note="resolved times read from the record's own update text (UTC where unmarked)",
+    )
+    return [
+        Suggestion(
+            check="resolved_time_missing",
+            title=f"resolved without a resolved time: the time from their text ({len(cells)} rows)",
+            explanation=(
+                f"{len(cells)} resolved record(s) without a resolved time date an update saying "
+                f"resolved in {', '.join(sorted(sources))}; the push holds such records until "
+                f"they have one. {failing.height - len(cells)} record(s) hold no such update "
+                "and stay flagged: give them a time or the state they really have."
+            ),
+            steps=(step,),
+            rows=len(cells),
+        )
     ]
 
 
@@ -396,6 +454,7 @@ def suggest(
     report = report or run_checks(frame, context=context)
     return [
         *_backfills(frame, report),
+        *_missing_resolved(frame, report),
         *_hour_offsets(frame, report, context),
         *_unmapped_states(frame, report),
         *_near_duplicates(frame, max_clusters),

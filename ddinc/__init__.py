@@ -6,7 +6,7 @@ timeline, checks and statistics -> cleaning recipe -> export and payloads -> Dat
 on their own, so ``import ddinc`` loads neither matplotlib nor ipywidgets.
 """
 
-from ddinc.checks import CheckContext, CheckReport, Level, run_checks
+from ddinc.checks import CheckContext, CheckReport, Level, check, run_checks
 from ddinc.clean import History, Recipe, cluster_values, replay, suggest, to_polars_code
 from ddinc.errors import ConfigError, DatadogError, DdincError, LoadError, SourceDetectionError
 from ddinc.export import write_csv
@@ -16,7 +16,16 @@ from ddinc.push import Connection, Ledger, plan, push, reconcile, rollback
 from ddinc.report import Report, report
 from ddinc.rowkey import with_row_keys
 from ddinc.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
-from ddinc.sources import SOURCES, EventLog, Mapping, computed, concat, const, pattern
+from ddinc.sources import (
+    SOURCES,
+    EventLog,
+    Mapping,
+    computed,
+    concat,
+    const,
+    pattern,
+    read_mapping,
+)
 from ddinc.stats import compare, compare_periods, phase_stats
 from ddinc.timeline import PHASES, duration_exclusions, timeline_summary, with_timeline
 
@@ -43,6 +52,7 @@ __all__ = [
     "Report",
     "SourceDetectionError",
     "build_payload",
+    "check",
     "cluster_values",
     "compare",
     "compare_periods",
@@ -55,6 +65,7 @@ __all__ = [
     "phase_stats",
     "plan",
     "push",
+    "read_mapping",
     "reconcile",
     "replay",
     "report",

@@ -7,17 +7,16 @@ from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from ddinc.checks import DEFAULT_CHECKS, Check, CheckContext, CheckReport, run_checks
 from ddinc.errors import ConfigError
 from ddinc.readers import ROW, Table, file_kind, read_header, read_json, read_table
 from ddinc.rowkey import with_row_keys
 from ddinc.sources import Mapping, Source, detect, get_source
 from ddinc.sources.canonical import OnError, canonicalize
 from ddinc.sources.canonical_csv import CanonicalSource
+from ddinc.sources.mapping_file import read_mapping
 from ddinc.sources.specs import ColumnSpec
 
 __all__ = [
@@ -61,23 +60,6 @@ class LoadResult:
     rows_read: int
     assumed_timezone: str | None = None
     detected_from: str | None = None
-
-    def check(self, checks: Sequence[Check] | None = None, **context: Any) -> CheckReport:
-        """Run the checks on these incidents, with this load's notes and assumed time zone.
-
-        ``context`` keywords go to :class:`~ddinc.checks.CheckContext` (``now``, ...).
-        """
-        settings = {
-            "assumed_timezone": self.assumed_timezone,
-            "detected_from": self.detected_from,
-            **context,
-        }
-        return run_checks(
-            self.incidents,
-            DEFAULT_CHECKS if checks is None else checks,
-            context=CheckContext(**settings),
-            notes=self.notes,
-        )
 
     def summary(self) -> dict[str, object]:
         """Counts for a script or a log line."""
@@ -163,7 +145,7 @@ def load(
     if isinstance(source, Path):
         source = str(source)
     if isinstance(source, str) and source.endswith(".toml"):
-        source = Mapping.from_toml(source)
+        source = read_mapping(source)
     options = _Options(
         tz, order, fields, severity, state, sheet, on_error, columns, detected_from, records
     )

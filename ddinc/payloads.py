@@ -43,6 +43,7 @@ from ddinc.datadog.models import (
 )
 from ddinc.errors import InvalidRequestError
 from ddinc.limits import RESOLVED_TIME_STATE, VISIBILITIES, resolved_problem, title_problem
+from ddinc.people_match import person_key
 from ddinc.schema import FIELD_PREFIX
 
 __all__ = [
@@ -81,21 +82,21 @@ _PEOPLE: Final = (("commander", "commander_user"), ("declared_by", "declared_by_
 
 
 def normalize_email(email: str) -> str:
-    """An email as users are matched: trimmed, case-folded.
+    """An email as users are matched (:func:`ddinc.people_match.person_key`).
 
     >>> normalize_email("  Ann.Lee@Example.com ")
     'ann.lee@example.com'
     """
-    return email.strip().casefold()
+    return person_key(email)
 
 
 def normalize_name(name: str) -> str:
-    """A person's name as the hand-made people table matches it: trimmed, spaces collapsed.
+    """A person's name as the hand-made people table matches it (the same rule).
 
     >>> normalize_name("  Ann   LEE ")
     'ann lee'
     """
-    return " ".join(name.split()).casefold()
+    return person_key(name)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,18 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fast tier (`-m "not slow"`) leaves out every property and browser test.
+
+    Property tests (hypothesis) and browser tests are slow by nature, whatever their file
+    says; marking them here keeps a new one from slipping into the fast tier unmarked.
+    """
+    for item in items:
+        function = getattr(item, "obj", None)
+        if getattr(function, "is_hypothesis_test", False) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _fail_on_swallowed_widget_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """ipywidgets logs (and swallows) exceptions from callbacks outside a kernel: fail on them."""

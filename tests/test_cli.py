@@ -141,6 +141,7 @@ def test_demo_does_the_whole_job_on_every_sample(tmp_path: Path) -> None:
     assert "jupyter lab" in result.stdout
 
 
+@pytest.mark.slow
 def test_demo_verbose_prints_every_sample_in_full(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,7 +4,7 @@ Every committed sample in data/ (CSV, JSON, JSON Lines, Excel, and Parquet and p
 made from them) is cut down to a few records, mutated (truncation, byte flips, inserted
 quotes / CR / NUL / BOMs, other encodings, dropped or duplicated columns, huge, negative or
 garbage dates, lists where scalars belong) and run through ``ddinc.load``,
-``result.check()``, ``report.to_html()``, ``to_dicts()`` and ``ddinc.write_csv``.
+``ddinc.check(result)``, ``report.to_html()``, ``to_dicts()`` and ``ddinc.write_csv``.
 
 Invariants:
 
@@ -33,7 +33,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ddinc
+from ddinc.checks import check
 from ddinc.errors import DdincError
+
+pytestmark = pytest.mark.slow  # fuzzing: the full suite runs it, the fast tier does not
 
 DATA: Final = Path(__file__).resolve().parents[1] / "data"
 MAPPING: Final = DATA / "spreadsheet_mapping.toml"
@@ -130,7 +133,7 @@ def run_everything(data: Path | pl.DataFrame, source: object, out: Path) -> ddin
         f"rows_read {result.rows_read} != {rows} in incidents + "
         f"{result.quarantine.height} quarantined"
     )
-    report = result.check()
+    report = check(result)
     report.to_html()
     str(report)
     result.incidents.to_dicts()

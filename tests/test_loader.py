@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ddinc.checks import check
 from ddinc.errors import ConfigError, LoadError, SourceDetectionError
 from ddinc.loader import LoadResult, load
 from ddinc.readers import read_table
-from ddinc.sources import SOURCES, EventLog, Mapping, detect, get_source
+from ddinc.sources import SOURCES, EventLog, Mapping, detect, get_source, read_mapping
 from ddinc.synth import SAMPLES as SAMPLE_NAMES
 from tests.conftest import shared_path
 from tests.sources._samples import DATA, assert_every_row_once, assert_matches_truth, truth_of
@@ -124,7 +125,7 @@ def check_spreadsheet(result: LoadResult) -> None:
 
 def test_generic_mapping_from_toml(tmp_path: Path) -> None:
     sheet = write(tmp_path, "sheet.csv", SPREADSHEET)
-    mapping = Mapping.from_toml(write(tmp_path, "mapping.toml", MAPPING_TOML))
+    mapping = read_mapping(write(tmp_path, "mapping.toml", MAPPING_TOML))
     check_spreadsheet(load(sheet, mapping))
 
 
@@ -139,19 +140,19 @@ def test_a_zone_named_in_the_mapping_is_not_assumed(tmp_path: Path) -> None:
 
 
 def test_toml_and_python_mappings_are_equal(tmp_path: Path) -> None:
-    assert Mapping.from_toml(write(tmp_path, "m.toml", MAPPING_TOML)) == paris_mapping()
+    assert read_mapping(write(tmp_path, "m.toml", MAPPING_TOML)) == paris_mapping()
 
 
 def test_toml_mapping_with_an_unknown_key_is_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, "m.toml", MAPPING_TOML.replace("list_separator", "list_sep"))
     with pytest.raises(ConfigError, match="list_sep"):
-        Mapping.from_toml(path)
+        read_mapping(path)
 
 
 def test_toml_mapping_with_an_unknown_field_is_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, "m.toml", MAPPING_TOML.replace("title =", "headline ="))
     with pytest.raises(ConfigError, match="headline"):
-        Mapping.from_toml(path)
+        read_mapping(path)
 
 
 @pytest.mark.parametrize("name", ["spreadsheet_incidents.csv", "spreadsheet_incidents.xlsx"])
@@ -160,7 +161,7 @@ def test_committed_spreadsheet_with_its_mapping_file(name: str) -> None:
     mapping_file = DATA / "spreadsheet_mapping.toml"
     assert path.is_file(), f"{path} is missing: regenerate it with `ddinc synth data`"
     assert mapping_file.is_file(), f"{mapping_file} is missing"
-    result = load(path, Mapping.from_toml(mapping_file))
+    result = load(path, read_mapping(mapping_file))
     assert_every_row_once(result)
     truth = truth_of(path)
     if truth is not None:
@@ -404,11 +405,11 @@ def test_result_check_reports_the_assumed_time_zone(tmp_path: Path) -> None:
         id="id",
         columns={"title": "title", "state": "state", "declared": "opened", "resolved": "fixed"},
     )
-    report = load(sheet, mapping).check()
+    report = check(load(sheet, mapping))
     assert any("assumed" in note and "UTC" in note for note in report.notes)
     # The reversed interval (fixed before opened) is found on the loaded incidents.
     assert report.result("reversed_interval").n_failing == 1
-    zoned = load(sheet, mapping, tz="Europe/Paris").check()
+    zoned = check(load(sheet, mapping, tz="Europe/Paris"))
     assert not any("assumed" in note for note in zoned.notes)
 
 
@@ -549,7 +550,7 @@ def test_a_key_written_twice_is_noted_on_the_record(tmp_path: Path) -> None:
         "the record gives key 'name' more than once; the last value was kept"
     ]
     assert by_id["z"]["load_notes"] == []
-    report = result.check()
+    report = check(result)
     assert report.failing("load_note")["source_id"].to_list() == ["a"]
 
 
@@ -772,7 +773,7 @@ def test_the_detected_setting_reaches_the_check_report() -> None:
     filled = load(sample, detected_from="impact_start")
     assert plain.detected_from is None
     assert filled.detected_from == "impact_start"
-    assert filled.check().context.detected_from == "impact_start"
+    assert check(filled).context.detected_from == "impact_start"
 
 
 # Every built-in JSON source (and the sample mappings over JSON), with a key each reads as one
@@ -810,7 +811,7 @@ def test_a_list_or_object_where_one_value_belongs_is_quarantined_in_every_json_s
     assert bad.get_column("column").to_list() == [key] * 4
     assert bad.get_column("value").to_list() == [json.dumps(v) for v in ODD_VALUES]
     assert all("write one value there in the export" in r for r in bad["reason"])
-    result.check()
+    check(result)
 
 
 def test_nul_in_titles_is_noted_with_its_rows_kept_and_held_at_push(tmp_path: Path) -> None:

@@ -18,7 +18,10 @@ for failing rows; pass ``[*DEFAULT_CHECKS, my_check]`` to :func:`run_checks`.
 from ddinc.checks.duplicates import normalised_title
 from ddinc.checks.model import Check, CheckContext, Level
 from ddinc.checks.record_rules import TITLE_MAX_CHARS
-from ddinc.checks.report import CheckReport, CheckResult, run_checks
+from ddinc.checks.report import CheckReport, CheckResult, check, run_checks
+
+# the renderer registers itself for CheckReport (ddinc.display)
+from ddinc.checks import render as _render  # noqa: F401  isort: skip
 from ddinc.checks.rules import DEFAULT_CHECKS
 from ddinc.checks.timeline_rules import outlier_check
 
@@ -30,6 +33,7 @@ __all__ = [
     "CheckReport",
     "CheckResult",
     "Level",
+    "check",
     "normalised_title",
     "outlier_check",
     "run_checks",

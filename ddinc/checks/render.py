@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from ddinc.checks.model import Level
-
-if TYPE_CHECKING:
-    from ddinc.checks.report import CheckReport, CheckResult
+from ddinc.checks.report import CheckReport, CheckResult
+from ddinc.display import to_html, to_text
 
 __all__ = ["report_html", "report_text"]
 
@@ -47,6 +46,7 @@ def _headline(report: CheckReport) -> str:
     )
 
 
+@to_text.register
 def report_text(report: CheckReport) -> str:
     """A plain-text summary: the verdict, one line per check, then the notes."""
     width = max((len(result.name) for result in report.results), default=0)
@@ -109,6 +109,7 @@ def _failing_section(result: CheckResult, max_rows: int) -> str:
     )
 
 
+@to_html.register
 def report_html(report: CheckReport, *, max_rows: int = 20) -> str:
     """A self-contained HTML fragment: verdict, a table of checks, failing rows per check."""
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
@@ -18,12 +18,16 @@ from ddinc.checks._text import render_template, text
 from ddinc.checks.detection import DetectionGap, detection_gap, detection_note
 from ddinc.checks.model import LEVEL_DTYPE, Check, CheckContext, Level
 from ddinc.checks.rules import DEFAULT_CHECKS
+from ddinc.display import to_html, to_text
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY, with_row_keys
 from ddinc.schema import RAW_FIELDS, TIMESTAMPS, Timestamp
 from ddinc.timeline import with_timeline
 
-__all__ = ["KEY_COLUMNS", "ROW", "CheckReport", "CheckResult", "run_checks"]
+if TYPE_CHECKING:
+    from ddinc.loader import LoadResult
+
+__all__ = ["KEY_COLUMNS", "ROW", "CheckReport", "CheckResult", "check", "run_checks"]
 
 ROW: Final = "row"
 """Internal 0-based position column of the frame checks read; never shown in a report."""
@@ -252,9 +256,7 @@ class CheckReport:
 
     def to_html(self, max_rows: int = 20) -> str:
         """A self-contained HTML summary, with up to ``max_rows`` failing rows per check."""
-        from ddinc.checks.render import report_html
-
-        return report_html(self, max_rows=max_rows)
+        return to_html(self, max_rows=max_rows)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -266,9 +268,7 @@ class CheckReport:
         )
 
     def __str__(self) -> str:
-        from ddinc.checks.render import report_text
-
-        return report_text(self)
+        return to_text(self)
 
 
 def _conform(incidents: pl.DataFrame) -> pl.DataFrame:
@@ -460,4 +460,25 @@ def run_checks(
         context=context,
         keys=work.get_column(ROW_KEY),
         detection=detection,
+    )
+
+
+def check(result: LoadResult, checks: Sequence[Check] | None = None, **context: Any) -> CheckReport:
+    """Run the checks on a load's incidents, with its notes, assumed time zone and detection.
+
+    ``context`` keywords go to :class:`~ddinc.checks.CheckContext` (``now``, ...)::
+
+        result = ddinc.load("export.csv")
+        report = ddinc.check(result)
+    """
+    settings: dict[str, Any] = {
+        "assumed_timezone": result.assumed_timezone,
+        "detected_from": result.detected_from,
+        **context,
+    }
+    return run_checks(
+        result.incidents,
+        DEFAULT_CHECKS if checks is None else checks,
+        context=CheckContext(**settings),
+        notes=result.notes,
     )

@@ -7,8 +7,8 @@ The loaded frame is never changed; the cleaned frame is always ``original + reci
     history.do(SetCell(key="statuspage:abc", column="title", expected="Dsk", value="Disk"))
     history.undo(); history.redo()
     history.recipe.save("recipe.json")
-    Recipe.load("recipe.json").apply(next_week.incidents).report_text()
-    print(to_polars_code(history.recipe))
+    Recipe.load("recipe.json").apply(next_week.incidents, allow_partial=True).report_text()
+    print(to_polars_code(history.recipe, frame=result.incidents))
 
 Nothing here imports widgets: :mod:`ddinc.widgets` sits on top.
 """
@@ -16,6 +16,7 @@ Nothing here imports widgets: :mod:`ddinc.widgets` sits on top.
 from ddinc.clean.cluster import Cluster, cluster_values
 from ddinc.clean.codegen import to_polars_code
 from ddinc.clean.facets import FACETS, Where, facet_expr, where_mask
+from ddinc.clean.fingerprint import MadeOn
 from ddinc.clean.history import History
 from ddinc.clean.ops import (
     Deselect,
@@ -35,7 +36,15 @@ from ddinc.clean.ops import (
     Shift,
     TextCell,
 )
-from ddinc.clean.recipe import Recipe, Replay, StepReport, replay
+from ddinc.clean.recipe import (
+    Recipe,
+    RecipeMismatchError,
+    RecipePartialError,
+    Replay,
+    ReplayReport,
+    StepReport,
+    replay,
+)
 from ddinc.clean.suggest import Suggestion, suggest
 
 __all__ = [
@@ -47,14 +56,18 @@ __all__ = [
     "FillFromText",
     "History",
     "Include",
+    "MadeOn",
     "MapPerson",
     "MapValues",
     "MergeCluster",
     "Op",
     "Operation",
     "Recipe",
+    "RecipeMismatchError",
+    "RecipePartialError",
     "Reparse",
     "Replay",
+    "ReplayReport",
     "Select",
     "SetCell",
     "SetValues",

@@ -5,12 +5,20 @@ that gives the same frame as :meth:`Recipe.apply` (the tests execute it and comp
 Steps scoped by row keys become plain polars expressions; a step scoped by facets calls
 :func:`ddinc.clean.facets.where_mask` (and the checks, for the ``check`` facet), since a facet
 is ddinc's definition. Disabled steps appear as comments.
+
+A recipe is data from anyone and column names come from the export's own headers, and the
+analyst runs this code: every name and value reaches it as a Python literal (``repr``), never
+spliced into the source, and comments are made printable (a ``\r`` would end one). A step
+naming a column that is neither canonical nor in the frame is refused before any code is
+written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Final
+
+import polars as pl
 
 from ddinc.clean.ops import (
     Deselect,
@@ -30,7 +38,9 @@ from ddinc.clean.ops import (
 )
 from ddinc.clean.recipe import Recipe
 from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue
-from ddinc.schema import TIMESTAMPS
+from ddinc.errors import ConfigError, printable
+from ddinc.people_match import person_key
+from ddinc.schema import CANONICAL_SCHEMA, TIMESTAMPS
 from ddinc.timeline import DEFINITIONS
 
 __all__ = ["to_polars_code"]
@@ -54,20 +64,25 @@ def _lit(frame, column, value):
 def clean(frame):
     """Return (cleaned frame, row keys selected for the push)."""
     frame = frame.with_columns(
-        pl.lit(False).alias("{excluded}"), pl.lit(False).alias("{selected}")
+        pl.lit(False).alias({excluded!r}), pl.lit(False).alias({selected!r})
     )
 '''
 
 _FOOTER: Final = """\
-    selected = frame.filter(pl.col("{selected}") & ~pl.col("{excluded}"))["row_key"].to_list()
-    cleaned = frame.filter(~pl.col("{excluded}")).drop("{excluded}", "{selected}")
+    selected = frame.filter(pl.col({selected!r}) & ~pl.col({excluded!r}))["row_key"].to_list()
+    cleaned = frame.filter(~pl.col({excluded!r})).drop({excluded!r}, {selected!r})
     return cleaned, selected
 """
 
 
+def _col(name: str) -> str:
+    """``pl.col`` of ``name``, the name as a literal."""
+    return f"pl.col({name!r})"
+
+
 def _durations() -> str:
     parts = ", ".join(
-        f'(pl.col("{end}") - pl.col("{start}")).cast(pl.Duration("us")).alias("{name}")'
+        f'({_col(end)} - {_col(start)}).cast(pl.Duration("us")).alias({name!r})'
         for name, (start, end) in DEFINITIONS.items()
     )
     return f"    frame = frame.with_columns({parts})\n"
@@ -91,21 +106,21 @@ def _where(frame_mask: str, step: _Scoped) -> str:
 def _set_when(column: str, condition: str, value: str) -> str:
     return (
         f"    frame = frame.with_columns(pl.when({condition}).then({value})"
-        f'.otherwise(pl.col("{column}")).alias("{column}"))\n'
+        f".otherwise({_col(column)}).alias({column!r}))\n"
     )
 
 
 def _cell_condition(key: str, column: str, expected: JsonValue) -> str:
     return (
         f'(pl.col("row_key") == {key!r}) & '
-        f'pl.col("{column}").eq_missing(_lit(frame, "{column}", {expected!r}))'
+        f"{_col(column)}.eq_missing(_lit(frame, {column!r}, {expected!r}))"
     )
 
 
 def _cells(column: str, cells: list[tuple[str, JsonValue, JsonValue]]) -> str:
     return "".join(
         _set_when(
-            column, _cell_condition(key, column, expected), f'_lit(frame, "{column}", {value!r})'
+            column, _cell_condition(key, column, expected), f"_lit(frame, {column!r}, {value!r})"
         )
         for key, expected, value in cells
     )
@@ -119,27 +134,27 @@ def _set_values(step: SetValues) -> str:
     if step.expected is not None and step.keys is not None:
         cells = [(key, step.expected.get(key), step.value) for key in step.keys]
         return _cells(step.column, cells)
-    value = f'_lit(frame, "{step.column}", {step.value!r})'
+    value = f"_lit(frame, {step.column!r}, {step.value!r})"
     return _where("mask", step) + _set_when(step.column, "mask", value)
 
 
 def _map_values(step: MapValues) -> str:
-    col = f'pl.col("{step.column}")'
+    col = _col(step.column)
     mapping = dict(step.mapping)
     return (
         _where("mask", step)
-        + f'    if isinstance(frame.schema["{step.column}"], pl.List):\n'
+        + f"    if isinstance(frame.schema[{step.column!r}], pl.List):\n"
         + f"        mapped = {col}.list.eval(pl.element().replace({mapping!r}))"
         + ".list.eval(pl.element().drop_nulls()).list.unique(maintain_order=True)\n"
         + "    else:\n"
         + f"        mapped = {col}.cast(pl.String).replace({mapping!r})"
-        + f'.cast(frame.schema["{step.column}"])\n'
+        + f".cast(frame.schema[{step.column!r}])\n"
         + _set_when(step.column, "mask", "mapped")
     )
 
 
 def _reparse(step: Reparse) -> str:
-    text = f'pl.col("raw").struct.field("{step.column}").str.strip_chars()'
+    text = f'pl.col("raw").struct.field({step.column!r}).str.strip_chars()'
     if step.format is None:
         parsed = f'{text}.str.to_datetime(time_unit="us", strict=False, time_zone="UTC")'
     elif any(z in step.format for z in ("%z", "%#z", "%+")):
@@ -161,7 +176,7 @@ def _reparse(step: Reparse) -> str:
 
 
 def _shifted(step: Shift, column: str) -> str:
-    col = f'pl.col("{column}")'
+    col = _col(column)
     if step.hours is not None:
         return f"{col} + pl.duration(microseconds={round(step.hours * 3_600_000_000)})"
     return (
@@ -178,7 +193,7 @@ def _shift(step: Shift) -> str:
             if key not in step.keys:
                 continue
             same = " & ".join(
-                f'pl.col("{c}").eq_missing(_lit(frame, "{c}", {v!r}))' for c, v in values.items()
+                f"{_col(c)}.eq_missing(_lit(frame, {c!r}, {v!r}))" for c, v in values.items()
             )
             if same:
                 code += (
@@ -186,15 +201,15 @@ def _shift(step: Shift) -> str:
                     ".to_series()\n    mask = mask & ~stale\n"
                 )
     shifted = ", ".join(
-        f'pl.when(mask).then({_shifted(step, c)}).otherwise(pl.col("{c}")).alias("{c}")'
+        f"pl.when(mask).then({_shifted(step, c)}).otherwise({_col(c)}).alias({c!r})"
         for c in step.columns
     )
     return code + f"    frame = frame.with_columns({shifted})\n"
 
 
 def _fill_from(step: FillFrom) -> str:
-    condition = f'mask & pl.col("{step.column}").is_null()'
-    return _where("mask", step) + _set_when(step.column, condition, f'pl.col("{step.from_column}")')
+    condition = f"mask & {_col(step.column)}.is_null()"
+    return _where("mask", step) + _set_when(step.column, condition, _col(step.from_column))
 
 
 def _fill_from_text(step: FillFromText) -> str:
@@ -202,11 +217,12 @@ def _fill_from_text(step: FillFromText) -> str:
 
 
 def _map_person(step: MapPerson) -> str:
-    wanted = step.person.strip().lower()
-    return "".join(
+    # The people rule is ddinc's (ddinc.people_match), as for facets: the code calls it.
+    wanted = person_key(step.person)
+    return "    from ddinc.people_match import person_keys\n" + "".join(
         _set_when(
             column,
-            f'pl.col("{column}").str.strip_chars().str.to_lowercase() == {wanted!r}',
+            f"pl.lit(person_keys(frame.get_column({column!r}))) == {wanted!r}",
             f"pl.lit({step.email!r})",
         )
         for column in step.columns
@@ -243,11 +259,50 @@ def _writer(step: Op) -> Callable[..., str]:
     raise TypeError(f"no polars code for {type(step).__name__}")  # pragma: no cover
 
 
-def to_polars_code(recipe: Recipe) -> str:
-    """Python source of ``clean(frame) -> (cleaned, selected_keys)`` doing what ``recipe`` does."""
+def _names(step: Op) -> set[str]:
+    """Every column name the step's code would hold."""
+    names = set(step.columns_needed())
+    if isinstance(step, Shift) and step.expected is not None:
+        names.update(column for values in step.expected.values() for column in values)
+    return names
+
+
+def _check_names(index: int, step: Op, known: set[str]) -> None:
+    unknown = sorted(_names(step) - known)
+    if not unknown:
+        return
+    kind = str(getattr(step, "kind", type(step).__name__))
+    raise ConfigError(
+        f"step {index} ({kind}): {', '.join(repr(name) for name in unknown)} is not a "
+        "column of the canonical schema or of the frame; pass the frame the recipe is for "
+        "(to_polars_code(recipe, frame=...)) or fix the step"
+    )
+
+
+def to_polars_code(recipe: Recipe, *, frame: pl.DataFrame | None = None) -> str:
+    """Python source of ``clean(frame) -> (cleaned, selected_keys)`` doing what ``recipe`` does.
+
+    Parameters
+    ----------
+    recipe
+        The steps; disabled ones become comments.
+    frame
+        The frame the code is for: its columns (carried ``field.*`` columns...) are accepted
+        as well as the canonical ones. Without it, only canonical columns are.
+
+    Raises
+    ------
+    ConfigError
+        A step names a column that is neither canonical nor in ``frame`` (the message names
+        the step).
+    """
+    known = set(CANONICAL_SCHEMA.names()) | set(frame.columns if frame is not None else ())
+    for index, step in enumerate(recipe.steps, start=1):
+        _check_names(index, step, known)
     parts = [_HEADER.format(excluded=EXCLUDED, selected=SELECTED)]
     for index, step in enumerate(recipe.steps, start=1):
-        description = step.describe().replace("\n", " ")
+        # printable() escapes what would end the comment (\r, \n, U+2028...) or NUL.
+        description = printable(step.describe())
         if not step.enabled:
             parts.append(f"    # step {index} (disabled, not applied): {description}\n")
             continue

@@ -14,6 +14,7 @@ from typing import Final
 import polars as pl
 
 from ddinc.checks import CheckContext
+from ddinc.clean.fingerprint import MadeOn, fingerprint
 from ddinc.clean.ops import Context, Op
 from ddinc.clean.recipe import CheckCache, Recipe, Replay, StepReport, apply_step, with_marks
 
@@ -35,6 +36,9 @@ class History:
         Steps to start from (e.g. a recipe saved last week), replayed at once.
     check_context, known_emails
         As for :func:`ddinc.clean.recipe.replay`.
+    force
+        Replay ``recipe`` even on data holding under half of the rows it was made on
+        (otherwise :class:`~ddinc.clean.recipe.RecipeMismatchError`).
     """
 
     def __init__(
@@ -44,8 +48,12 @@ class History:
         *,
         check_context: CheckContext | None = None,
         known_emails: Collection[str] | None = None,
+        force: bool = False,
     ) -> None:
+        if recipe is not None:
+            recipe.check_data(original, force=force)
         self.original = original
+        self._made_on: MadeOn | None = None
         self._context = Context(
             report=CheckCache(check_context),
             known_emails=frozenset(known_emails) if known_emails is not None else None,
@@ -124,8 +132,10 @@ class History:
 
     @property
     def recipe(self) -> Recipe:
-        """The steps done, as a recipe to save."""
-        return Recipe(steps=list(self._steps))
+        """The steps done, as a recipe to save (recording the loaded frame as its data)."""
+        if self._made_on is None:
+            self._made_on = fingerprint(self.original)
+        return Recipe(steps=list(self._steps), made_on=self._made_on)
 
     @property
     def replay(self) -> Replay:

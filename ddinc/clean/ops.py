@@ -17,6 +17,7 @@ text with an explicit format or zone), ``shift`` (by hours or a time zone change
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -35,6 +36,7 @@ from ddinc.clean.values import (
     to_python,
 )
 from ddinc.errors import ConfigError
+from ddinc.people_match import person_key, person_keys
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import TIMESTAMPS
 
@@ -96,12 +98,16 @@ class Op(BaseModel):
 
     ``enabled=False`` keeps a step in the recipe without applying it (a proposal the analyst
     has not accepted); ``note`` says why the step exists (e.g. which text a time came from).
+    ``confidence`` labels a step proposed by ``ddinc suggest``: ``"safe"`` (enabled: evidence
+    a person would accept unread) or ``"guess"`` (written disabled, for review); ``None`` for
+    an analyst's own edit.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = True
     note: str = ""
+    confidence: Literal["safe", "guess"] | None = None
 
     def columns_needed(self) -> set[str]:
         """Columns the step reads or writes; a replay checks them before applying."""
@@ -471,6 +477,8 @@ class Shift(_Scoped):
     def _valid(self) -> Shift:
         for column in self.columns:
             _timestamp_column(column)
+        if self.hours is not None and not math.isfinite(self.hours):
+            raise ConfigError(f"shift: hours must be a finite number, not {self.hours!r}")
         zones = self.from_zone is not None and self.to_zone is not None
         if (self.hours is None) == (not zones):
             raise ConfigError("shift: give hours, or from_zone and to_zone (one of the two)")
@@ -576,7 +584,8 @@ class TextCell(BaseModel):
 
 
 class FillFromText(Op):
-    """Set timestamps from times written in the records' own text (``text_column``).
+    """Set timestamps from times written in the records' own text (``text_column``), or a
+    missing title from the record's own text columns (``category / subcategory / symptom``).
 
     One step for a whole accepted proposal (several columns of several rows), so that one
     undo takes it back.
@@ -589,15 +598,16 @@ class FillFromText(Op):
     @model_validator(mode="after")
     def _valid(self) -> FillFromText:
         for item in self.cells:
-            _timestamp_column(item.column)
+            if item.column != "title":  # a title built from the record's own text columns
+                _timestamp_column(item.column)
             to_python(item.column, item.value)
         return self
 
     @property
     def columns(self) -> list[str]:
-        """The timestamp columns written, in timeline order."""
+        """The columns written: the title, then timestamps in timeline order."""
         written = {item.column for item in self.cells}
-        return [name for name in TIMESTAMPS if name in written]
+        return [name for name in ("title", *TIMESTAMPS) if name in written]
 
     def columns_needed(self) -> set[str]:
         return {ROW_KEY, *self.columns}
@@ -615,13 +625,22 @@ class FillFromText(Op):
 
 
 class MapPerson(Op):
-    """Replace a legacy person (a display name...) by a Datadog user's email, in every row."""
+    """Replace a legacy person (a display name...) by a Datadog user's email, in every row.
+
+    A row names the person when its value has the same :func:`~ddinc.people_match.person_key`
+    (trimmed, single-spaced, case-folded): the one rule payloads and the Cleaner use too."""
 
     kind: Literal["map_person"] = "map_person"
     person: str
     email: str
     user_id: str | None = None
     columns: list[str] = Field(default_factory=lambda: ["commander", "declared_by"])
+
+    @model_validator(mode="after")
+    def _valid(self) -> MapPerson:
+        for column in self.columns:
+            _check_column(column)
+        return self
 
     def columns_needed(self) -> set[str]:
         return {ROW_KEY, *self.columns}
@@ -631,11 +650,11 @@ class MapPerson(Op):
 
     def apply(self, frame: pl.DataFrame, context: Context) -> Outcome:
         outcome = Outcome(frame)
-        wanted = self.person.strip().lower()
+        wanted = person_key(self.person)
         updates = []
         changed = pl.lit(False)
         for column in self.columns:
-            match = pl.col(column).str.strip_chars().str.to_lowercase() == wanted
+            match = pl.lit(person_keys(frame.get_column(column))) == wanted
             changed = changed | match.fill_null(False)
             updates.append(pl.when(match).then(pl.lit(self.email)).otherwise(pl.col(column)))
         outcome.changed = int(frame.select(changed).to_series().sum())

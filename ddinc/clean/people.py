@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from ddinc.people_match import person_key, person_keys
+
 __all__ = ["Person", "UserChoice", "propose_user", "unmapped_people"]
 
 
@@ -46,13 +48,16 @@ def unmapped_people(
     known_emails: Collection[str],
     columns: Sequence[str] = ("commander", "declared_by"),
 ) -> list[tuple[str, int]]:
-    """People named in ``columns`` that are not a known Datadog email, most frequent first."""
-    known = pl.Series(sorted({email.strip().lower() for email in known_emails}), dtype=pl.String)
+    """People named in ``columns`` that are not a known Datadog email, most frequent first.
+
+    Compared by :func:`~ddinc.people_match.person_key`, as payloads and recipe steps compare.
+    """
+    known = pl.Series(sorted({person_key(email) for email in known_emails}), dtype=pl.String)
     names = pl.concat(
         [frame.get_column(c).cast(pl.String).alias("name") for c in columns if c in frame.columns]
     )
     names = names.drop_nulls().filter(names.drop_nulls().str.strip_chars() != "")
-    unknown = names.filter(~names.str.strip_chars().str.to_lowercase().is_in(known.implode()))
+    unknown = names.filter(~person_keys(names).is_in(known.implode()))
     counts = unknown.value_counts(sort=True, name="rows").sort(
         ["rows", "name"], descending=[True, False]
     )

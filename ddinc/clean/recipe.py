@@ -6,6 +6,12 @@ needs exist, and it reports per step what changed, what was skipped and why, ins
 all or nothing. Durations are recomputed after every step that moves a timestamp; the checks
 are run only when a step filters on them (and by whoever shows the result).
 
+A recipe records the data it was made on (:mod:`ddinc.clean.fingerprint`). :meth:`Recipe.apply`
+refuses data holding under half of those rows (``force=True`` applies anyway), and refuses a
+replay in which a step changed no row or excluded more than half of the rows
+(``allow_partial=True`` keeps it): a facet still matches on the wrong file, so "applied" alone
+does not mean "meant".
+
 >>> from ddinc.clean import SetCell
 >>> recipe = Recipe(steps=[SetCell(key="jira:OPS-1", column="title", expected="Dsk full",
 ...                                value="Disk full")])
@@ -15,8 +21,8 @@ True
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -25,7 +31,14 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ddinc.checks import CheckContext, CheckReport, run_checks
+from ddinc.clean.fingerprint import MadeOn, fingerprint, shared_fraction, sources_of
 from ddinc.clean.ops import Context, Op, Operation, SetCell, write_cells
+from ddinc.clean.recipe_json import (
+    RECIPE_FORMAT,
+    RECIPE_VERSION,
+    parse_recipe,
+    validation_message,
+)
 from ddinc.clean.values import EXCLUDED, SELECTED, positions_of, to_python
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
@@ -33,11 +46,15 @@ from ddinc.schema import TIMESTAMPS
 from ddinc.timeline import with_timeline
 
 __all__ = [
+    "MIN_SHARED",
     "RECIPE_FORMAT",
     "RECIPE_VERSION",
     "CheckCache",
     "Recipe",
+    "RecipeMismatchError",
+    "RecipePartialError",
     "Replay",
+    "ReplayReport",
     "StepReport",
     "apply_step",
     "replay",
@@ -45,8 +62,28 @@ __all__ = [
     "with_marks",
 ]
 
-RECIPE_FORMAT: Final = "ddinc-recipe"
-RECIPE_VERSION: Final = 1
+MIN_SHARED: Final = 0.5
+"""A recipe applies to data holding at least this share of the rows it was made on."""
+
+
+class RecipeMismatchError(ConfigError):
+    """The data holds under :data:`MIN_SHARED` of the rows the recipe was made on."""
+
+    exit_status = 2
+
+
+class RecipePartialError(ConfigError):
+    """A replay in which some step changed no row or excluded more than half of the rows.
+
+    ``replay`` holds the whole replay, to look at before deciding to keep it. On the command
+    line the status is 1 (the data was read; the recipe did not do what it says).
+    """
+
+    exit_status = 1
+
+    def __init__(self, message: str, replay: Replay) -> None:
+        super().__init__(message)
+        self.replay = replay
 
 
 class Recipe(BaseModel):
@@ -57,6 +94,8 @@ class Recipe(BaseModel):
     format: str = RECIPE_FORMAT
     version: int = RECIPE_VERSION
     description: str = ""
+    made_on: MadeOn | None = None
+    """The data the recipe was made on (``None`` in recipes written before version 2)."""
     steps: list[Operation] = Field(default_factory=list)
 
     def to_json(self) -> str:
@@ -64,26 +103,38 @@ class Recipe(BaseModel):
         return self.model_dump_json(indent=2, exclude_defaults=False)
 
     @classmethod
-    def from_json(cls, text: str, *, where: str = "recipe") -> Recipe:
-        """Read a recipe written by :meth:`to_json` (``where`` names it in errors)."""
+    def from_json(cls, text: str | bytes, *, where: str = "recipe") -> Recipe:
+        """Read a recipe written by :meth:`to_json` (``where`` names it in errors).
+
+        The text is data from anyone: see :mod:`ddinc.clean.recipe_json` for what is checked.
+        """
+        envelope, steps = parse_recipe(text, where=where)
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{where}: not JSON ({error}); is it a ddinc recipe?") from None
-        if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
-            raise ConfigError(f'{where}: not a ddinc recipe (no "format": "{RECIPE_FORMAT}")')
-        version = data.get("version")
-        if not isinstance(version, int) or version > RECIPE_VERSION:
-            raise ConfigError(
-                f"{where}: recipe version {version!r} is newer than this ddinc reads "
-                f"({RECIPE_VERSION}); upgrade ddinc"
-            )
-        try:
-            return cls.model_validate(data)
+            recipe = cls.model_validate({**envelope, "steps": []}, strict=True)
         except ValidationError as error:
-            problem = error.errors()[0]
-            place = ".".join(str(part) for part in problem["loc"])
-            raise ConfigError(f"{where}: {place}: {problem['msg']}") from None
+            raise ConfigError(f"{where}: {validation_message(error)}") from None
+        return recipe.model_copy(update={"steps": steps})
+
+    def fingerprinted(self, frame: pl.DataFrame) -> Recipe:
+        """This recipe, recording ``frame`` as the data it was made on."""
+        return self.model_copy(update={"made_on": fingerprint(frame), "version": RECIPE_VERSION})
+
+    def check_data(self, frame: pl.DataFrame, *, force: bool = False) -> float | None:
+        """The share of the recipe's rows ``frame`` holds (``None``: the recipe records none).
+
+        Raises :class:`RecipeMismatchError` under :data:`MIN_SHARED`, unless ``force``.
+        """
+        if self.made_on is None or ROW_KEY not in frame.columns:
+            return None
+        shared = shared_fraction(self.made_on, frame)
+        if shared < MIN_SHARED and not force:
+            here = sources_of(frame)
+            raise RecipeMismatchError(
+                f"this recipe was made on {self.made_on.describe()}; this data ({frame.height} "
+                f"row(s){f' of {here}' if here else ''}) holds {shared:.0%} of those rows: it "
+                "looks like a recipe for another export. Apply it anyway with force=True"
+            )
+        return shared
 
     def save(self, path: str | Path) -> Path:
         """Write the recipe as JSON to ``path`` (its folder is created when missing)."""
@@ -114,9 +165,42 @@ class Recipe(BaseModel):
         *,
         check_context: CheckContext | None = None,
         known_emails: Collection[str] | None = None,
+        force: bool = False,
+        allow_partial: bool = False,
     ) -> Replay:
-        """Replay every step on ``frame`` (see :func:`replay`)."""
-        return replay(frame, self.steps, check_context=check_context, known_emails=known_emails)
+        """Replay every step on ``frame`` (see :func:`replay`).
+
+        Parameters
+        ----------
+        force
+            Apply even to data holding under half of the rows the recipe was made on.
+        allow_partial
+            Keep a replay in which some step changed no row or excluded more than half of
+            the rows (:attr:`Replay.problems`); without it, :class:`RecipePartialError`.
+        """
+        shared = self.check_data(frame, force=force)
+        notes = []
+        if self.made_on is None:
+            notes.append(
+                "the recipe records no data it was made on (written before ddinc recorded it): "
+                "applied without checking that it is for this data"
+            )
+        elif shared is not None and shared < MIN_SHARED:
+            notes.append(
+                f"applied with force to data holding {shared:.0%} of the rows it was made on"
+            )
+        done = replay(frame, self.steps, check_context=check_context, known_emails=known_emails)
+        done = dataclasses.replace(
+            done, description=self.description, made_on=self.made_on, notes=tuple(notes)
+        )
+        if done.problems and not allow_partial:
+            lines = "; ".join(f"step {s.index + 1}: {done.problem(s)}" for s in done.problems)
+            raise RecipePartialError(
+                f"the recipe did not do what it says here: {lines}; if that is what you meant, "
+                "keep the result with allow_partial=True",
+                done,
+            )
+        return done
 
 
 @dataclass(frozen=True)
@@ -152,6 +236,11 @@ class Replay:
     marked: pl.DataFrame
     """Every row, edited, with the ``__excluded`` and ``__selected`` marks."""
     steps: tuple[StepReport, ...]
+    description: str = ""
+    """The recipe's description (empty for steps replayed without a recipe)."""
+    made_on: MadeOn | None = None
+    notes: tuple[str, ...] = ()
+    """What the reader should know about the replay as a whole (no record of the data...)."""
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -174,17 +263,141 @@ class Replay:
         """True when every enabled step applied in full."""
         return all(step.status in ("applied", "disabled") for step in self.steps)
 
+    def problem(self, step: StepReport) -> str | None:
+        """Why ``step`` may not mean what it says here (``None`` when nothing is amiss).
+
+        An enabled step that changed no row (on the wrong data a facet still matches, a key
+        does not), or an ``exclude`` leaving out more than half of the rows.
+        """
+        if step.status == "disabled":
+            return None
+        if step.changed == 0:
+            return f"{step.kind} changed no row ({step.status})"
+        if step.kind == "exclude" and step.changed * 2 > self.marked.height:
+            return f"exclude left out {step.changed} of {self.marked.height} rows (over half)"
+        return None
+
+    @property
+    def problems(self) -> tuple[StepReport, ...]:
+        """The steps with a :meth:`problem`."""
+        return tuple(step for step in self.steps if self.problem(step) is not None)
+
+    def summary(self) -> ReplayReport:
+        """What the replay did, for a report to show (see :class:`ReplayReport`)."""
+        changed = sum(step.changed for step in self.steps if step.kind not in _MARKS)
+        return ReplayReport(
+            description=self.description,
+            made_on=self.made_on.describe() if self.made_on is not None else None,
+            steps=len(self.steps),
+            applied=sum(step.status == "applied" for step in self.steps),
+            disabled=tuple(step for step in self.steps if step.status == "disabled"),
+            not_applied=tuple(
+                step for step in self.steps if step.status not in ("applied", "disabled")
+            ),
+            problems=tuple((step, str(self.problem(step))) for step in self.problems),
+            cells_changed=changed,
+            rows=self.marked.height,
+            rows_excluded=len(self.excluded_keys),
+            notes=self.notes,
+        )
+
     def report_text(self) -> str:
-        """The per-step report, one step a line."""
+        """The per-step report, one step a line, then the notes and the steps to look at."""
         if not self.steps:
-            return "recipe: no steps"
+            return "\n".join(["recipe: no steps", *self.notes])
         applied = sum(step.status == "applied" for step in self.steps)
         head = f"recipe: {applied} of {len(self.steps)} step(s) applied in full"
-        return "\n".join([head, *(step.line() for step in self.steps)])
+        if self.made_on is not None:
+            head += f" (made on {self.made_on.describe()})"
+        lines = [head, *(step.line() for step in self.steps)]
+        lines += [f"note: {note}" for note in self.notes]
+        lines += [f"look at step {s.index + 1}: {self.problem(s)}" for s in self.problems]
+        return "\n".join(lines)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """The per-step report as JSON-serialisable dicts."""
-        return [{**step.__dict__, "reasons": list(step.reasons)} for step in self.steps]
+        return [
+            {**step.__dict__, "reasons": list(step.reasons), "problem": self.problem(step)}
+            for step in self.steps
+        ]
+
+
+# Steps that mark rows (excluded, selected) rather than change cells.
+_MARKS: Final = frozenset({"exclude", "include", "select", "deselect"})
+
+
+# Steps a report lists word for word in each group (a week of cell edits can be thousands).
+_LISTED: Final = 10
+
+
+def _first(lines: Iterable[str]) -> list[str]:
+    kept = list(lines)
+    more = len(kept) - _LISTED
+    return kept[:_LISTED] + ([f"... and {more} more"] if more > 0 else [])
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """Which recipe was applied, what it changed and what it left out: for a report to render.
+
+    Computed once from a :class:`Replay` (:meth:`Replay.summary`); :meth:`to_dict` is the
+    JSON a renderer or ``--json`` output takes, :meth:`lines` the plain text.
+    """
+
+    description: str
+    made_on: str | None
+    """What the recipe was made on, in words (``None``: an older recipe recording nothing)."""
+    steps: int
+    applied: int
+    disabled: tuple[StepReport, ...]
+    """Steps left out on purpose: proposals not accepted."""
+    not_applied: tuple[StepReport, ...]
+    """Steps applied in part or not at all (rows absent or changed, columns missing)."""
+    problems: tuple[tuple[StepReport, str], ...]
+    cells_changed: int
+    """Values the editing steps changed, as each step counts them (a cell, or a row)."""
+    rows: int
+    rows_excluded: int
+    notes: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The report as plain lines."""
+        name = self.description or "a recipe"
+        made = f", made on {self.made_on}" if self.made_on else ""
+        lines = [
+            f"recipe applied: {name}{made}",
+            f"{self.applied} of {self.steps} step(s) applied in full; {self.cells_changed} "
+            f"value(s) changed; {self.rows_excluded} of {self.rows} row(s) left out",
+        ]
+        lines += _first(f"left out (disabled): {step.description}" for step in self.disabled)
+        lines += _first(
+            f"not applied in full ({step.status}): {step.description}" for step in self.not_applied
+        )
+        lines += _first(
+            f"to look at: step {step.index + 1}: {problem}" for step, problem in self.problems
+        )
+        lines += [f"note: {note}" for note in self.notes]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-serialisable data."""
+
+        def step(report: StepReport) -> dict[str, Any]:
+            return {**report.__dict__, "index": report.index + 1, "reasons": list(report.reasons)}
+
+        return {
+            "description": self.description,
+            "made_on": self.made_on,
+            "steps": self.steps,
+            "applied": self.applied,
+            "disabled": [step(report) for report in self.disabled],
+            "not_applied": [step(report) for report in self.not_applied],
+            "problems": [{**step(report), "problem": text} for report, text in self.problems],
+            "cells_changed": self.cells_changed,
+            "rows": self.rows,
+            "rows_excluded": self.rows_excluded,
+            "notes": list(self.notes),
+        }
 
 
 def with_marks(frame: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,17 @@
 - ``whole_hour_offset``: a source whose span is the same whole number of hours for many rows
   gets a time zone change of the later column.
 - ``state_unmapped``: the nearest known state, proposed *disabled* (never applied unasked).
-- near-duplicate teams, services and people (:mod:`ddinc.clean.cluster`): merges.
+- ``title_missing``: a title built from named legacy columns (ServiceNow: category,
+  subcategory, symptom; :data:`TITLE_PARTS`), proposed *disabled*.
+- near-duplicate teams, services, incident types and carried categorical fields
+  (:mod:`ddinc.clean.cluster`): values differing only in case, spacing or punctuation merge
+  into the well-formed spelling (enabled); fuzzy clusters are offered *disabled*, labelled as
+  guesses with their evidence. People are never merged by spelling: they are matched to
+  Datadog users (:mod:`ddinc.people_match`).
+
+Every suggestion is ``safe`` (enabled by default: evidence a person would accept unread) or a
+``guess`` (:attr:`Suggestion.confidence`); :func:`proposals_recipe` writes guesses disabled
+and labels every step with its confidence.
 
 Nothing here changes a frame: :func:`suggest` returns :class:`Suggestion` values;
 :func:`proposals_recipe` turns them into a recipe (what ``ddinc suggest`` writes).
@@ -23,22 +33,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Literal
 
 import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ddinc.checks import CheckContext, CheckReport, run_checks
-from ddinc.clean.cluster import cluster_values
+from ddinc.clean.cluster import Cluster, cluster_values
 from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
 from ddinc.clean.recipe import Recipe, replay
 from ddinc.clean.values import to_json
+from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import FIELD_PREFIX, STATES
 from ddinc.timeline import DEFINITIONS
 
 __all__ = [
+    "TITLE_PARTS",
     "Suggestion",
     "nearest_state",
     "proposals_recipe",
@@ -73,15 +85,25 @@ _STATE_WORDS: Final = {
     "on hold": "stable",
 }
 _EVIDENCE_CHARS: Final = 160
-_CLUSTER_COLUMNS: Final = ("teams", "services", "commander", "declared_by")
+# People (commander, declared_by) are matched to Datadog users, never clustered.
+_CLUSTER_COLUMNS: Final = ("teams", "services", "incident_type")
+# A carried field is clustered when it looks like a vocabulary: at most this share distinct.
+_CATEGORICAL_SHARE: Final = 0.5
+_CLUSTER_METHODS: Final = ("spelling", "fingerprint", "levenshtein")
+TITLE_PARTS: Final[dict[str, tuple[str, ...]]] = {
+    "servicenow": ("category", "subcategory", "u_symptom"),
+}
+"""Per source, the legacy columns a missing title is built from (joined with `` / ``)."""
 
 
 @dataclass(frozen=True)
 class Suggestion:
     """A proposed group of steps, from one failing check, with why.
 
-    ``needs_review`` proposals are guesses (a nearest value): their steps are disabled in a
-    written recipe until the analyst enables them.
+    ``needs_review`` proposals are guesses (a nearest value, a fuzzy cluster): they are not
+    :attr:`enabled`, and their steps are written disabled until the analyst enables them.
+    ``kind`` names the sort of fix (``spelling``, ``cluster``, ``title``, ``state``,
+    ``time_zone``...); ``cluster`` is the cluster a merge comes from (see :meth:`with_target`).
     """
 
     check: str
@@ -90,6 +112,34 @@ class Suggestion:
     steps: tuple[Op, ...]
     rows: int
     needs_review: bool = False
+    kind: str = ""
+    cluster: Cluster | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """True when the proposal applies by default (not a guess)."""
+        return not self.needs_review
+
+    @property
+    def confidence(self) -> Literal["safe", "guess"]:
+        """``safe`` (enabled by default) or ``guess`` (offered disabled, for review)."""
+        return "guess" if self.needs_review else "safe"
+
+    def with_target(self, value: str) -> Suggestion:
+        """The same merge into ``value``: one of the cluster's values or a new one.
+
+        >>> import polars as pl
+        >>> from ddinc.clean.cluster import cluster_values
+        >>> frame = pl.DataFrame({"teams": ["DB team", "db-team"]})
+        >>> merge = _merge(cluster_values(frame, "teams", "spelling")[0])
+        >>> merge.with_target("Database").steps[0].into
+        'Database'
+        """
+        if self.cluster is None:
+            raise ConfigError(
+                f"{self.title!r} is not a merge: only merges take a target; edit its steps instead"
+            )
+        return _merge(self.cluster.with_target(value))
 
     def preview(self, frame: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
         """Rows the steps would change: row_key, column, before, after (as text)."""
@@ -349,6 +399,9 @@ def _hour_offsets(
                     ),
                     steps=(step,),
                     rows=len(keys),
+                    # A pattern over many rows, not a time cited from a record: a guess.
+                    needs_review=True,
+                    kind="time_zone",
                 )
             )
     return found
@@ -407,36 +460,125 @@ def _unmapped_states(frame: pl.DataFrame, report: CheckReport) -> list[Suggestio
                 ),
                 rows=len(keys),
                 needs_review=True,
+                kind="state",
             )
         )
     return found
 
 
+def _merge(cluster: Cluster) -> Suggestion:
+    """The proposal merging ``cluster``: enabled when safe, else a labelled guess."""
+    column, into, count = cluster.column, cluster.into, len(cluster.values)
+    if cluster.safe:
+        title = f"{column}: {count} spellings of {into!r} (case, spacing, punctuation)"
+        explanation = f"{cluster.evidence}: merge them into {into!r}."
+    else:
+        title = f"{column}: merge {count} values into {into!r}? (a guess, {cluster.method})"
+        explanation = (
+            f"A guess: {cluster.evidence}. Written disabled: enable it only if these are one "
+            f"{column} value, and pick the value to merge into (any of them, or a new one)."
+        )
+    return Suggestion(
+        check="near_duplicate_values",
+        title=title,
+        explanation=explanation,
+        steps=(cluster.merge(),),
+        rows=cluster.rows,
+        needs_review=not cluster.safe,
+        kind="spelling" if cluster.safe else "cluster",
+        cluster=cluster,
+    )
+
+
+def _cluster_columns(frame: pl.DataFrame) -> list[str]:
+    carried = []
+    for name, dtype in frame.schema.items():
+        text = dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String)
+        if not (name.startswith(FIELD_PREFIX) and text):
+            continue
+        values = frame.get_column(name)
+        if isinstance(dtype, pl.List):
+            values = values.explode(empty_as_null=False)
+        values = values.drop_nulls()
+        if values.len() and values.n_unique() <= _CATEGORICAL_SHARE * values.len():
+            carried.append(name)
+    return [c for c in _CLUSTER_COLUMNS if c in frame.columns] + carried
+
+
 def _near_duplicates(frame: pl.DataFrame, max_clusters: int) -> list[Suggestion]:
     found = []
-    for column in _CLUSTER_COLUMNS:
-        if column not in frame.columns:
-            continue
-        seen: set[frozenset[str]] = set()
-        for method in ("fingerprint", "levenshtein"):
+    for column in _cluster_columns(frame):
+        seen: list[frozenset[str]] = []
+        for method in _CLUSTER_METHODS:
             for cluster in cluster_values(frame, column, method)[:max_clusters]:
                 values = frozenset(value for value, _ in cluster.values)
                 if any(values <= other for other in seen):
                     continue
-                seen.add(values)
-                names = ", ".join(f"{v!r} ({n})" for v, n in cluster.values)
-                found.append(
-                    Suggestion(
-                        check="near_duplicate_values",
-                        title=f"{column}: merge {len(cluster.values)} spellings into "
-                        f"{cluster.into!r}",
-                        explanation=f"{method} clustering groups {names}: probably one {column} "
-                        f"value; merge into the most frequent, {cluster.into!r}.",
-                        steps=(cluster.merge(),),
-                        rows=cluster.rows,
-                    )
-                )
+                seen.append(values)
+                found.append(_merge(cluster))
     return found
+
+
+def _titles(
+    frame: pl.DataFrame, report: CheckReport, parts: pl.DataFrame | None
+) -> list[Suggestion]:
+    """Titles for rows without one, built from ``parts`` (row_key + the named columns)."""
+    failing = _keys(frame, report, "title_missing")
+    if failing.is_empty() or parts is None:
+        return []
+    named = [c for c in parts.columns if c != ROW_KEY]
+    built = parts.select(
+        ROW_KEY,
+        pl.concat_str(
+            [
+                pl.when(pl.col(c).cast(pl.String).str.strip_chars() != "").then(
+                    pl.col(c).cast(pl.String).str.strip_chars()
+                )
+                for c in named
+            ],
+            separator=" / ",
+            ignore_nulls=True,
+        ).alias("__title"),
+    ).filter(pl.col("__title").is_not_null() & (pl.col("__title") != ""))
+    rows = failing.select(ROW_KEY, "title").join(
+        built.join(parts, on=ROW_KEY, how="left"), on=ROW_KEY, how="inner", maintain_order="left"
+    )
+    if rows.is_empty():
+        return []
+    names = ", ".join(named)
+    cells = [
+        TextCell(
+            key=row[ROW_KEY],
+            column="title",
+            expected=to_json(row["title"]),
+            value=row["__title"],
+            evidence="; ".join(f"{c}: {row[c]}" for c in named if row[c] is not None),
+        )
+        for row in rows.iter_rows(named=True)
+    ]
+    left = failing.height - rows.height
+    return [
+        Suggestion(
+            check="title_missing",
+            title=f"titles built from {names} ({rows.height} rows)",
+            explanation=(
+                f"{rows.height} record(s) have no title; proposed: their {names} joined with "
+                f"' / ' (e.g. {cells[0].value!r}). A guess at a useful title: written "
+                f"disabled, enable it or edit the titles. {left} record(s) have none of "
+                f"{names} and stay flagged."
+            ),
+            steps=(
+                FillFromText(
+                    text_column=names,
+                    cells=cells,
+                    note=f"title built from {names}",
+                ),
+            ),
+            rows=rows.height,
+            needs_review=True,
+            kind="title",
+        )
+    ]
 
 
 def suggest(
@@ -445,10 +587,13 @@ def suggest(
     *,
     context: CheckContext | None = None,
     max_clusters: int = 20,
+    title_parts: pl.DataFrame | None = None,
 ) -> list[Suggestion]:
     """Every fix the checks of ``frame`` can propose, grouped (see the module docstring).
 
     ``report`` is the checks of ``frame`` (run here when not given, with ``context``).
+    ``title_parts`` (``row_key`` and legacy columns, in order) is what a missing title is
+    built from; ``ddinc suggest`` reads the :data:`TITLE_PARTS` of the source.
     """
     context = context or (report.context if report is not None else CheckContext())
     report = report or run_checks(frame, context=context)
@@ -457,17 +602,22 @@ def suggest(
         *_missing_resolved(frame, report),
         *_hour_offsets(frame, report, context),
         *_unmapped_states(frame, report),
+        *_titles(frame, report, title_parts),
         *_near_duplicates(frame, max_clusters),
     ]
 
 
 def proposals_recipe(suggestions: Sequence[Suggestion], description: str = "") -> Recipe:
-    """Every proposal as one recipe; guesses (``needs_review``) stay disabled."""
+    """Every proposal as one recipe: guesses written disabled, each step labelled with its
+    confidence (``safe`` / ``guess``)."""
     steps: list[Op] = []
     for suggestion in suggestions:
         for step in suggestion.steps:
             note = step.note or suggestion.title
-            steps.append(
-                step.model_copy(update={"enabled": not suggestion.needs_review, "note": note})
-            )
+            update = {
+                "enabled": suggestion.enabled,
+                "note": note,
+                "confidence": suggestion.confidence,
+            }
+            steps.append(step.model_copy(update=update))
     return Recipe(description=description or "proposed by ddinc suggest", steps=steps)

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ddinc.cli import check, clean, demo, export, misc, push, report
+from ddinc.cli import check, clean, demo, doctor, export, misc, push, report
 from ddinc.cli._wording import cli_wording
 from ddinc.errors import DdincError
 
@@ -23,7 +23,7 @@ _BROKEN_PIPE = 141
 """Exit status when stdout's reader went away: 128 + SIGPIPE, as the shell reports it."""
 
 # Each module adds its commands to the parser; the order is the order of `ddinc --help`.
-_COMMAND_MODULES = (check, export, clean, report, push, demo, misc)
+_COMMAND_MODULES = (check, export, clean, report, doctor, push, demo, misc)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except DdincError as error:
         print(f"error: {cli_wording(str(error))}", file=sys.stderr)
-        return 2
+        # 2 unless the error says otherwise (a recipe that did not do what it says: 1).
+        return int(getattr(error, "exit_status", 2))
     except BrokenPipeError:
         _silence_stdout()
         return _BROKEN_PIPE

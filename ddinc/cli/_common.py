@@ -6,16 +6,21 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ddinc.cli._wording import cli_wording
 from ddinc.errors import ConfigError
 from ddinc.loader import LoadResult, load
+
+if TYPE_CHECKING:
+    from ddinc.clean import ReplayReport
 
 __all__ = [
     "Subparsers",
     "add_load_options",
     "apply_recipe",
     "format_seconds",
+    "load_and_clean",
     "load_from_args",
     "parse_fields",
 ]
@@ -74,12 +79,29 @@ def add_load_options(parser: argparse.ArgumentParser, *, many: bool = True) -> N
         type=Path,
         metavar="FILE",
         help="apply a cleaning recipe (JSON from `ddinc suggest` or the Cleaner) after loading; "
-        "the per-step report goes to stderr",
+        "the per-step report goes to stderr; exit status 1 when a step changed no row or "
+        "excluded over half of the rows",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --recipe: apply it even to data holding under half of the rows it was made on",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="with --recipe: keep the result when a step changed no row or excluded over half "
+        "of the rows (exit status 0)",
     )
 
 
 def load_from_args(args: argparse.Namespace) -> LoadResult:
-    """Load what the load options of ``args`` name."""
+    """Load what the load options of ``args`` name (cleaned by ``--recipe`` when given)."""
+    return load_and_clean(args)[0]
+
+
+def load_and_clean(args: argparse.Namespace) -> tuple[LoadResult, ReplayReport | None]:
+    """Load what the load options of ``args`` name, and what ``--recipe`` did (if given)."""
     paths: list[Path] = args.path if isinstance(args.path, list) else [args.path]
     result = load(
         paths[0] if len(paths) == 1 else paths,
@@ -93,19 +115,42 @@ def load_from_args(args: argparse.Namespace) -> LoadResult:
         records=args.records,
     )
     recipe_path = getattr(args, "recipe", None)
-    return result if recipe_path is None else apply_recipe(result, recipe_path)
-
-
-def apply_recipe(result: LoadResult, path: Path) -> LoadResult:
-    """``result`` cleaned by the recipe at ``path``; the per-step report is printed to stderr."""
-    from ddinc.checks import CheckContext
-    from ddinc.clean import Recipe
-
-    replayed = Recipe.load(path).apply(
-        result.incidents, check_context=CheckContext(assumed_timezone=result.assumed_timezone)
+    if recipe_path is None:
+        return result, None
+    return apply_recipe(
+        result,
+        recipe_path,
+        force=bool(getattr(args, "force", False)),
+        allow_partial=bool(getattr(args, "allow_partial", False)),
     )
-    print(f"{path}: {replayed.report_text()}", file=sys.stderr)
-    return dataclasses.replace(result, incidents=replayed.frame)
+
+
+def apply_recipe(
+    result: LoadResult, path: Path, *, force: bool = False, allow_partial: bool = False
+) -> tuple[LoadResult, ReplayReport]:
+    """``result`` cleaned by the recipe at ``path``, and what it did (printed to stderr).
+
+    The one failure path of ``--recipe`` for every command: a recipe for other data, or one
+    whose steps did not do what they say, raises (the command prints one ``error:`` line and
+    exits 2 or 1), after the per-step report.
+    """
+    from ddinc.checks import CheckContext
+    from ddinc.clean import Recipe, RecipeMismatchError, RecipePartialError
+
+    recipe = Recipe.load(path)
+    context = CheckContext(assumed_timezone=result.assumed_timezone)
+    try:
+        replayed = recipe.apply(
+            result.incidents, check_context=context, force=force, allow_partial=allow_partial
+        )
+    except RecipeMismatchError as error:
+        raise RecipeMismatchError(f"{path}: {error}") from None
+    except RecipePartialError as error:
+        print(f"{path}: {cli_wording(error.replay.report_text())}", file=sys.stderr)
+        raise RecipePartialError(f"{path}: {error}", error.replay) from None
+    print(f"{path}: {cli_wording(replayed.report_text())}", file=sys.stderr)
+    summary = dataclasses.replace(replayed.summary(), description=recipe.description or path.name)
+    return dataclasses.replace(result, incidents=replayed.frame), summary
 
 
 def parse_fields(

@@ -29,6 +29,8 @@ OPTIONS: Final[dict[str, tuple[str, str]]] = {
     "fields": ("--field", "KEY=COLUMN"),
     "detected_from": ("--detected-from", "impact_start|declared"),
     "include_unreal": ("--include-unreal", ""),
+    "force": ("--force", ""),
+    "allow_partial": ("--allow-partial", ""),
 }
 
 _PARAMETER: Final = re.compile(

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from ddinc.checks import check
 from ddinc.cli._common import Subparsers, add_load_options, format_seconds, load_from_args
 from ddinc.cli._wording import cli_wording
 from ddinc.loader import LoadResult
@@ -40,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def check_summary(result: LoadResult) -> dict[str, Any]:
     """Counts, quarantine reasons, check results and timeline percentiles of one load."""
-    report = result.check()
+    report = check(result)
     timeline = timeline_summary(result.incidents)
     return {
         **result.summary(),

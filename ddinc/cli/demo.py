@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ddinc.checks import CheckReport, run_checks
+from ddinc.checks import CheckReport, check, run_checks
 from ddinc.clean import Recipe, suggest
 from ddinc.clean.suggest import proposals_recipe
 from ddinc.cli._common import Subparsers
@@ -107,9 +107,11 @@ def _run(args: argparse.Namespace) -> int:
     # each source goes on to the push and the report, or every incident would be there twice.
     loaded: dict[str, pl.DataFrame] = {}
     failures = 0
+    review = 0
     for sample in samples:
         try:
-            result, fixed = _load_and_clean(sample, recipes_dir / names[sample])
+            result, fixed, left = _load_and_clean(sample, recipes_dir / names[sample])
+            review += left
             summary = check_summary(result)
             report = summary["_report"]
             write_csv(
@@ -137,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
         f"<sample>_recipe.json where there is one); to review and replay: {recipes_dir}/\n"
         f"cleaned CSVs (each row names the checks it still fails): {cleaned_dir}/"
     )
+    print(
+        f"applied only the safe suggestions; left for review: {review} guess(es), written "
+        f'disabled ("enabled": false) in the recipes in {recipes_dir}/'
+    )
     if loaded:
         print(f"one export of each source goes on: {', '.join(sorted(loaded))}")
         incidents = with_row_keys(pl.concat(loaded.values(), how="diagonal_relaxed", rechunk=True))
@@ -154,25 +160,30 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _load_and_clean(sample: Path, cleaned: Path) -> tuple[LoadResult, int]:
+def _load_and_clean(sample: Path, cleaned: Path) -> tuple[LoadResult, int, int]:
     """A sample loaded and cleaned by the checks' own proposals (guesses stay disabled), then
     by the analyst's review recipe where the sample has one; the recipe is kept beside the
-    cleaned CSVs. Returns the cleaned result and how many cells changed."""
+    cleaned CSVs. Returns the cleaned result, how many cells changed and how many proposed
+    steps were left disabled for review."""
     loaded = load(sample, mapping_beside(sample))
     recipe = proposals_recipe(
-        suggest(loaded.incidents, loaded.check()),
+        suggest(loaded.incidents, check(loaded)),
         description=f"proposed by ddinc demo for {sample.name}",
     )
     reviewed = recipe_beside(sample)
     if reviewed is not None:
+        review = Recipe.load(reviewed)
+        review.check_data(loaded.incidents)  # a review recipe made for other data is refused
         recipe = Recipe(
             description=f"{recipe.description}, then {reviewed.name}",
-            steps=[*recipe.steps, *Recipe.load(reviewed).steps],
+            steps=[*recipe.steps, *review.steps],
         )
-    replayed = recipe.apply(loaded.incidents)
+    recipe = recipe.fingerprinted(loaded.incidents)
+    replayed = recipe.apply(loaded.incidents, allow_partial=True)
     recipe.save(cleaned.with_name(cleaned.name.replace(".cleaned.csv", ".recipe.json")))
     fixed = sum(step.changed for step in replayed.steps)
-    return dataclasses.replace(loaded, incidents=replayed.frame), fixed
+    left = sum(step.confidence == "guess" and not step.enabled for step in recipe.steps)
+    return dataclasses.replace(loaded, incidents=replayed.frame), fixed, left
 
 
 # A few faults, so that some imports end unknown and reconcile has work to do.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ddinc.checks import check
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
 from ddinc.export import check_targets, write_csv
 
@@ -37,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
         result.incidents,
         args.output,
         result.quarantine,
-        report=result.check(),
+        report=check(result),
         excel=args.excel,
         inputs=inputs,
     )

@@ -1,9 +1,13 @@
 """``ddinc push``, ``ddinc reconcile``, ``ddinc rollback`` and ``ddinc ledger``.
 
 Keys come from ``DD_API_KEY`` / ``DD_APP_KEY`` and the site from ``DD_SITE``, or ``--base-url``
-names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). Exit status:
+names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). ``ddinc push`` runs
+``ddinc doctor`` first and stops (status 1) when the org is not ready. Exit status:
 0 everything selected is created or skipped; 1 some failed or were held; 3 some are unknown
-(run ``ddinc reconcile``); 2 usage or configuration errors.
+(run ``ddinc reconcile``); 4 something needs a decision (a row changed since it was created,
+or a created row is no longer in the source); 2 usage or configuration errors (a ledger in
+use by another run, bound to another target, or not writable). ``ddinc rollback`` exits 4
+when it left incidents the ledger did not send itself (listed).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ddinc.cli._common import Subparsers, add_load_options, load_from_args
+from ddinc.cli.doctor import preflight
 from ddinc.datadog import DEFAULT_CONCURRENCY
 from ddinc.errors import ConfigError
 from ddinc.payloads import DEFAULT_PROVENANCE_FIELD, PayloadOptions
@@ -30,7 +35,7 @@ from ddinc.push import (
     write_people_template,
 )
 from ddinc.push.people import unmapped_names
-from ddinc.push.results import EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN, exit_code
+from ddinc.push.results import EXIT_DECIDE, EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN, exit_code
 
 __all__ = ["register"]
 
@@ -164,6 +169,11 @@ def _run_push(args: argparse.Namespace) -> int:
         for column in ("commander", "declared_by")
         for value in result.incidents.get_column(column).unique().to_list()
     ]
+    # The doctor first: a push to an org that is not ready stops before anything is sent.
+    checked = preflight(connection, args.provenance_field, full=args.dry_run)
+    if checked.blocks_push and not (args.dry_run and checked.can_plan):
+        print("stopped: the org is not ready (see above); nothing was sent", file=sys.stderr)
+        return EXIT_FAILED
     if args.dry_run:
         planned = plan(
             result,
@@ -175,7 +185,9 @@ def _run_push(args: argparse.Namespace) -> int:
         _print_plan(planned)
         _people_template(args, people)
         counts = planned.counts()
-        return exit_code({"held": counts["held"], "unknown": counts["unknown"]})
+        code = exit_code({key: counts[key] for key in ("held", "unknown", "changed")})
+        # an org that is not ready outranks a decision, never an unknown record
+        return EXIT_FAILED if checked.blocks_push and code in (EXIT_OK, EXIT_DECIDE) else code
 
     def confirm(planned: Plan) -> bool:
         _print_plan(planned)
@@ -204,6 +216,11 @@ def _run_push(args: argparse.Namespace) -> int:
         )
         return EXIT_UNKNOWN
     _people_template(args, people)
+    decisions = pushed.decisions()
+    for line in decisions[:_SHOWN_HELD]:
+        print(f"  {line}")
+    if len(decisions) > _SHOWN_HELD:
+        print(f"  ... and {len(decisions) - _SHOWN_HELD} more")
     print(pushed.summary())
     return pushed.exit_code
 
@@ -224,7 +241,9 @@ def _run_rollback(args: argparse.Namespace) -> int:
 
     done = rollback(args.ledger, run_id=args.run_id, confirm=confirm, connection=_connection(args))
     print(done.summary())
-    return EXIT_OK if done.deleted == done.frame.height else EXIT_FAILED
+    if done.deleted < done.frame.height:
+        return EXIT_FAILED
+    return EXIT_DECIDE if done.not_ours else EXIT_OK
 
 
 def _run_ledger(args: argparse.Namespace) -> int:
@@ -234,11 +253,12 @@ def _run_ledger(args: argparse.Namespace) -> int:
         counts = ledger.counts()
         impacts = ledger.impact_counts()
         runs = ledger.runs().to_dicts()
+        target = ledger.target
     if args.json:
-        print(json.dumps({"records": counts, "impacts": impacts, "runs": runs}))
+        print(json.dumps({"records": counts, "impacts": impacts, "runs": runs, "target": target}))
         return EXIT_OK
     total = sum(counts.values())
-    print(f"{args.file}: {total} records")
+    print(f"{args.file}: {total} records, pushed to {target or '(nowhere yet)'}")
     for status, count in counts.items():
         if count:
             print(f"  {status:<12}{count:>7}")

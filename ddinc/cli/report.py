@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ddinc.cli._common import Subparsers, add_load_options, load_from_args
+from ddinc.checks import check
+from ddinc.cli._common import Subparsers, add_load_options, load_and_clean
 from ddinc.errors import ConfigError
 from ddinc.report import DEFAULT_GROUPS, report
 
@@ -44,15 +45,17 @@ def _run(args: argparse.Namespace) -> int:
     groups = tuple(name.strip() for name in args.by.split(",") if name.strip())
     if args.resamples < 1:
         raise ConfigError(f"--resamples {args.resamples}: give a positive number, e.g. 2000")
-    result = load_from_args(args)
+    result, recipe = load_and_clean(args)
     written = report(
         result.incidents,
-        result.check(),
+        check(result),
         out=args.output,
         by=groups,
         n_boot=args.resamples,
         seed=args.seed,
         include_unreal=args.include_unreal,
+        # Which recipe made the cleaned data, what it changed and what it left out.
+        notes=recipe.lines() if recipe is not None else (),
     )
     files = written.files
     assert files is not None  # written because out was given

@@ -37,7 +37,9 @@ and ``import_many_async(...)`` (and the clients' ``import_many``, which call the
    to it (each call attempted), and the first callback error is raised at the end.
 6. A 401 or 403 stops the run the same way (every later record would fail alike), and so
    does a 429 asking for a longer wait than ``RetryPolicy.max_server_wait``; the error is
-   raised after the outcomes. An error from ``requests`` itself (building a request
+   raised after the outcomes. Which errors these are, and whether an error is ``failed`` or
+   ``unknown``, is decided by :func:`ddinc.datadog.outcome.classify`, the one classification
+   the push uses too. An error from ``requests`` itself (building a request
    failed) stops the run too, and is raised after the in-flight outcomes.
 
 Python closes a sync generator abandoned by ``break`` as soon as the ``for`` loop drops it;
@@ -51,22 +53,15 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
-from ddinc.datadog.errors import (
-    DatadogAPIError,
-    DatadogConnectionError,
-    ForbiddenError,
-    ImportOutcomeUnknownError,
-    RateLimitedError,
-    UnauthorizedError,
-)
+from ddinc.datadog.errors import DatadogAPIError, ImportOutcomeUnknownError
 from ddinc.datadog.models import IncidentImportRequest, IncidentImportResponse
+from ddinc.datadog.outcome import OutcomeStatus, classify
 from ddinc.errors import ConfigError, DatadogError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "FATAL_ERRORS",
     "ImportOutcome",
     "OutcomeCallback",
     "OutcomeStatus",
@@ -77,20 +72,6 @@ __all__ = [
 
 DEFAULT_CONCURRENCY: Final = 16
 """Imports in flight at once; the pacer keeps them under the rate limit whatever this is."""
-
-FATAL_ERRORS: Final = (UnauthorizedError, ForbiddenError)
-"""Errors after which every other record would fail the same way (and a 429 asking for a
-longer wait than the client's cap, see :func:`_is_fatal`)."""
-
-
-def _is_fatal(error: Exception) -> bool:
-    # A 429 asking for more than RetryPolicy.max_server_wait would hold every later record
-    # for the cap and then fail it the same way: stop instead.
-    too_long = isinstance(error, RateLimitedError) and error.asked_wait is not None
-    return too_long or isinstance(error, FATAL_ERRORS)
-
-
-OutcomeStatus = Literal["created", "failed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -120,19 +101,10 @@ OutcomeCallback = Callable[[ImportOutcome], None]
 StartCallback = Callable[[int, IncidentImportRequest], None]
 """Called with ``(index, request)`` just before a record is handed to a worker."""
 
-_EXPECTED: Final = (DatadogAPIError, DatadogConnectionError, ImportOutcomeUnknownError)
-
 
 def _check_concurrency(concurrency: int) -> None:
     if concurrency < 1:
         raise ConfigError(f"concurrency {concurrency} is below 1: use 1 for one at a time.")
-
-
-def _failed_or_unknown(
-    index: int, request: IncidentImportRequest, error: DatadogError
-) -> ImportOutcome:
-    status: OutcomeStatus = "unknown" if isinstance(error, ImportOutcomeUnknownError) else "failed"
-    return ImportOutcome(index, request, status, error=error)
 
 
 def _unknown(index: int, request: IncidentImportRequest, reason: str, host: str) -> ImportOutcome:
@@ -157,13 +129,18 @@ class _Run:
     def attempt(
         self, index: int, request: IncidentImportRequest, error: Exception
     ) -> ImportOutcome:
-        """The outcome of an import that raised ``error``."""
-        if isinstance(error, _EXPECTED):
-            if isinstance(error, DatadogAPIError) and _is_fatal(error):
-                self.fatal.append(error)
-            return _failed_or_unknown(index, request, error)
-        self.failure.append(error)
-        return _unknown(index, request, _unexpected(error), self.host)
+        """The outcome of an import that raised ``error`` (see :func:`classify`)."""
+        sent = classify(error)
+        if sent.unexpected:
+            self.failure.append(error)
+            return _unknown(index, request, _unexpected(error), self.host)
+        if sent.stops_run and isinstance(error, DatadogAPIError):
+            self.fatal.append(error)
+        if sent.status == "unknown" and not isinstance(error, ImportOutcomeUnknownError):
+            # Unknown for another reason (sent, then no answer): say so with the request.
+            return _unknown(index, request, sent.reason or str(error), self.host)
+        assert isinstance(error, DatadogError)  # not unexpected: a Datadog outcome
+        return ImportOutcome(index, request, sent.status, error=error)
 
     def deliver(self, outcome: ImportOutcome) -> BaseException | None:
         """Hand ``outcome`` to the callback; its error, if it raised, is kept and returned."""

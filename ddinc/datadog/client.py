@@ -340,6 +340,16 @@ class DatadogClient(_ClientBase):
         call = ops.create_incident_impact(incident_id, request)
         return self._call(call, IncidentImpactResponse)
 
+    def probe_import(self) -> httpx.Response:
+        """Send the import endpoint a body it must refuse (:data:`~.operations.IMPORT_PROBE_BODY`).
+
+        Tells whether the Preview answers to these keys without creating anything: the
+        expected outcome is :class:`~ddinc.datadog.errors.BadRequestError` (400); 401, 403
+        and 404 raise as for any operation. Returns the answer only if Datadog accepted the
+        body, which it must not.
+        """
+        return self._send(ops.import_probe())
+
     # -- incidents ---------------------------------------------------------------------------
 
     def search_incidents(
@@ -544,6 +554,10 @@ class AsyncDatadogClient(_ClientBase):
         """Add customer impact to an incident (it cannot be set at import)."""
         call = ops.create_incident_impact(incident_id, request)
         return await self._call(call, IncidentImpactResponse)
+
+    async def probe_import(self) -> httpx.Response:
+        """The import probe; see :meth:`DatadogClient.probe_import`."""
+        return await self._send(ops.import_probe())
 
     # -- incidents ---------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from ddinc.errors import ConfigError
 __all__ = [
     "DEFAULT_USER_PAGE_SIZE",
     "IMPACT_INCLUDE_VALUES",
+    "IMPORT_PROBE_BODY",
     "INCIDENT_INCLUDE_VALUES",
     "SEARCH_SORT_VALUES",
     "UDF_INCLUDE_VALUES",
@@ -41,6 +42,7 @@ __all__ = [
     "get_user",
     "get_user_defined_field",
     "import_incident",
+    "import_probe",
     "list_incident_types",
     "list_user_defined_fields",
     "list_users",
@@ -53,6 +55,20 @@ INCIDENT_INCLUDE_VALUES: Final = ("users", "attachments")
 IMPACT_INCLUDE_VALUES: Final = ("incident", "created_by_user", "last_modified_by_user")
 SEARCH_SORT_VALUES: Final = ("created", "-created")
 UDF_INCLUDE_VALUES: Final = ("last_modified_by_user", "created_by_user", "incident_type")
+
+IMPORT_PROBE_BODY: Final[dict[str, Any]] = {
+    "data": {
+        "type": "ddinc_doctor_probe",
+        "attributes": {"incident_type_uuid": "not-a-uuid"},
+    }
+}
+"""An import body Datadog must refuse with 400 before storing anything.
+
+Three independent breaches of ``IncidentImportRequest``, each enough on its own: ``data.type``
+is not the one allowed value ``incidents``, the required ``title`` is missing (nothing to name
+an incident by), and ``incident_type_uuid`` is not a UUID. No lenient reading of it can be an
+incident.
+"""
 
 Method = Literal["GET", "POST", "DELETE"]
 M = TypeVar("M", bound=BaseModel)
@@ -115,6 +131,19 @@ def import_incident(request: IncidentImportRequest, include: Iterable[ImportIncl
         body=request.payload(),
         write=True,
         request=request,
+    )
+
+
+def import_probe() -> Call:
+    """``POST /api/v2/incidents/import`` with :data:`IMPORT_PROBE_BODY`: reachable, creates nothing.
+
+    Not a write: a body that can never be stored is safe to send again after a lost answer.
+    """
+    return Call(
+        operation="ImportIncident",
+        method="POST",
+        path="/api/v2/incidents/import",
+        body=IMPORT_PROBE_BODY,
     )
 
 

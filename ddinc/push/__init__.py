@@ -1,5 +1,6 @@
 """The push: selected rows to Datadog incidents exactly once, and the proof of it.
 
+- :func:`doctor`: the preflight, every endpoint and the provenance field, nothing created.
 - :func:`plan`: the dry run, every check the push runs, against the org; the exact payloads.
 - :func:`push`: send the ready rows (and their customer impacts), a SQLite :class:`Ledger`
   written before and after every request; the same call again sends only what is left.
@@ -10,6 +11,7 @@
 Payloads themselves are built by :mod:`ddinc.payloads`.
 """
 
+from ddinc.push.doctor import DoctorCheck, DoctorReport, doctor
 from ddinc.push.ledger import Ledger, LedgerRecord
 from ddinc.push.people import people_table_path, read_people, write_people_template
 from ddinc.push.plan import Plan, PlannedRow
@@ -20,6 +22,8 @@ from ddinc.push.run import Connection, plan, push
 
 __all__ = [
     "Connection",
+    "DoctorCheck",
+    "DoctorReport",
     "Ledger",
     "LedgerRecord",
     "Plan",
@@ -28,6 +32,7 @@ __all__ = [
     "ReconcileResult",
     "RecordOutcome",
     "RollbackResult",
+    "doctor",
     "people_table_path",
     "plan",
     "push",

@@ -8,17 +8,17 @@ one that was created, and an unknown one only after reconcile has read the incid
 
 from __future__ import annotations
 
-from ddinc.datadog import (
-    AsyncDatadogClient,
-    DatadogAPIError,
-    DatadogConnectionError,
-    IncidentImpactCreateRequest,
-    OutcomeUnknownError,
-)
+from ddinc.datadog import AsyncDatadogClient, IncidentImpactCreateRequest, IncidentImpactResponse
 from ddinc.datadog.models import IncidentData
-from ddinc.errors import DatadogError
+from ddinc.datadog.outcome import Sent
 from ddinc.push.journal import Journal
-from ddinc.push.ledger import ImpactStatus, impact_change
+from ddinc.push.ledger import (
+    Change,
+    ImpactStatus,
+    claim_impact_change,
+    impact_change,
+    release_impact_change,
+)
 
 __all__ = ["impact_exists", "send_impact"]
 
@@ -31,33 +31,27 @@ async def send_impact(
     row_key: str,
     incident_id: str,
     request: IncidentImpactCreateRequest,
-) -> tuple[ImpactStatus, str | None]:
-    """Send one impact, writing the ledger before and after; return its status and reason.
+) -> tuple[ImpactStatus | None, str | None]:
+    """Send one impact through the journal's one exchange; return its status and reason.
 
-    ``sending`` is committed before the request leaves; the outcome joins the next batch.
+    The impact is claimed (``pending`` or ``failed`` -> ``sending``) before the request
+    leaves; ``(None, reason)`` when it could not be claimed (another run holds it).
     """
-    await journal.commit(impact_change(row_key, run_id, "sending"))
-    try:
-        answer = await client.create_incident_impact(incident_id, request)
-    except OutcomeUnknownError as error:
-        journal.record(impact_change(row_key, run_id, "unknown", reason=error.reason))
-        return "unknown", error.reason
-    except (DatadogAPIError, DatadogConnectionError) as error:
-        if isinstance(error, DatadogConnectionError) and error.sent:
-            journal.record(impact_change(row_key, run_id, "unknown", reason=str(error)))
-            return "unknown", str(error)
-        journal.record(impact_change(row_key, run_id, "failed", reason=str(error)))
-        return "failed", str(error)
-    except DatadogError as error:  # an answer that could not be read: it may exist
-        journal.record(impact_change(row_key, run_id, "unknown", reason=str(error)))
-        return "unknown", str(error)
-    except BaseException:
-        journal.record(
-            impact_change(row_key, run_id, "unknown", reason="interrupted while in flight")
-        )
-        raise
-    journal.record(impact_change(row_key, run_id, "created", impact_id=answer.data.id))
-    return "created", None
+
+    def settle(sent: Sent[IncidentImpactResponse]) -> list[Change]:
+        if sent.status == "created" and sent.value is not None:
+            return impact_change(row_key, run_id, "created", impact_id=sent.value.data.id)
+        return impact_change(row_key, run_id, sent.status, reason=sent.reason)
+
+    sent = await journal.exchange(
+        lambda: client.create_incident_impact(incident_id, request),
+        claim=claim_impact_change(row_key, run_id),
+        release=release_impact_change(row_key, run_id, "not sent: interrupted"),
+        settle=settle,
+    )
+    if sent is None:
+        return None, "not sent: another run holds this customer impact, or sent it"
+    return sent.status, sent.reason
 
 
 def impact_exists(incident: IncidentData) -> bool:

@@ -6,13 +6,18 @@ loop's thread where it holds up every worker. The journal queues changes instead
 everything queued in one transaction, once per turn of the event loop: the workers that woke
 in the same turn (a burst of answers, the start of the run) share one commit.
 
-Two kinds of write, and the guarantee:
+A request goes through one call, :meth:`Journal.exchange`: claim, send, record.
 
-- :meth:`Journal.commit` (``sending`` before an import or an impact leaves) waits until its
-  transaction is committed: **no request leaves before its ``sending`` row is on disk**.
-- :meth:`Journal.record` (an outcome: created, failed, unknown) does not wait; it is
-  committed with the next batch, at the latest when the worker's next ``sending`` is (a
-  batch commits in queue order) or when the run :meth:`flushes <Journal.flush>` at its end.
+- the claim (``sending`` over a claimable status, compare and set) waits until its
+  transaction is committed, and the request leaves only if it was granted: **no request
+  leaves before its ``sending`` row is on disk**, and none for a record another run holds;
+- the outcome (created, failed, unknown, decided once by :func:`ddinc.datadog.outcome.classify`)
+  does not wait; it is committed with the next batch, at the latest when the worker's next
+  claim is (a batch commits in queue order) or when the run :meth:`flushes <Journal.flush>`;
+- cancelled before its request left, the claim is released (``planned`` again, "not sent:
+  interrupted"); cancelled while in flight, the outcome is ``unknown``.
+
+:meth:`Journal.commit` and :meth:`Journal.record` are the two halves, for other writes.
 
 A process killed before an outcome's batch commits leaves that record ``sending``, exactly as
 if it had been killed while the request was in flight: reconcile resolves it. If a commit
@@ -24,11 +29,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
 
+from ddinc.datadog.outcome import Sent, send_one
 from ddinc.push.ledger import Change, Ledger
 
 __all__ = ["Journal"]
+
+_T = TypeVar("_T")
 
 
 class Journal:
@@ -44,23 +53,55 @@ class Journal:
         self.ledger = ledger
         self.transactions = 0
         """How many transactions it committed (for benchmarks and tests)."""
-        self._queued: list[Change] = []
-        self._waiting: list[asyncio.Future[None]] = []
+        # Each entry: changes, and the future of a commit() waiting for their row counts.
+        self._queued: list[tuple[list[Change], asyncio.Future[list[int]] | None]] = []
         self._scheduled = False
         self._failure: BaseException | None = None
 
     def record(self, changes: Iterable[Change]) -> None:
         """Queue ``changes``; they are committed with the next batch (do not wait)."""
-        self._queued.extend(changes)
+        self._queued.append((list(changes), None))
         self._schedule()
 
-    async def commit(self, changes: Iterable[Change]) -> None:
-        """Queue ``changes`` and return once they (and all queued before) are committed."""
-        self._queued.extend(changes)
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
+    async def commit(self, changes: Iterable[Change]) -> list[int]:
+        """Queue ``changes``; once they (and all queued before) are committed, return how many
+        rows each of them changed."""
+        waiter: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queued.append((list(changes), waiter))
         self._schedule()
-        await waiter
+        return await waiter
+
+    async def exchange(
+        self,
+        call: Callable[[], Awaitable[_T]],
+        *,
+        claim: Sequence[Change],
+        release: Sequence[Change],
+        settle: Callable[[Sent[_T]], Iterable[Change]],
+    ) -> Sent[_T] | None:
+        """One request with its ledger writes: claim, send, record; None when not claimed.
+
+        ``claim``'s first statement must change one row when granted (see
+        :func:`~ddinc.push.ledger.claim_change`); ``release`` gives the claim back when the
+        run is cancelled before the request leaves; ``settle`` turns the outcome into the
+        changes recorded. An unexpected exception (a bug) is recorded ``unknown``, then raised.
+        """
+        try:
+            granted = (await self.commit(claim))[0] == 1
+        except BaseException:
+            self.record(release)  # a no-op unless the claim was committed
+            raise
+        if not granted:
+            return None
+        try:
+            sent = await send_one(call)
+        except BaseException:
+            self.record(settle(Sent.interrupted()))
+            raise
+        self.record(settle(sent))
+        if sent.unexpected and sent.error is not None:
+            raise sent.error
+        return sent
 
     def flush(self) -> None:
         """Commit everything queued now, in one transaction (at the end of a run, and on errors).
@@ -69,23 +110,26 @@ class Journal:
         error, and nothing more is written (the records involved stay ``sending``).
         """
         queued, self._queued = self._queued, []
-        waiting, self._waiting = self._waiting, []
         self._scheduled = False
+        counts: list[int] = []
         try:
             if self._failure is not None:
                 raise self._failure
             if queued:
-                self.ledger.apply(queued)
+                counts = self.ledger.apply(change for changes, _ in queued for change in changes)
                 self.transactions += 1
         except Exception as error:
             self._failure = error
-            for waiter in waiting:
-                if not waiter.done():
+            for _, waiter in queued:
+                if waiter is not None and not waiter.done():
                     waiter.set_exception(error)
             raise
-        for waiter in waiting:
-            if not waiter.done():  # a cancelled worker's waiter is done already
-                waiter.set_result(None)
+        start = 0
+        for changes, waiter in queued:
+            end = start + len(changes)
+            if waiter is not None and not waiter.done():  # a cancelled worker's is done
+                waiter.set_result(counts[start:end])
+            start = end
 
     def _schedule(self) -> None:
         if self._scheduled:

@@ -1,9 +1,22 @@
 """The result of a push: one line per selected record, whose totals add up to the selection.
 
 Outcomes: ``created`` (this run created it), ``skipped`` (created before: nothing sent),
+``changed`` (created before, but the row was edited since: not re-sent, a person decides),
 ``held`` (not sent: the reason says why), ``failed`` (Datadog refused it, or it could not be
-sent: nothing was created) and ``unknown`` (it may exist: run reconcile). The frame is data;
-:meth:`PushResult.to_html` renders it for notebooks.
+sent: nothing was created) and ``unknown`` (it may exist: run reconcile). Records created
+before whose row is no longer in the source are listed apart (``not_in_source``). The frame
+is data; :meth:`PushResult.to_html` renders it for notebooks.
+
+Exit status of ``ddinc push`` (:func:`exit_code`), the first that applies:
+
+- ``EXIT_UNKNOWN`` (3): some record or impact may exist: run ``ddinc reconcile``;
+- ``EXIT_FAILED`` (1): some failed or were held;
+- ``EXIT_DECIDE`` (4): nothing failed, but something needs a person's decision: a row changed
+  since it was created (update the incident in Datadog, or leave it), or a created record's
+  row is no longer in the source (delete the incident, or keep it);
+- ``EXIT_OK`` (0): every selected record is created or skipped.
+
+(2 is a usage or configuration error, raised before anything is sent.)
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from typing import Final, Literal
 import polars as pl
 
 __all__ = [
+    "EXIT_DECIDE",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_UNKNOWN",
@@ -28,11 +42,19 @@ __all__ = [
     "exit_code",
 ]
 
-Outcome = Literal["created", "skipped", "held", "failed", "unknown"]
-OUTCOMES: Final[tuple[Outcome, ...]] = ("created", "skipped", "held", "failed", "unknown")
+Outcome = Literal["created", "skipped", "changed", "held", "failed", "unknown"]
+OUTCOMES: Final[tuple[Outcome, ...]] = (
+    "created",
+    "skipped",
+    "changed",
+    "held",
+    "failed",
+    "unknown",
+)
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_UNKNOWN: Final = 3
+EXIT_DECIDE: Final = 4
 
 _FRAME_SCHEMA: Final[dict[str, pl.DataType]] = {
     "row_key": pl.String(),
@@ -70,13 +92,18 @@ class RecordOutcome:
     impact: str | None = None
 
 
-def exit_code(counts: dict[str, int], impacts: dict[str, int] | None = None) -> int:
-    """0: all created or skipped; 1: some failed or held; 3: some unknown (reconcile)."""
+def exit_code(
+    counts: dict[str, int], impacts: dict[str, int] | None = None, *, not_in_source: int = 0
+) -> int:
+    """3: some unknown (reconcile); 1: some failed or held; 4: some changed, or created and
+    no longer in the source (a decision); 0: all created or skipped (see the module)."""
     impacts = impacts or {}
     if counts.get("unknown", 0) or impacts.get("unknown", 0) or impacts.get("sending", 0):
         return EXIT_UNKNOWN
     if counts.get("failed", 0) or counts.get("held", 0) or impacts.get("failed", 0):
         return EXIT_FAILED
+    if counts.get("changed", 0) or not_in_source:
+        return EXIT_DECIDE
     return EXIT_OK
 
 
@@ -95,6 +122,9 @@ class PushResult:
     ledger_transactions: int = 0
     """How many transactions the sending committed to the ledger (group commit: fewer than
     the ledger changes, never after a request left without its ``sending`` row)."""
+    not_in_source: tuple[RecordOutcome, ...] = ()
+    """Records the ledger holds as created, from the sources pushed, whose row is no longer
+    in the data: nothing is deleted; a person decides."""
     times: pl.DataFrame | None = None
     """Per row key, the times each incident has in Datadog and where each came from
     (:attr:`ddinc.push.Plan.times`): added to :attr:`frame`."""
@@ -142,7 +172,7 @@ class PushResult:
     @property
     def exit_code(self) -> int:
         """The ``ddinc push`` exit status this result gives (see :func:`exit_code`)."""
-        return exit_code(self.counts(), self.impact_counts())
+        return exit_code(self.counts(), self.impact_counts(), not_in_source=len(self.not_in_source))
 
     def summary(self) -> str:
         """One line for a terminal."""
@@ -155,7 +185,26 @@ class PushResult:
             text += f". Stopped early: {self.stopped_by}"
         if self.counts()["unknown"]:
             text += f". Run `ddinc reconcile --ledger {self.ledger}` before pushing again"
+        if self.counts()["changed"]:
+            text += (
+                f". {self.counts()['changed']} changed since created: not re-sent; update "
+                "them in Datadog or leave them"
+            )
+        if self.not_in_source:
+            text += (
+                f". {len(self.not_in_source)} created before are no longer in the source: "
+                "delete them in Datadog or keep them"
+            )
         return text
+
+    def decisions(self) -> list[str]:
+        """One line per record that needs a person: changed, or no longer in the source."""
+        changed = [r for r in self.records if r.outcome == "changed"]
+        return [
+            f"{label} {r.row_key}" + (f" (incident {r.incident_id})" if r.incident_id else "")
+            for label, group in (("changed", changed), ("not in source", self.not_in_source))
+            for r in group
+        ]
 
     def __repr__(self) -> str:
         return f"PushResult(run_id={self.run_id!r}, {self.summary()})"
@@ -163,7 +212,9 @@ class PushResult:
     def to_html(self, max_rows: int = 20) -> str:
         """The counts, then the records that need attention (held, failed, unknown)."""
         counts = " · ".join(f"<b>{v}</b> {k}" for k, v in self.counts().items())
-        attention = [r for r in self.records if r.outcome in ("held", "failed", "unknown")]
+        attention = [
+            r for r in self.records if r.outcome in ("changed", "held", "failed", "unknown")
+        ]
         created = [r for r in self.records if r.outcome == "created"][:5]
         rows = "".join(
             f"<tr><td><code>{escape(r.row_key)}</code></td><td>{r.outcome}</td>"

@@ -1,14 +1,17 @@
 """The push: plan, then send the ready rows with bounded concurrency, the ledger around each.
 
-One asyncio event loop drives ``concurrency`` workers around the client's single-request
-import; every ledger write happens on the loop's thread, between awaits, grouped by a
-:class:`~ddinc.push.journal.Journal` into one transaction per turn of the loop: ``sending``
-is committed before a request leaves, and ``created`` / ``failed`` / ``unknown`` join the
-next batch once its answer (or its absence) is known. A worker cancelled mid-request
-(Ctrl-C, an error elsewhere) records ``unknown`` before it ends, so every request that may
-have been sent has an outcome; a process killed outright leaves ``sending`` (or an outcome
-not yet committed), which reconcile resolves. Pacing under the rate limit is the client's
-(one pacer per bucket, shared by all workers).
+The run holds the ledger's lock from before it plans to its end (one writer per ledger) and
+refuses a ledger bound to another Datadog target. One asyncio event loop drives
+``concurrency`` workers; each request is one :meth:`~ddinc.push.journal.Journal.exchange`:
+the record is claimed (``sending``, committed before the request leaves, only over a
+claimable status), the request sent, and its outcome (one classification,
+:func:`ddinc.datadog.outcome.classify`) joins the next batch of ledger writes. A worker
+cancelled mid-request (Ctrl-C, an error elsewhere) records ``unknown`` before it ends, and
+one cancelled before its request left gives its claim back (``planned``, "not sent:
+interrupted"), so every request that may have been sent has an outcome and none that was
+not is counted as sent; a process killed outright leaves ``sending`` (or an outcome not yet
+committed), which reconcile resolves. Pacing under the rate limit is the client's (one
+pacer per bucket, shared by all workers).
 
 In a notebook, whose kernel already runs an event loop, the run gets its own thread and loop.
 """
@@ -22,36 +25,49 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import httpx
 import polars as pl
 from tqdm.auto import tqdm
 
-from ddinc.checks import CheckReport, run_checks
+from ddinc.checks import CheckReport, check, run_checks
 from ddinc.datadog import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
     AsyncDatadogClient,
-    DatadogAPIError,
-    DatadogConnectionError,
-    ImportOutcomeUnknownError,
+    IncidentImportResponse,
     RetryPolicy,
     Secret,
 )
-from ddinc.datadog.bulk import FATAL_ERRORS
-from ddinc.errors import ConfigError, DatadogError
+from ddinc.datadog.outcome import Sent
+from ddinc.errors import ConfigError
 from ddinc.loader import LoadResult
-from ddinc.payloads import PayloadOptions
+from ddinc.payloads import OrgConfig, PayloadOptions
 from ddinc.push.impacts import send_impact
 from ddinc.push.journal import Journal
-from ddinc.push.ledger import Ledger, created_change, outcome_change, sending_change
+from ddinc.push.ledger import (
+    Change,
+    Ledger,
+    claim_change,
+    created_change,
+    outcome_change,
+    release_change,
+)
 from ddinc.push.org import fetch_org, people_emails
 from ddinc.push.people import people_table_path, read_people
 from ddinc.push.plan import Plan, PlannedRow, blocking_reasons, make_plan, select_rows
-from ddinc.push.results import PushResult, RecordOutcome, app_url
+from ddinc.push.results import Outcome, PushResult, RecordOutcome, app_url
 
-__all__ = ["Connection", "plan", "plan_async", "push", "push_async", "run_blocking"]
+__all__ = [
+    "Connection",
+    "check_target",
+    "plan",
+    "plan_async",
+    "push",
+    "push_async",
+    "run_blocking",
+]
 
 _T = TypeVar("_T")
 _IMPORT: Final = "ImportIncident"
@@ -154,11 +170,29 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     return outcome[0]
 
 
+async def check_target(client: AsyncDatadogClient, ledger: Ledger) -> None:
+    """Refuse a client that reaches another Datadog than the ledger's, before any write.
+
+    The API root is compared first; then, when the ledger recorded its org, the org's
+    incident types are read (one request) and must include one the ledger saw: one site
+    serves many orgs. Reconcile and rollback call this before they look up or delete.
+
+    Raises
+    ------
+    LedgerTargetError
+        Naming both targets and what to do.
+    """
+    ledger.check_target(client.base_url)
+    if ledger.meta("org_incident_types") is not None:
+        types = await client.list_incident_types()
+        ledger.check_org(incident_type.id for incident_type in types.data)
+
+
 def _frame_and_report(
     data: LoadResult | pl.DataFrame, report: CheckReport | None
 ) -> tuple[pl.DataFrame, CheckReport]:
     if isinstance(data, LoadResult):
-        return data.incidents, report or data.check()
+        return data.incidents, report or check(data)
     if not isinstance(data, pl.DataFrame) or "row_key" not in data.columns:
         raise ConfigError(
             "push a ddinc.load(...) result or a canonical frame with its row_key column"
@@ -184,14 +218,34 @@ async def plan_async(
     report: CheckReport | None = None,
 ) -> Plan:
     """The plan (see :mod:`ddinc.push.plan`), with the org fetched through ``client``."""
+    planned, _ = await _plan_and_org(
+        data, client, ledger=ledger, where=where, options=options, report=report
+    )
+    return planned
+
+
+async def _plan_and_org(
+    data: LoadResult | pl.DataFrame,
+    client: AsyncDatadogClient,
+    *,
+    ledger: Ledger | None,
+    where: str | pl.Expr | None,
+    options: PayloadOptions | None,
+    report: CheckReport | None,
+) -> tuple[Plan, OrgConfig]:
+    if ledger is not None:
+        ledger.check_target(client.base_url)  # its records say nothing about another target
     frame, report = _frame_and_report(data, report)
     selection = select_rows(frame, where)
     chosen = _options(options, ledger.path if ledger else None)
     org = await fetch_org(client, people_emails(selection, chosen.people))
+    if ledger is not None:
+        ledger.check_org(incident_type.id for incident_type in org.types)
     records = ledger.lookup(selection.get_column("row_key").to_list()) if ledger else {}
-    return make_plan(
+    planned = make_plan(
         selection, org, chosen, blocked=blocking_reasons(frame, report), records=records
     )
+    return planned, org
 
 
 def plan(
@@ -272,56 +326,57 @@ class _Sender:
             counts["limit"] = f"{state.limit}/{state.period:g}s"
         self.bar.set_postfix(counts, refresh=False)
 
+    def _claimed_elsewhere(self, row: PlannedRow) -> RecordOutcome:
+        record = self.journal.ledger.get(row.row_key)
+        status = record.status if record is not None else "absent"
+        ids: dict[str, Any] = {}
+        if record is not None and record.incident_id is not None:
+            ids = {"incident_id": record.incident_id, "public_id": record.public_id}
+            ids["url"] = record.url
+        outcome: Outcome = "unknown" if status in ("sending", "unknown") else "skipped"
+        reason = f"not sent: another run holds it (ledger says {status})"
+        return RecordOutcome(row.row_key, row.payload.title, outcome, reason, **ids)
+
     async def send(self, row: PlannedRow) -> None:
         payload = row.payload
-        assert payload.request is not None  # ready rows only
+        request = payload.request
+        assert request is not None  # ready rows only
         assert payload.hash is not None
         key = row.row_key
         run_id = self.run_id
-        try:
-            # Committed (with the batch of this turn) before the request leaves.
-            await self.journal.commit(sending_change(key, run_id, payload.hash))
-        except BaseException:
-            # Interrupted or the ledger failed before sending: nothing left, say so.
-            self.journal.record(outcome_change(key, run_id, "failed", "not sent: interrupted"))
-            raise
-        try:
-            answer = await self.client.import_incident(payload.request)
-        except ImportOutcomeUnknownError as error:
-            self.journal.record(outcome_change(key, run_id, "unknown", error.reason))
-            self._done(RecordOutcome(key, payload.title, "unknown", error.reason))
-            return
-        except (DatadogAPIError, DatadogConnectionError) as error:
-            if isinstance(error, DatadogConnectionError) and error.sent:
-                self.journal.record(outcome_change(key, run_id, "unknown", error.reason))
-                self._done(RecordOutcome(key, payload.title, "unknown", error.reason))
-                return
-            self.journal.record(outcome_change(key, run_id, "failed", str(error)))
-            self._done(RecordOutcome(key, payload.title, "failed", str(error)))
-            if isinstance(error, FATAL_ERRORS):
-                self.stopped_by = str(error)
-            return
-        except DatadogError as error:  # a 2xx that could not be read: it may exist
-            self.journal.record(outcome_change(key, run_id, "unknown", str(error)))
-            self._done(RecordOutcome(key, payload.title, "unknown", str(error)))
-            return
-        except BaseException:
-            self.journal.record(
-                outcome_change(key, run_id, "unknown", "interrupted while in flight")
-            )
-            raise
-        incident = answer.data
-        url = self._url(incident.public_id, incident.id)
-        self.journal.record(
-            created_change(
+
+        def settle(sent: Sent[IncidentImportResponse]) -> list[Change]:
+            if sent.status != "created" or sent.value is None:
+                status: Literal["failed", "unknown"] = (
+                    "unknown" if sent.status == "unknown" else "failed"
+                )
+                return outcome_change(key, run_id, status, sent.reason or status)
+            incident = sent.value.data
+            return created_change(
                 key,
                 run_id,
                 incident_id=incident.id,
                 public_id=incident.public_id,
-                url=url,
+                url=self._url(incident.public_id, incident.id),
                 impact_pending=payload.impact is not None,
             )
+
+        sent = await self.journal.exchange(
+            lambda: self.client.import_incident(request),
+            claim=claim_change(key, run_id, payload.hash),
+            release=release_change(key, run_id, "not sent: interrupted"),
+            settle=settle,
         )
+        if sent is None:
+            self._done(self._claimed_elsewhere(row))
+            return
+        if sent.status != "created" or sent.value is None:
+            if sent.stops_run:
+                self.stopped_by = str(sent.error)
+            self._done(RecordOutcome(key, payload.title, sent.status, sent.reason))
+            return
+        incident = sent.value.data
+        url = self._url(incident.public_id, incident.id)
         impact = None
         reason = None
         if payload.impact is not None:
@@ -404,9 +459,10 @@ def _unsent(row: PlannedRow, stopped_by: str | None) -> RecordOutcome:
         ids = {"incident_id": record.incident_id, "public_id": record.public_id, "url": record.url}
         ids["impact"] = record.impact_status
     title = row.payload.title
-    if row.status in ("created", "changed"):
-        reason = "created before" if row.status == "created" else row.reason
-        return RecordOutcome(row.row_key, title, "skipped", reason, **ids)
+    if row.status == "created":
+        return RecordOutcome(row.row_key, title, "skipped", "created before", **ids)
+    if row.status == "changed":
+        return RecordOutcome(row.row_key, title, "changed", row.reason, **ids)
     if row.status == "held":
         return RecordOutcome(row.row_key, title, "held", row.reason)
     if row.status == "unknown":
@@ -436,17 +492,71 @@ async def push_async(
     """
     if concurrency < 1:
         raise ConfigError(f"concurrency {concurrency} is below 1: use 1 for one at a time")
+    # One writer from the plan on: a second run waits or refuses, and plans on fresh records.
+    ledger.lock("push")
+    try:
+        ledger.check_target(client.base_url)
+        return await _push_locked(
+            data,
+            client,
+            ledger,
+            where=where,
+            options=options,
+            report=report,
+            concurrency=concurrency,
+            progress=progress,
+            confirm=confirm,
+        )
+    finally:
+        ledger.unlock()
+
+
+def _not_in_source(ledger: Ledger, frame: pl.DataFrame) -> tuple[RecordOutcome, ...]:
+    """Records created from the sources of ``frame`` whose row is no longer in it."""
+    keys = set(frame.get_column("row_key").to_list())
+    # Only the sources pushed now: a ledger may also hold other exports' records.
+    sources = tuple({f"{key.partition(':')[0]}:" for key in keys})
+    return tuple(
+        RecordOutcome(
+            record.row_key,
+            record.title,
+            "skipped",
+            "created, but no longer in the source: delete it in Datadog, or keep it",
+            record.incident_id,
+            record.public_id,
+            record.url,
+            record.impact_status,
+        )
+        for record in ledger.records(["created"])
+        if record.row_key not in keys and record.row_key.startswith(sources)
+    )
+
+
+async def _push_locked(
+    data: LoadResult | pl.DataFrame,
+    client: AsyncDatadogClient,
+    ledger: Ledger,
+    *,
+    where: str | pl.Expr | None,
+    options: PayloadOptions | None,
+    report: CheckReport | None,
+    concurrency: int,
+    progress: bool,
+    confirm: Callable[[Plan], bool] | None,
+) -> PushResult:
     started = time.perf_counter()
-    planned = await plan_async(
+    planned, org = await _plan_and_org(
         data, client, ledger=ledger, where=where, options=options, report=report
     )
+    gone = _not_in_source(ledger, data.incidents if isinstance(data, LoadResult) else data)
     seconds = {"plan": time.perf_counter() - started}
     if confirm is not None and not confirm(planned):
         records = tuple(_unsent(row, _NOT_CONFIRMED) for row in planned.rows)
-        return PushResult(records, None, ledger.path, _NOT_CONFIRMED, seconds)
+        return PushResult(records, None, ledger.path, _NOT_CONFIRMED, seconds, not_in_source=gone)
     started = time.perf_counter()
-    ledger.set_meta("provenance_field", planned.options.provenance_field)
     run_id = ledger.start_run("push", client.base_url)
+    ledger.bind_org(incident_type.id for incident_type in org.types)
+    ledger.set_meta("provenance_field", planned.options.provenance_field)
     ready = planned.ready
     ledger.mark_planned(run_id, [(r.row_key, r.payload.title, r.payload.hash or "") for r in ready])
     work = [*ready, *planned.impacts_todo]
@@ -459,8 +569,9 @@ async def push_async(
     records = tuple(
         sender.outcomes.get(row.row_key) or _unsent(row, sender.stopped_by) for row in planned.rows
     )
-    result = PushResult(records, run_id, ledger.path, sender.stopped_by)
-    ledger.finish_run(run_id, {"counts": result.counts(), "impacts": result.impact_counts()})
+    result = PushResult(records, run_id, ledger.path, sender.stopped_by, not_in_source=gone)
+    summary = {"counts": result.counts(), "impacts": result.impact_counts()}
+    ledger.finish_run(run_id, {**summary, "not_in_source": len(gone)})
     seconds["send"] = time.perf_counter() - started
     return replace(
         result,

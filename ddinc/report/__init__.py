@@ -4,7 +4,7 @@ Computed once (:func:`build_report`), rendered apart (:mod:`ddinc.report.render`
 to a folder (:func:`write_report`)::
 
     result = ddinc.load("export.csv")
-    rep = report(result.incidents, result.check(), out="out/report")   # the files
+    rep = report(result.incidents, ddinc.check(result), out="out/report")   # the files
     rep                  # renders in a notebook
     rep.files.html       # out/report/report.html: opens anywhere, no network needed
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from ddinc.checks import CheckReport
-from ddinc.report.model import DEFAULT_GROUPS, Report, build_report
-from ddinc.report.write import ReportFiles, write_report
+from ddinc.report.model import DEFAULT_GROUPS, Report, ReportFiles, build_report
+from ddinc.report.write import write_report  # imports the renderer, which registers itself
 
 __all__ = ["DEFAULT_GROUPS", "Report", "ReportFiles", "build_report", "report", "write_report"]
 
@@ -38,7 +38,7 @@ def report(
 ) -> Report:
     """Build the report of ``incidents`` and, when ``out`` is given, write it there.
 
-    ``checks`` is the frame's check report (``result.check()``, which carries the load's
+    ``checks`` is the frame's check report (``ddinc.check(result)``, which carries the load's
     notes); without it the default checks run. The other settings are those of
     :func:`build_report`. The returned :class:`Report` renders as HTML in a notebook; after
     writing, ``.files`` says where each file is.

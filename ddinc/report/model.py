@@ -10,24 +10,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from pathlib import Path
+from typing import Final
 
 import polars as pl
 
 from ddinc.checks import CheckReport, run_checks
+from ddinc.display import to_html
 from ddinc.errors import ConfigError
 from ddinc.stats import Comparison, PhaseStats, compare_periods, phase_stats
 from ddinc.timeline import PHASES, timeline_summary
 
-if TYPE_CHECKING:
-    from ddinc.report.write import ReportFiles
-
-__all__ = ["DEFAULT_GROUPS", "Report", "build_report"]
+__all__ = ["DEFAULT_GROUPS", "Report", "ReportFiles", "build_report"]
 
 DEFAULT_GROUPS: Final = ("severity", "team", "service", "source", "month")
 """Groupings reported when their column holds something (overall statistics always are)."""
 _GROUP_COLUMNS: Final = {"team": "teams", "service": "services", "month": "declared"}
 _COMPARED: Final = ("time_to_resolve", "impact_to_resolve")
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where a report was written."""
+
+    directory: Path
+    html: Path
+    stats_csv: Path
+    stats_parquet: Path
+    summary_csv: Path
+    comparisons_csv: Path | None
+    plots: tuple[Path, ...]
+
+    def all(self) -> list[Path]:
+        """Every file written."""
+        files = [self.html, self.stats_csv, self.stats_parquet, self.summary_csv]
+        if self.comparisons_csv is not None:
+            files.append(self.comparisons_csv)
+        return [*files, *self.plots]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,9 +94,7 @@ class Report:
     @cached_property
     def html(self) -> str:
         """The self-contained HTML page (plots embedded), rendered once."""
-        from ddinc.report.render import report_html
-
-        return report_html(self)
+        return to_html(self)
 
     def _repr_html_(self) -> str:
         return self.html
@@ -180,7 +197,7 @@ def build_report(
     incidents
         A canonical frame (``ddinc.load(...).incidents``).
     checks
-        Its check report (``result.check()``); run with defaults when not given.
+        Its check report (``ddinc.check(result)``); run with defaults when not given.
     by
         Groupings for the statistics (those whose column is empty are skipped).
     n_boot, level, seed, include_unreal
@@ -197,7 +214,7 @@ def build_report(
     if checks.n_incidents != incidents.height:
         raise ConfigError(
             f"the check report covers {checks.n_incidents} incidents but the frame has "
-            f"{incidents.height}; run the checks on this frame (result.check())"
+            f"{incidents.height}; run the checks on this frame (ddinc.check(result))"
         )
     settings: dict[str, object] = {
         "n_boot": n_boot,

@@ -15,14 +15,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from ddinc import plot
+from ddinc.display import to_html
+from ddinc.report.model import Report
 from ddinc.stats.units import human_duration
 
 if TYPE_CHECKING:
-    from ddinc.report.model import Report
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["figures", "report_html"]
 
@@ -46,6 +46,9 @@ p.ddinc-compare.distinguishable { border-left-color: #d7301f; }
 
 
 def _figure(draw: Callable[..., Axes], size: tuple[float, float]) -> Figure:
+    # matplotlib loads only when a report is drawn: `import ddinc` stays light
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=size, layout="constrained")
     draw(ax=figure.add_subplot())
     return figure
@@ -58,6 +61,8 @@ def _measured_phases(report: Report) -> list[str]:
 
 def figures(report: Report) -> dict[str, bytes]:
     """Every plot of the report as PNG bytes, by file stem, in page order."""
+    from ddinc import plot
+
     incidents, unreal = report.incidents, bool(report.settings["include_unreal"])
     by = "severity" if "severity" in report.stats else None
     drawn: dict[str, Figure] = {
@@ -120,6 +125,7 @@ def _sources(incidents: pl.DataFrame) -> str:
     return f" from {html.escape(listed)}"
 
 
+@to_html.register
 def report_html(report: Report, pngs: Mapping[str, bytes] | None = None) -> str:
     """The whole report as one HTML page; ``pngs`` reuses figures already drawn."""
     pngs = figures(report) if pngs is None else pngs

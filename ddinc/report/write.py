@@ -14,42 +14,19 @@ written ``'@SUM(1)`` and :func:`ddinc.safe_csv.read_table` reads it back as it w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ddinc.errors import ConfigError
+from ddinc.report.model import Report, ReportFiles
+from ddinc.report.render import figures, report_html
 from ddinc.safe_csv import write_table
 
-if TYPE_CHECKING:
-    from ddinc.report.model import Report
-
-__all__ = ["ReportFiles", "write_report"]
-
-
-@dataclass(frozen=True)
-class ReportFiles:
-    """Where a report was written."""
-
-    directory: Path
-    html: Path
-    stats_csv: Path
-    stats_parquet: Path
-    summary_csv: Path
-    comparisons_csv: Path | None
-    plots: tuple[Path, ...]
-
-    def all(self) -> list[Path]:
-        """Every file written."""
-        files = [self.html, self.stats_csv, self.stats_parquet, self.summary_csv]
-        if self.comparisons_csv is not None:
-            files.append(self.comparisons_csv)
-        return [*files, *self.plots]
+__all__ = ["write_report"]
 
 
 def write_report(report: Report, directory: str | Path) -> Report:
     """Write ``report`` into ``directory`` (created if needed); the report with its files."""
-    from ddinc.report.render import figures, report_html
 
     out = Path(directory)
     if out.exists() and not out.is_dir():

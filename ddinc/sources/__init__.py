@@ -12,6 +12,7 @@ from typing import Final
 from ddinc.errors import SourceDetectionError
 from ddinc.readers import Table
 from ddinc.sources.mapping import EventLog, Mapping
+from ddinc.sources.mapping_file import read_mapping
 from ddinc.sources.source import Source
 from ddinc.sources.specs import computed, concat, const, pattern
 
@@ -26,6 +27,7 @@ __all__ = [
     "detect",
     "get_source",
     "pattern",
+    "read_mapping",
 ]
 
 # Module name -> name of its Source constant.

@@ -2,17 +2,15 @@
 
 A :class:`Mapping` is plain data. Every built-in source is one (plus, where needed, a small
 ``prepare`` step that flattens the export's own shape); an analyst writes one for a spreadsheet
-in a few lines of Python or a small TOML file (:func:`Mapping.from_toml`).
+in a few lines of Python or a small TOML file (:func:`ddinc.sources.mapping_file.read_mapping`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import tomllib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -291,22 +289,3 @@ class Mapping:
     def describe(self, role: str) -> str:
         """How the entry feeding ``role`` is named in messages."""
         return label(self.entries()[role])
-
-    @classmethod
-    def from_dict(cls, data: MappingABC[str, Any], *, origin: str = "mapping") -> Mapping:
-        """A mapping from plain data, as in a TOML mapping file (validated as a schema)."""
-        from ddinc.sources.mapping_file import validate  # the schema builds Mappings
-
-        return validate(data, origin=origin)
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> Mapping:
-        """Read a mapping file (TOML). See ``data/spreadsheet_mapping.toml`` for an example."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"mapping file {path} not found") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"mapping file {path} is not valid TOML: {error}") from None
-        return cls.from_dict(data, origin=str(path))

@@ -15,7 +15,9 @@ of these tables::
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping as MappingABC
+from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
@@ -25,7 +27,7 @@ from ddinc.schema import TIMESTAMPS
 from ddinc.sources.mapping import DETECTED_FROM, EventLog, Mapping
 from ddinc.sources.specs import ColumnSpec, Concat, Const, Pattern
 
-__all__ = ["EXPECTED", "validate"]
+__all__ = ["EXPECTED", "read_mapping", "validate"]
 
 _SPEC_FORMS: Final = (
     'a column name ("name"), a path ("items[].name"), {const = "..."}, '
@@ -167,3 +169,15 @@ def validate(data: MappingABC[str, Any], *, origin: str = "mapping") -> Mapping:
         return Mapping(**values)
     except ConfigError as error:
         raise ConfigError(f"{origin}: {error}") from None
+
+
+def read_mapping(path: str | Path) -> Mapping:
+    """Read a mapping file (TOML). See ``data/spreadsheet_mapping.toml`` for an example."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"mapping file {path} not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"mapping file {path} is not valid TOML: {error}") from None
+    return validate(data, origin=str(path))

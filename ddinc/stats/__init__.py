@@ -26,6 +26,9 @@ from ddinc.stats.phases import (
 )
 from ddinc.stats.units import human_duration
 
+# the renderer registers itself for PhaseStats (ddinc.display)
+from ddinc.stats import render as _render  # noqa: F401  isort: skip
+
 __all__ = [
     "NONE_GROUP",
     "PHASE_ALIASES",

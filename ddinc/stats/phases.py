@@ -30,6 +30,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from ddinc.display import to_html, to_text
 from ddinc.errors import ConfigError
 from ddinc.schema import SEVERITIES, TIMESTAMPS
 from ddinc.stats import _bootstrap as boot
@@ -211,17 +212,13 @@ class PhaseStats:
 
     def to_html(self) -> str:
         """A self-contained HTML table: values in readable units with their intervals."""
-        from ddinc.stats.render import stats_html
-
-        return stats_html(self)
+        return to_html(self)
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
     def __str__(self) -> str:
-        from ddinc.stats.render import stats_text
-
-        return stats_text(self)
+        return to_text(self)
 
     def __repr__(self) -> str:
         return (

@@ -7,14 +7,13 @@ readable units with their confidence interval; text from the data (group names) 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import polars as pl
 
+from ddinc.display import to_html, to_text
+from ddinc.stats.phases import PhaseStats
 from ddinc.stats.units import human_duration
-
-if TYPE_CHECKING:
-    from ddinc.stats.phases import PhaseStats
 
 __all__ = ["STATS_STYLE", "coverage", "stats_html", "stats_text"]
 
@@ -52,6 +51,7 @@ def _interval(row: dict[str, Any], stat: str) -> str:
     return f"{human_duration(low)} - {human_duration(high)}" if low is not None else ""
 
 
+@to_html.register
 def stats_html(stats: PhaseStats) -> str:
     """An HTML table, one row per group and phase, with a caption saying how it was made."""
     header = ["phase", stats.by if stats.by != "all" else "incidents", "measured"]
@@ -102,6 +102,7 @@ def _caption(stats: PhaseStats) -> str:
     )
 
 
+@to_text.register
 def stats_text(stats: PhaseStats) -> str:
     """A plain-text table for a terminal."""
     lines = [_caption(stats)]

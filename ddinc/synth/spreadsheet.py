@@ -293,9 +293,14 @@ def write_spreadsheet_mapping(path: Path) -> Path:
 
 def write_spreadsheet_recipe(path: Path) -> Path:
     """Write a hand-written analyst's recipe for the spreadsheet samples (the demo applies it
-    after the checks' own suggestions): what review decided, as replayable steps."""
+    after the checks' own suggestions): what review decided, as replayable steps.
+
+    The recipe records the data it was made on: ``spreadsheet_incidents.csv`` beside it, read
+    with the mapping beside it (written first by :func:`ddinc.synth.write_samples`), so that
+    applied to another export it is refused."""
     from ddinc.clean import Exclude, Recipe
     from ddinc.clean.facets import Where
+    from ddinc.loader import load
 
     recipe = Recipe(
         description="spreadsheet review: decisions the checks cannot make",
@@ -310,4 +315,10 @@ def write_spreadsheet_recipe(path: Path) -> Path:
             ),
         ],
     )
+    export, mapping = (
+        path.with_name("spreadsheet_incidents.csv"),
+        path.with_name("spreadsheet_mapping.toml"),
+    )
+    if export.exists() and mapping.exists():
+        recipe = recipe.fingerprinted(load(export, mapping).incidents)
     return recipe.save(path)

@@ -274,7 +274,8 @@ class RecipePanel(w.VBox):  # type: ignore[misc]
 
     def show_code(self) -> str:
         """Put the recipe's polars code in the text box."""
-        self.code.value = to_polars_code(self.state.history.recipe)
+        history = self.state.history
+        self.code.value = to_polars_code(history.recipe, frame=history.original)
         return str(self.code.value)
 
     def refresh(self) -> None:

@@ -6,6 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from ddinc.clean import History, Recipe, SetCell, replay
+from ddinc.clean.fingerprint import fingerprint
 from tests.clean.conftest import frame_of, incident
 
 
@@ -56,5 +57,7 @@ def test_history_starts_from_a_saved_recipe() -> None:
     recipe = Recipe(steps=[_edit(0, "Checkout latency 0", "x")])
     history = History(original, recipe)
     assert history.frame["title"].to_list() == ["x"]
-    assert history.recipe == recipe
+    assert history.recipe.steps == recipe.steps
+    # The saved recipe records the data it was made on: the loaded frame.
+    assert history.recipe.made_on == fingerprint(original)
     assert isinstance(history.marked, pl.DataFrame)

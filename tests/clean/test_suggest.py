@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 
 from ddinc.checks import CheckContext
 from ddinc.clean import replay, suggest
 from ddinc.clean.suggest import nearest_state, proposals_recipe, read_update_times
+from ddinc.errors import ConfigError
+from ddinc.rowkey import ROW_KEY
 from ddinc.schema import TIMESTAMPS
 from tests.clean.conftest import CONTEXT, frame_of, incident, start_of
 
@@ -80,6 +83,9 @@ def test_systematic_whole_hour_offset_proposes_a_zone_change() -> None:
     assert step.columns == ["resolved"]  # type: ignore[attr-defined]
     fixed = replay(frame, found.steps).frame
     assert (fixed["resolved"] == fixed["declared"]).all()
+    # A pattern over many rows, not a time cited from a record: offered, not applied.
+    assert (found.enabled, found.kind) == (False, "time_zone")
+    assert not proposals_recipe([found]).steps[0].enabled
 
 
 def test_unmapped_state_proposes_the_nearest_value_disabled() -> None:
@@ -99,20 +105,89 @@ def test_unmapped_state_proposes_the_nearest_value_disabled() -> None:
     assert nearest_state("Work in progress") == "active"
 
 
-def test_near_duplicate_teams_and_people_propose_merges() -> None:
+def test_spellings_merge_enabled_into_the_well_formed_value_and_people_never() -> None:
     frame = frame_of(
-        incident(teams=["Payments"], commander="Ann Lee"),
-        incident(teams=["payments"], commander="ann  lee"),
-        incident(teams=["payments"]),
+        incident(teams=["Identity , Checkout"], commander="Ann Lee"),
+        incident(teams=["Identity , Checkout"], commander="ann  lee"),
+        incident(teams=["Identity, Checkout"], commander="ben.larsen@example.com"),
+        incident(commander="ines.larsen@example.com"),
     )
     found = [s for s in suggest(frame, context=CONTEXT) if s.check == "near_duplicate_values"]
-    titles = sorted(s.title for s in found)
-    assert titles == [
-        "commander: merge 2 spellings into 'Ann Lee'",
-        "teams: merge 2 spellings into 'payments'",
+    assert [(s.title, s.enabled, s.kind) for s in found] == [
+        (
+            "teams: 2 spellings of 'Identity, Checkout' (case, spacing, punctuation)",
+            True,
+            "spelling",
+        )
     ]
     merged = replay(frame, [step for s in found for step in s.steps]).frame
-    assert merged["teams"].to_list() == [["payments"]] * 3
+    assert merged["teams"].to_list()[:3] == [["Identity, Checkout"]] * 3
+    assert merged["commander"].to_list() == frame["commander"].to_list()
+    recipe = proposals_recipe(found)
+    assert [(step.enabled, step.confidence) for step in recipe.steps] == [(True, "safe")]
+
+
+def test_fuzzy_clusters_are_disabled_guesses_with_evidence() -> None:
+    frame = frame_of(
+        incident(services=["checkout-api"]),
+        incident(services=["checkout-api"]),
+        incident(services=["chekcout-api"]),
+        incident(services=["Cloud Firestore"]),
+        incident(services=["Cloud Filestore"]),
+    )
+    (found,) = [s for s in suggest(frame, context=CONTEXT) if s.check == "near_duplicate_values"]
+    assert not found.enabled
+    assert found.confidence == "guess"
+    assert "'checkout-api' (2), 'chekcout-api' (1)" in found.explanation
+    assert "1 edit(s)" in found.explanation
+    recipe = proposals_recipe([found])
+    assert [(step.enabled, step.confidence) for step in recipe.steps] == [(False, "guess")]
+    # Written disabled, the step is kept in the recipe but changes nothing.
+    assert replay(frame, recipe.steps).frame["services"].to_list() == frame["services"].to_list()
+
+
+def test_a_merge_suggestion_takes_any_target() -> None:
+    frame = frame_of(incident(teams=["db-team"]), incident(teams=["DB team"]))
+    (found,) = [s for s in suggest(frame, context=CONTEXT) if s.check == "near_duplicate_values"]
+    for target in ("db-team", "Databases"):
+        chosen = found.with_target(target)
+        assert chosen.steps[0].into == target  # type: ignore[attr-defined]
+        assert target in chosen.title
+        done = replay(frame, chosen.steps).frame
+        assert done["teams"].to_list() == [[target]] * 2
+    (state,) = [
+        s
+        for s in suggest(frame_of(incident(state=None, raw_state="Closed")), context=CONTEXT)
+        if s.check == "state_unmapped"
+    ]
+    with pytest.raises(ConfigError, match="only merges"):
+        state.with_target("x")
+
+
+def test_a_missing_title_is_built_from_named_columns_disabled() -> None:
+    frame = frame_of(incident(title=None), incident(title=" "), incident(title="Disk full"))
+    parts = pl.DataFrame(
+        {
+            ROW_KEY: frame[ROW_KEY],
+            "category": ["Category 11", None, "Category 2"],
+            "subcategory": ["Subcategory 89", None, "Sub 1"],
+            "u_symptom": ["Symptom 378", "  ", "Symptom 1"],
+        }
+    )
+    (found,) = [
+        s for s in suggest(frame, context=CONTEXT, title_parts=parts) if s.check == "title_missing"
+    ]
+    assert not found.enabled
+    assert found.kind == "title"
+    assert found.rows == 1
+    assert "1 record(s) have none" in found.explanation
+    done = replay(frame, [step.model_copy(update={"enabled": True}) for step in found.steps])
+    assert done.frame["title"].to_list() == [
+        "Category 11 / Subcategory 89 / Symptom 378",
+        " ",
+        "Disk full",
+    ]
+    assert not [s for s in suggest(frame, context=CONTEXT) if s.check == "title_missing"]
 
 
 def test_a_clean_frame_gets_no_suggestions() -> None:

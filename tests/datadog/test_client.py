@@ -520,3 +520,38 @@ def test_requests_to_the_loopback_emulator_never_go_through_a_proxy(
         proxy.close()
     assert not proxy.contacted.is_set(), proxy.seen[:200]
     assert len(emulator.incidents) == 1
+
+
+def test_the_import_probe_is_refused_with_400_and_creates_nothing(
+    emulator: Emulator, url: str
+) -> None:
+    with client_for(url) as client, pytest.raises(BadRequestError):
+        client.probe_import()
+    assert emulator.incidents == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"import_enabled": False},
+        {
+            "app_keys": frozenset(),
+            "app_key_permissions": {DEMO_APP_KEY: frozenset({"incident_read"})},
+        },
+    ],
+)
+def test_the_import_probe_meets_a_closed_preview_or_a_missing_permission_with_403(
+    config: dict[str, object],
+) -> None:
+    emulator = Emulator(EmulatorConfig(**config))
+
+    async def probe(transport: httpx.AsyncBaseTransport) -> None:
+        async with AsyncDatadogClient(
+            base_url="http://emulator.local", transport=transport,
+            api_key=DEMO_API_KEY, app_key=DEMO_APP_KEY,
+        ) as client:  # fmt: skip
+            await client.probe_import()
+
+    with pytest.raises(ForbiddenError):
+        asyncio.run(probe(emulator.transport()))
+    assert emulator.incidents == []

@@ -104,3 +104,26 @@ def test_one_include_value_given_as_a_string_is_one_value() -> None:
     from ddinc.datadog import operations as ops
 
     assert ops._include("incident_type", ("incident_type",), "X") == (("include", "incident_type"),)
+
+
+def test_the_import_probe_breaks_the_import_schema_three_ways_and_carries_no_request() -> None:
+    call = ops.import_probe()
+    assert (call.operation, call.method, call.path) == (
+        "ImportIncident",
+        "POST",
+        "/api/v2/incidents/import",
+    )
+    assert call.request is None
+    data = ops.IMPORT_PROBE_BODY["data"]
+    assert data["type"] != "incidents"
+    assert "title" not in data["attributes"]
+    with pytest.raises(ValueError, match="UUID"):
+        __import__("uuid").UUID(data["attributes"]["incident_type_uuid"])
+
+
+def test_the_spec_refuses_the_import_probe() -> None:
+    from tests.datadog.emulator import spec
+
+    validator = spec.component("IncidentImportRequest", response=False)
+    errors = list(validator.iter_errors(ops.IMPORT_PROBE_BODY))
+    assert len(errors) >= 2  # the type enum and the missing title at least

@@ -135,6 +135,7 @@ def _assert_exactly_once(emulator: Emulator, ledger: Path, n: int) -> None:
     assert DEMO_APP_KEY.encode() not in stored
 
 
+@pytest.mark.slow
 def test_faults_and_one_kill_end_exactly_once(tmp_path: Path) -> None:
     emulator, ledger, log = _until_done(n=150, seed=1, kills=1, tmp_path=tmp_path)
     _assert_exactly_once(emulator, ledger, 150)

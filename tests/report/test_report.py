@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ddinc
-from ddinc.checks import CheckContext, run_checks
+from ddinc.checks import CheckContext, check, run_checks
 from ddinc.errors import ConfigError
 from ddinc.report import Report, build_report, report
 from ddinc.safe_csv import FORMULA_STARTS, read_table
@@ -162,7 +162,7 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 def test_report_of_a_real_sample_renders_in_a_notebook() -> None:
     result = ddinc.load(ROOT / "data" / "pagerduty_incidents.json")
-    built = report(result.incidents, result.check(), n_boot=50, by=("severity",))
+    built = report(result.incidents, check(result), n_boot=50, by=("severity",))
     assert built.files is None
     page = built._repr_html_()
     assert page is built.html  # rendered once

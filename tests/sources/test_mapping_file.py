@@ -10,7 +10,7 @@ import pytest
 
 from ddinc.errors import ConfigError, DdincError
 from ddinc.loader import load
-from ddinc.sources import Mapping
+from ddinc.sources import read_mapping
 from ddinc.sources.specs import Concat, Const, Pattern
 
 BASE = 'source = "s"\nid = "id"\n[columns]\ntitle = "title"\ndeclared = "declared"\n'
@@ -85,7 +85,7 @@ def test_wrong_values_are_config_errors_naming_the_key(
 ) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as error:
-        Mapping.from_toml(path)
+        read_mapping(path)
     assert str(error.value).startswith(f"{path}: ")
     assert message in str(error.value)
 
@@ -93,7 +93,7 @@ def test_wrong_values_are_config_errors_naming_the_key(
 def test_a_type_error_never_escapes(tmp_path: Path) -> None:
     for text in ("source = 1\nid = 2\n", "source = 's'\nid = 'i'\n[columns]\ntitle = {}\n"):
         with pytest.raises(DdincError):
-            Mapping.from_toml(write(tmp_path, text))
+            read_mapping(write(tmp_path, text))
 
 
 def test_a_file_with_every_new_form_builds_the_mapping(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ resolved = "most_recent_update.when"
 order_by = "n"
 """,
     )
-    mapping = Mapping.from_toml(path)
+    mapping = read_mapping(path)
     assert mapping.id == Concat(("region", "number"), "-")
     assert mapping.columns["state"] == Pattern("name", r"^\[(\w+)\]")
     assert mapping.columns["severity"] == Const("SEV-3")

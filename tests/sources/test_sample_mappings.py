@@ -9,6 +9,7 @@ import json
 import polars as pl
 import pytest
 
+from ddinc.checks import check
 from ddinc.loader import LoadResult, load
 from tests.sources._samples import DATA, assert_every_row_once, assert_matches_truth, truth_of
 
@@ -69,7 +70,7 @@ def test_backfilled_history_loads_with_its_equal_times_for_the_checks_to_flag() 
     assert truth is not None
     assert_matches_truth(result, truth, ("impact_start", "declared", "resolved"))
     backfilled = truth.filter(pl.col("dirt") == "backfilled")["source_id"].to_list()
-    report = result.check()
+    report = check(result)
     flagged = set(report.failing("zero_length_incident")["source_id"].to_list())
     assert set(backfilled) <= flagged
 

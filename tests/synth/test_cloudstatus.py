@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ddinc.errors import ConfigError
-from ddinc.sources import Mapping
+from ddinc.sources.mapping_file import validate
 from ddinc.synth import cloudstatus_json
 from ddinc.synth.cloudstatus import MAPPING_TOML
 from tests.synth._views import View, check_against_truth, check_dirt_rates
@@ -67,7 +67,7 @@ def test_same_seed_same_bytes_and_the_mapping_is_valid() -> None:
     assert cloudstatus_json(30, seed=3).data != cloudstatus_json(30, seed=4).data
     import tomllib
 
-    mapping = Mapping.from_dict(tomllib.loads(MAPPING_TOML))
+    mapping = validate(tomllib.loads(MAPPING_TOML))
     assert mapping.columns["services"] == "affected_products[].title"
     with pytest.raises(ConfigError):
         cloudstatus_json(0)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ddinc.errors import ConfigError
-from ddinc.sources import Mapping
+from ddinc.sources.mapping_file import validate
 from ddinc.sources.specs import Concat
 from ddinc.synth import healtharchive_json
 from ddinc.synth.healtharchive import MAPPING_TOML
@@ -53,7 +53,7 @@ def test_the_file_holds_what_the_truth_says() -> None:
 
 def test_same_seed_same_bytes_and_the_mapping_is_valid() -> None:
     assert healtharchive_json(20, seed=3).data == healtharchive_json(20, seed=3).data
-    mapping = Mapping.from_dict(tomllib.loads(MAPPING_TOML))
+    mapping = validate(tomllib.loads(MAPPING_TOML))
     assert mapping.records == "archive"
     assert mapping.id == Concat(("service", "date"), "-")
     with pytest.raises(ConfigError):

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 import ddinc
+from ddinc.checks import check
 from ddinc.errors import ConfigError
 from ddinc.schema import Timestamp
 from ddinc.timestamps import (
@@ -165,6 +166,6 @@ def test_a_load_quarantines_the_year_10000_row_and_says_why(tmp_path: Path) -> N
     assert any("1-9999" in note for note in result.notes)
     # These raised OverflowError, and the export wrote "+10000-01-01".
     result.incidents.to_dicts()
-    result.check().to_html()
+    check(result).to_html()
     ddinc.write_csv(result.incidents, tmp_path / "out.csv", result.quarantine)
     assert "+10000" not in (tmp_path / "out.csv").read_text()

@@ -21,8 +21,14 @@ from pathlib import Path
 from ddinc.datadog.emulator.config import DEMO_API_KEY, DEMO_APP_KEY, EmulatorConfig
 from ddinc.datadog.emulator.emulator import Emulator
 from ddinc.datadog.emulator.faults import Faults
-from ddinc.datadog.emulator.org import DEFAULT_ORG_FILE, Org
+from ddinc.datadog.emulator.org import (
+    DEFAULT_ORG_FILE,
+    PROVENANCE_FIELD,
+    PROVENANCE_VARIANTS,
+    Org,
+)
 from ddinc.datadog.emulator.ratelimit import RateLimit
+from ddinc.datadog.emulator.validate import PERMISSIONS
 from ddinc.errors import ConfigError
 
 __all__ = [
@@ -66,6 +72,7 @@ def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.Arg
         default="api",
         help='import errors as {"errors": ["..."]} (api) or JSON:API objects (jsonapi)',
     )
+    _add_org_variants(parser)
     limits = parser.add_argument_group("rate limits (LIMIT/PERIOD, e.g. 60/10)")
     limits.add_argument("--rate-limit", help="limit of POST /api/v2/incidents/import")
     limits.add_argument("--read-rate-limit", help="one limit shared by every other endpoint")
@@ -98,13 +105,58 @@ def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.Arg
     return parser
 
 
+def _add_org_variants(parser: argparse.ArgumentParser) -> None:
+    """Options playing an org that is not ready for ddinc (what ``ddinc doctor`` finds)."""
+    variants = parser.add_argument_group("an org not ready for ddinc")
+    variants.add_argument(
+        "--app-key-permissions",
+        metavar="LIST",
+        help=(
+            "give the demo application key only these comma-separated permissions "
+            f"({', '.join(sorted(PERMISSIONS))}; empty for none): 403 wherever one is needed"
+        ),
+    )
+    variants.add_argument(
+        "--import-disabled",
+        action="store_true",
+        help="play an org whose import Preview is not enabled (403 on import)",
+    )
+    variants.add_argument(
+        "--provenance",
+        choices=PROVENANCE_VARIANTS,
+        default="as-org",
+        help=(
+            f"the {PROVENANCE_FIELD} field: as the org file has it, absent, on the default "
+            "incident type only (some-types), or a text array (not-text)"
+        ),
+    )
+
+
+def _permissions(raw: str | None) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    chosen = frozenset(p.strip() for p in raw.split(",") if p.strip())
+    unknown = chosen - PERMISSIONS
+    if unknown:
+        raise ConfigError(
+            f"--app-key-permissions: unknown {', '.join(sorted(unknown))}; use "
+            f"{', '.join(sorted(PERMISSIONS))}"
+        )
+    return {DEMO_APP_KEY: chosen}
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """An emulator configuration from parsed arguments (raises ConfigError)."""
     operations = None
     if args.fault_operations:
         operations = frozenset(op.strip() for op in args.fault_operations.split(","))
+    permissions = _permissions(args.app_key_permissions)
+    org = Org.load(args.org) if args.org else Org.default()
     return EmulatorConfig(
-        org=Org.load(args.org) if args.org else Org.default(),
+        org=org.with_provenance(args.provenance),
+        app_keys=frozenset() if permissions else frozenset({DEMO_APP_KEY}),
+        app_key_permissions=permissions,
+        import_enabled=not args.import_disabled,
         persist=args.persist,
         first_public_id=args.first_public_id,
         import_error_shape=args.import_error_shape,

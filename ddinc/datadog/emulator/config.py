@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,8 @@ from typing import Literal
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.datadog.emulator.org import Org
 from ddinc.datadog.emulator.ratelimit import RateLimit
+from ddinc.datadog.emulator.validate import PERMISSIONS
+from ddinc.errors import ConfigError
 
 __all__ = [
     "DEMO_API_KEY",
@@ -46,6 +48,11 @@ class EmulatorConfig:
         Never shown in the repr.
     read_only_app_keys
         Application keys that may read but lack ``incident_write`` (403 on writes).
+    app_key_permissions
+        Application keys with exactly the given permissions (``incident_read``,
+        ``incident_write``, ``incident_settings_read``, ``user_access_read``): 403 on every
+        operation that needs one they lack, as a key whose user misses a role would get.
+        Never shown in the repr.
     rate_limit
         Limit of the import endpoint (e.g. ``RateLimit(60, 10)``); None: unlimited, no headers.
     read_rate_limit
@@ -73,6 +80,7 @@ class EmulatorConfig:
     api_keys: frozenset[str] = field(default=frozenset({DEMO_API_KEY}), repr=False)
     app_keys: frozenset[str] = field(default=frozenset({DEMO_APP_KEY}), repr=False)
     read_only_app_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    app_key_permissions: Mapping[str, frozenset[str]] = field(default_factory=dict, repr=False)
     rate_limit: RateLimit | None = None
     read_rate_limit: RateLimit | None = None
     faults: Faults = field(default_factory=Faults)
@@ -82,3 +90,12 @@ class EmulatorConfig:
     first_public_id: int = 1
     import_error_shape: ErrorShape = "api"
     import_enabled: bool = True
+
+    def __post_init__(self) -> None:
+        for permissions in self.app_key_permissions.values():
+            unknown = set(permissions) - PERMISSIONS
+            if unknown:
+                raise ConfigError(
+                    f"unknown permission(s) {', '.join(sorted(unknown))}: use "
+                    f"{', '.join(sorted(PERMISSIONS))}"
+                )

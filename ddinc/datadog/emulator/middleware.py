@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ddinc.datadog.emulator.config import EmulatorConfig
 from ddinc.datadog.emulator.render import api_error
-from ddinc.datadog.emulator.validate import check_keys
+from ddinc.datadog.emulator.validate import OPERATION_PERMISSIONS, check_keys
 
 __all__ = ["AuthMiddleware", "Classify", "LogMiddleware", "RequestRecord", "classifier"]
 
@@ -80,7 +80,9 @@ class AuthMiddleware:
                 api_keys=self.config.api_keys,
                 app_keys=self.config.app_keys,
                 read_only_app_keys=self.config.read_only_app_keys,
+                app_key_permissions=self.config.app_key_permissions,
                 write=operation in self.write_operations,
+                needs=OPERATION_PERMISSIONS.get(operation, frozenset()),
                 users_endpoint=operation in self.user_operations,
             )
             if problem is not None:

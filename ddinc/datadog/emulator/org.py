@@ -14,6 +14,7 @@ type has its own copy, like the ``user_defined_fields`` relationship of a real i
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import uuid
@@ -23,21 +24,29 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ddinc.errors import ConfigError
 
 __all__ = [
     "DEFAULT_ORG_FILE",
+    "PROVENANCE_FIELD",
+    "PROVENANCE_VARIANTS",
     "FieldConfig",
     "FieldKind",
     "IncidentType",
     "Org",
+    "ProvenanceVariant",
     "User",
     "ValidValue",
 ]
 
 DEFAULT_ORG_FILE = Path(__file__).with_name("org.json")
+PROVENANCE_FIELD = "legacy_id"
+"""The text field of ``org.json`` that carries ddinc's row keys (ddinc's default)."""
+
+ProvenanceVariant = Literal["as-org", "absent", "some-types", "not-text"]
+PROVENANCE_VARIANTS: tuple[ProvenanceVariant, ...] = get_args(ProvenanceVariant)
 
 # When the fixture gives no timestamps, every org object pretends to be this old.
 _FIXTURE_EPOCH = datetime(2024, 1, 15, 9, 0, tzinfo=UTC)
@@ -239,6 +248,37 @@ class Org:
             problems.append("field names are not unique")
         if problems:
             raise ConfigError(f"{source}: " + "; ".join(problems) + ". Fix the org fixture.")
+
+    def with_provenance(self, variant: ProvenanceVariant, name: str = PROVENANCE_FIELD) -> Org:
+        """This org with its provenance field changed the way real orgs get it wrong.
+
+        ``"as-org"`` keeps it; ``"absent"`` removes it; ``"some-types"`` keeps it on the
+        default incident type only; ``"not-text"`` makes it a text array (a list of strings,
+        not the one text value ddinc needs).
+
+        >>> org = Org.default().with_provenance("absent")
+        >>> any(f.name == "legacy_id" for f in org.fields)
+        False
+        """
+        if variant not in PROVENANCE_VARIANTS:
+            raise ConfigError(
+                f"provenance variant {variant!r}: use one of {', '.join(PROVENANCE_VARIANTS)}"
+            )
+        if variant == "as-org":
+            return self
+        if variant == "absent":
+            return dataclasses.replace(self, fields=tuple(f for f in self.fields if f.name != name))
+        if not any(f.name == name for f in self.fields):
+            raise ConfigError(f"the org has no field {name!r} to make {variant!r}")
+        change: dict[str, Any] = (
+            {"incident_types": (self.default_incident_type.id,)}
+            if variant == "some-types"
+            else {"kind": FieldKind.TEXTARRAY}
+        )
+        fields = tuple(
+            dataclasses.replace(f, **change) if f.name == name else f for f in self.fields
+        )
+        return dataclasses.replace(self, fields=fields)
 
     # -- lookups -------------------------------------------------------------------------
 

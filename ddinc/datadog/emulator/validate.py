@@ -16,7 +16,10 @@ Authentication
     authenticated at all); a request whose keys are present but unknown gets 403 (Datadog
     knows who is asking and refuses). The users endpoints list no 401 in the spec, so they
     answer 403 in both cases. A known application key without write permission gets 403
-    on the write operations ("missing ``incident_write``").
+    on the write operations ("missing ``incident_write``"). A key given an explicit
+    permission set (``EmulatorConfig.app_key_permissions``) gets 403 on every operation none
+    of whose permissions it holds (:data:`OPERATION_PERMISSIONS`, the spec's
+    ``x-permission``: any one listed permission suffices).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ __all__ = [
     "IMPORT_INCLUDES",
     "INCIDENT_INCLUDES",
     "MAX_TITLE_LENGTH",
+    "OPERATION_PERMISSIONS",
+    "PERMISSIONS",
     "UDF_INCLUDES",
     "VISIBILITIES",
     "ImpactRequest",
@@ -66,6 +71,26 @@ INCIDENT_INCLUDES = frozenset({"users", "attachments"})
 IMPACT_INCLUDES = frozenset({"incident", "created_by_user", "last_modified_by_user"})
 UDF_INCLUDES = frozenset({"last_modified_by_user", "created_by_user", "incident_type"})
 VISIBILITIES = ("organization", "private")
+PERMISSIONS = frozenset(
+    {"incident_read", "incident_write", "incident_settings_read", "user_access_read"}
+)
+"""The permissions the operations ddinc uses ask for."""
+# The spec's x-permission of each operation: holding any one of them is enough.
+OPERATION_PERMISSIONS: Mapping[str, frozenset[str]] = {
+    "ImportIncident": frozenset({"incident_write"}),
+    "SearchIncidents": frozenset({"incident_read"}),
+    "ListIncidents": frozenset({"incident_read"}),
+    "GetIncident": frozenset({"incident_read"}),
+    "DeleteIncident": frozenset({"incident_write"}),
+    "ListIncidentTypes": frozenset({"incident_settings_read", "incident_read"}),
+    "GetIncidentType": frozenset({"incident_read"}),
+    "ListIncidentUserDefinedFields": frozenset({"incident_read"}),
+    "GetIncidentUserDefinedField": frozenset({"incident_read"}),
+    "ListIncidentImpacts": frozenset({"incident_read"}),
+    "CreateIncidentImpact": frozenset({"incident_write"}),
+    "ListUsers": frozenset({"user_access_read"}),
+    "GetUser": frozenset({"user_access_read"}),
+}
 
 _IMPORT_ATTRIBUTES = frozenset(
     {"title", "detected", "declared", "resolved", "fields", "incident_type_uuid", "visibility"}
@@ -138,22 +163,46 @@ def check_keys(
     api_keys: Collection[str],
     app_keys: Collection[str],
     read_only_app_keys: Collection[str] = (),
+    app_key_permissions: Mapping[str, frozenset[str]] | None = None,
     write: bool = False,
+    needs: frozenset[str] = frozenset(),
     users_endpoint: bool = False,
 ) -> Problem | None:
-    """Refuse a request whose key headers are missing (401) or unknown or read-only (403)."""
+    """Refuse a request whose key headers are missing (401) or unknown or lack a permission (403).
+
+    ``app_keys`` hold every permission, ``read_only_app_keys`` all but ``incident_write``, and
+    each key of ``app_key_permissions`` exactly its set. The request needs any one of
+    ``needs`` (``incident_write`` too when ``write``).
+    """
     missing_status = 403 if users_endpoint else 401
     if not api_key or not app_key:
         return Problem.of(missing_status, "Forbidden" if users_endpoint else "Unauthorized")
     if not _known(api_key, api_keys):
         return Problem.of(403, "Forbidden")
+    granted = _granted(app_key, app_keys, read_only_app_keys, app_key_permissions or {})
+    if granted is None:
+        return Problem.of(403, "Forbidden")
+    if (write and "incident_write" not in granted) or (needs and not needs & granted):
+        return Problem.of(403, "Failed permission authorization checks")
+    return None
+
+
+def _granted(
+    app_key: str,
+    app_keys: Collection[str],
+    read_only_app_keys: Collection[str],
+    app_key_permissions: Mapping[str, frozenset[str]],
+) -> frozenset[str] | None:
+    """The permissions an application key holds; None for an unknown key."""
     if _known(app_key, app_keys):
-        return None
+        return PERMISSIONS
     if _known(app_key, read_only_app_keys):
-        if write:
-            return Problem.of(403, "Failed permission authorization checks")
-        return None
-    return Problem.of(403, "Forbidden")
+        return PERMISSIONS - {"incident_write"}
+    found: frozenset[str] | None = None
+    for key, permissions in app_key_permissions.items():  # every key compared: no timing tell
+        if _known(app_key, (key,)):
+            found = frozenset(permissions)
+    return found
 
 
 def parse_include(raw: str | None, allowed: frozenset[str]) -> tuple[str, ...] | Problem:

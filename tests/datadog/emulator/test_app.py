@@ -13,6 +13,7 @@ from ddinc.datadog.emulator import (
     OPERATIONS,
     Emulator,
     EmulatorConfig,
+    Org,
 )
 from tests.conftest import shared_path
 from tests.datadog.emulator.conftest import (
@@ -837,3 +838,51 @@ def test_what_the_client_sent_is_quoted_with_control_characters_escaped(
     assert "sev\\x1b[2Jerity" in message
     response = client.get("/api/v2/incidents/%1B%5B2Jgone")
     assert "\x1b" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("permissions", "path", "status"),
+    [
+        ({"incident_read"}, "/api/v2/incidents/config/types", 200),
+        ({"incident_settings_read"}, "/api/v2/incidents/config/types", 200),
+        ({"incident_settings_read"}, "/api/v2/incidents/config/user-defined-fields", 403),
+        ({"incident_read"}, "/api/v2/users", 403),
+        ({"user_access_read"}, "/api/v2/users", 200),
+        ({"user_access_read"}, "/api/v2/incidents/search?query=state:active", 403),
+    ],
+)
+def test_a_key_with_a_permission_set_is_refused_where_it_lacks_one(
+    permissions: set[str], path: str, status: int
+) -> None:
+    config = EmulatorConfig(app_key_permissions={"scoped": frozenset(permissions)})
+    headers = {**KEYS, "DD-APPLICATION-KEY": "scoped"}
+    with httpx.Client(
+        transport=Emulator(config).sync_transport(), base_url="http://e", headers=headers
+    ) as c:
+        response = c.get(path)
+    assert response.status_code == status
+    if status == 403:
+        assert "permission" in api_errors(response)[0]
+
+
+def test_a_key_without_incident_write_imports_nothing() -> None:
+    emulator = Emulator(
+        EmulatorConfig(app_key_permissions={"scoped": frozenset({"incident_read"})})
+    )
+    headers = {**KEYS, "DD-APPLICATION-KEY": "scoped"}
+    with httpx.Client(
+        transport=emulator.sync_transport(), base_url="http://e", headers=headers
+    ) as c:
+        assert c.post(IMPORT, json=import_body()).status_code == 403
+    assert emulator.incidents == []
+
+
+@pytest.mark.parametrize("variant", ["absent", "not-text"])
+def test_an_import_carrying_legacy_id_is_refused_when_the_org_has_no_text_field_for_it(
+    variant: Any,
+) -> None:
+    emulator = Emulator(EmulatorConfig(org=Org.default().with_provenance(variant)))
+    with httpx.Client(transport=emulator.sync_transport(), base_url="http://e", headers=KEYS) as c:
+        response = c.post(IMPORT, json=import_body(fields={"legacy_id": {"value": "k:1"}}))
+    assert response.status_code == 400
+    assert "legacy_id" in api_errors(response)[0]

@@ -117,3 +117,35 @@ def test_the_main_module_can_be_imported_without_running() -> None:
 
     module = importlib.import_module("ddinc.datadog.emulator.__main__")
     assert module.main is main
+
+
+def test_org_variant_options_become_the_configuration() -> None:
+    args = build_parser().parse_args(
+        ["--app-key-permissions", "incident_read, user_access_read", "--import-disabled",
+         "--provenance", "absent"]
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert DEMO_APP_KEY not in config.app_keys
+    assert config.app_key_permissions == {
+        DEMO_APP_KEY: frozenset({"incident_read", "user_access_read"})
+    }
+    assert config.import_enabled is False
+    assert not any(f.name == "legacy_id" for f in config.org.fields)
+
+
+def test_defaults_leave_the_org_ready() -> None:
+    config = config_from_args(build_parser().parse_args([]))
+    assert DEMO_APP_KEY in config.app_keys
+    assert config.app_key_permissions == {}
+    assert config.import_enabled is True
+    assert any(f.name == "legacy_id" for f in config.org.fields)
+
+
+def test_an_empty_permission_list_leaves_the_demo_key_with_none() -> None:
+    config = config_from_args(build_parser().parse_args(["--app-key-permissions", ""]))
+    assert config.app_key_permissions == {DEMO_APP_KEY: frozenset()}
+
+
+def test_an_unknown_permission_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--app-key-permissions", "incident_admin", "--port", "0"]) == 2
+    assert "incident_admin" in capsys.readouterr().err

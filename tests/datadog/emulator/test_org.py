@@ -148,3 +148,40 @@ def test_an_unreadable_org_file_is_a_config_error(
         path.write_text(content)
     with pytest.raises(ConfigError, match=mentions):
         Org.load(path)
+
+
+def _provenance_types(org: Org) -> dict[str, FieldKind]:
+    """Live incident type id -> kind of the legacy_id field it carries."""
+    return {
+        t.id: f.kind
+        for t in org.incident_types
+        if t.deleted is None
+        for f in org.fields_for(t.id)
+        if f.name == "legacy_id"
+    }
+
+
+def test_the_default_org_carries_legacy_id_as_text_on_every_live_type() -> None:
+    org = Org.default()
+    live = {t.id for t in org.incident_types if t.deleted is None}
+    assert _provenance_types(org) == dict.fromkeys(live, FieldKind.TEXTBOX)
+    assert org.with_provenance("as-org") is org
+
+
+def test_provenance_variants_play_the_orgs_ddinc_is_not_ready_for() -> None:
+    org = Org.default()
+    assert _provenance_types(org.with_provenance("absent")) == {}
+    assert _provenance_types(org.with_provenance("some-types")) == {DEFAULT_TYPE: FieldKind.TEXTBOX}
+    not_text = _provenance_types(org.with_provenance("not-text"))
+    assert set(not_text.values()) == {FieldKind.TEXTARRAY}
+    assert SECURITY_TYPE in not_text
+    # Only that field changes.
+    others = [f for f in org.with_provenance("not-text").fields if f.name != "legacy_id"]
+    assert others == [f for f in org.fields if f.name != "legacy_id"]
+
+
+def test_a_variant_of_a_field_the_org_lacks_or_an_unknown_variant_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no field 'ticket'"):
+        Org.default().with_provenance("not-text", "ticket")
+    with pytest.raises(ConfigError, match="one of"):
+        Org.default().with_provenance("sometimes")  # type: ignore[arg-type]

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ddinc.datadog.emulator import Org
+from ddinc.datadog.emulator import OPERATIONS, Org
 from ddinc.datadog.emulator.validate import (
     MAX_TITLE_LENGTH,
+    OPERATION_PERMISSIONS,
+    PERMISSIONS,
     ImpactRequest,
     ImportRequest,
     Problem,
@@ -312,3 +314,47 @@ def test_every_impact_the_emulator_accepts_is_valid_for_the_spec(
     assert (
         list(spec.component("IncidentImpactCreateRequest", response=False).iter_errors(body)) == []
     )
+
+
+@pytest.mark.parametrize(
+    ("granted", "needs", "status"),
+    [
+        (frozenset({"incident_read"}), frozenset({"incident_read"}), None),
+        (frozenset({"incident_read"}), frozenset({"incident_write"}), 403),
+        (frozenset(), frozenset({"user_access_read"}), 403),
+        # ListIncidentTypes: either permission is enough.
+        (frozenset({"incident_settings_read"}), frozenset({"incident_settings_read", "x"}), None),
+        (frozenset({"incident_write"}), frozenset(), None),
+    ],
+)
+def test_a_key_with_a_permission_set_gets_403_where_it_lacks_every_needed_one(
+    granted: frozenset[str], needs: frozenset[str], status: int | None
+) -> None:
+    problem = check_keys(
+        "api", "scoped", api_keys=["api"], app_keys=["app"],
+        app_key_permissions={"scoped": granted}, needs=needs,
+    )  # fmt: skip
+    assert (problem.status if problem else None) == status
+
+
+def test_the_write_flag_still_refuses_a_key_without_incident_write() -> None:
+    refused = check_keys(
+        "api", "scoped", api_keys=["api"], app_keys=[],
+        app_key_permissions={"scoped": frozenset({"incident_read"})}, write=True,
+    )  # fmt: skip
+    assert refused is not None
+    assert refused.status == 403
+
+
+def test_every_operation_names_its_permissions_from_the_spec() -> None:
+    assert set(OPERATION_PERMISSIONS) == set(OPERATIONS)
+    assert all(needs and needs <= PERMISSIONS for needs in OPERATION_PERMISSIONS.values())
+
+
+def test_the_permission_table_is_the_specs_x_permission() -> None:
+    from_spec = {
+        operation["operationId"]: frozenset(operation["x-permission"]["permissions"])
+        for item in spec.spec()["paths"].values()
+        for operation in item.values()
+    }
+    assert from_spec == OPERATION_PERMISSIONS

@@ -90,7 +90,8 @@ def synthetic_frame(n: int, seed: int = SEED) -> Any:
         severity=pl.col("severity").cast(pl.String),
         **{name: pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ") for name in TIMESTAMPS},
     )
-    frame = frame.with_columns(raw=raw, load_notes=pl.lit([], dtype=pl.List(pl.String)))
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    frame = frame.with_columns(raw=raw, load_notes=empty, notes=empty)
     frame = frame.with_columns(
         [pl.lit(None, dtype=CANONICAL_SCHEMA[name]).alias(name) for name in DURATIONS]
     )

@@ -5,6 +5,11 @@ message, what the user can do next::
 
     DdincError
     ├── ConfigError                 a setting, argument or option is wrong
+    │   ├── RecipeMismatchError     a recipe made on other data (ddinc.clean.recipe)
+    │   ├── RecipePartialError      a step changed no row, or excluded over half of them
+    │   ├── LedgerBusyError         another run holds the ledger (ddinc.push.ledger)
+    │   ├── LedgerTargetError       the ledger belongs to another Datadog site or org
+    │   └── LedgerWriteError        the ledger cannot be written (read-only, disk full)
     ├── LoadError                   a legacy export cannot be read as asked
     │   └── SourceDetectionError    the source could not be told from the file
     └── DatadogError                anything on the Datadog side (ddinc.datadog.errors)
@@ -22,6 +27,9 @@ message, what the user can do next::
         ├── InvalidRequestError     a request the API would refuse, caught before sending
         └── OutcomeUnknownError     a write may or may not have happened: reconcile, never resend
             └── ImportOutcomeUnknownError
+
+Errors that belong to one concept live beside it (the ledger's, the recipe's) and are drawn
+here, so this stays the one map of what can go wrong.
 
 Load errors carry *where* (file, row, column) and *what* (value) as attributes, so a notebook
 or a script can point at the cell without parsing the message.

@@ -418,9 +418,8 @@ def _timestamp(value: object) -> datetime | None:
 
 # What to do about a time the row lacks: the text suggestion, or an explicit choice.
 _FIX_TIMES: Final = (
-    "`ddinc suggest PATH -o recipe.json` proposes times where the record's own text dates its "
-    "updates (carry that text with --field, e.g. --field updates=incident_updates[].body; "
-    "apply with --recipe recipe.json)"
+    "`ddinc suggest PATH -o recipe.json` proposes the times the record's own text states (its "
+    "notes and carried text fields; apply with --recipe recipe.json)"
 )
 
 

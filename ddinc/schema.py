@@ -16,6 +16,9 @@ in groups, in this order:
   severity, timestamps);
 - ``load_notes``: what the loader noticed about the values (ambiguous or non-existent local
   times), one line each, for the checks to report;
+- ``notes``: the record's own narrative, one text per update or comment (a Statuspage
+  update reads ``2021-03-24T15:57:40.976Z resolved: <body>``), in the order written; read by
+  the suggestions that recover times from text, never sent to Datadog as a field;
 - then any number of carried legacy columns, each named ``field.<datadog field key>``.
 
 Rows that cannot become incidents go to the quarantine frame (:data:`QUARANTINE_SCHEMA`),
@@ -87,6 +90,8 @@ _CANONICAL_COLUMNS: dict[str, pl.DataType] = {
     "raw": Raw,
     # What the loader noticed about this incident's values (e.g. an ambiguous local time).
     "load_notes": pl.List(pl.String),
+    # The record's own words (updates, comments, work notes): evidence, not a Datadog field.
+    "notes": pl.List(pl.String),
 }
 CANONICAL_SCHEMA: Final = pl.Schema(_CANONICAL_COLUMNS)
 

@@ -104,6 +104,16 @@ def test_a_field_of_one_type_only_follows_the_incident_type(org: OrgConfig) -> N
     assert any("has no such field" in r for r in default.reasons)
 
 
+def test_notes_are_evidence_never_a_field(org: OrgConfig) -> None:
+    # The default statuspage source fills notes: a push must not hold the row over them.
+    payload = build_payload(row(notes=["2024-03-01T12:00:00Z resolved: fixed"]), org)
+    assert payload.ready, payload.reasons
+    assert payload.request is not None
+    body = payload.request.payload()["data"]["attributes"]
+    assert "notes" not in body["fields"]
+    assert "fixed" not in str(body)
+
+
 def test_unknown_fields_can_be_dropped_for_the_run(org: OrgConfig) -> None:
     payload = build_payload(
         row(**{"field.urgency": "high"}), org, PayloadOptions(unknown_fields="drop")

@@ -79,10 +79,11 @@ class CheckContext:
     assumed_timezone
         The zone a loader assumed for naive times, if any; the report says so.
     order_tolerance
-        Two timestamps out of order by less than this are taken as in order by
-        ``timestamps_out_of_order`` and ``impact_after_resolution``: fields set by two
-        systems often differ by milliseconds. The durations keep their real (tiny negative)
-        value, so ``reversed_interval`` still reports it.
+        Two timestamps out of order by less than this are taken as in order by every order
+        check (``reversed_interval``, ``timestamps_out_of_order``,
+        ``impact_after_resolution``): fields set by two systems often differ by
+        milliseconds. The durations keep their real (tiny negative) value, which the
+        statistics leave out as they leave out every negative span.
     detected_from
         Where the loader took a missing detected time from (``"impact_start"`` or
         ``"declared"``), if the analyst chose to; the report's note on detection says so.

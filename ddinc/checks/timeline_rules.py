@@ -13,10 +13,12 @@ Every timestamp is compared as a UTC instant; durations come from :mod:`ddinc.ti
   both values were written with explicit offsets (see :mod:`ddinc.checks.evidence`).
 - Hints follow the evidence of the raw text: a day/month swap is suggested only for values
   read from an all-numeric date style, a time zone slip only for values without an offset.
-- ``timestamps_out_of_order`` and ``impact_after_resolution`` ignore gaps under
-  ``CheckContext.order_tolerance`` (1 s): two systems stamping one event differ by
-  milliseconds. ``reversed_interval`` keeps its definition (any negative duration), since
-  statistics exclude exactly those rows; its message shows the real gap.
+- Every order check (``reversed_interval``, ``timestamps_out_of_order``,
+  ``impact_after_resolution``) ignores gaps under ``CheckContext.order_tolerance`` (1 s):
+  two systems stamping one event differ by milliseconds (GitHub's ``started_at`` and
+  ``created_at``), and an error-level check must not block a push over clock noise. The
+  statistics still leave every negative duration out (:func:`ddinc.timeline.duration_exclusions`);
+  messages show the real gap.
 - Outliers are judged per duration column over the whole frame, on log seconds of the
   values of at least the order tolerance; zero, negative and sub-tolerance spans belong to
   other checks and would stretch log quartiles.
@@ -79,15 +81,17 @@ _GAP_PAIRS: Final = tuple(
 )
 
 
-def _reversed(start: str, end: str) -> pl.Expr:
-    return pl.col(end) < pl.col(start)
+def _out_of_order(earlier: str, later: str, context: CheckContext) -> pl.Expr:
+    """``later`` before ``earlier`` by at least the context's order tolerance."""
+    gap = pl.col(earlier) - pl.col(later)
+    return (gap > timedelta(0)) & (gap >= context.order_tolerance)
 
 
-def _any_reversed() -> pl.Expr:
+def _any_reversed(context: CheckContext) -> pl.Expr:
     # Missing timestamps make a missing comparison, which here means "not reversed".
-    return pl.any_horizontal([_reversed(start, end) for _, start, end in _INTERVALS]).fill_null(
-        False
-    )
+    return pl.any_horizontal(
+        [_out_of_order(start, end, context) for _, start, end in _INTERVALS]
+    ).fill_null(False)
 
 
 def _hint(earlier: str, later: str) -> pl.Expr:
@@ -156,7 +160,7 @@ def _before(earlier: str, later: str) -> pl.Expr:
 def _reversed_details(frame: pl.DataFrame, context: CheckContext) -> Mapping[str, pl.Expr]:
     parts = [
         (
-            _reversed(start, end),
+            _out_of_order(start, end, context),
             _with_hint(pl.format(f"{{}} ({label} negative)", _before(start, end)), start, end),
         )
         for label, start, end in _INTERVALS
@@ -168,20 +172,15 @@ REVERSED_INTERVAL: Final = Check(
     name="reversed_interval",
     level=Level.ERROR,
     description="A later event recorded before an earlier one, so a duration (or the impact "
-    "window) would be negative.",
+    "window) would be negative; gaps under the order tolerance (1 s by default) are clock "
+    "noise, not reversal.",
     message="reversed interval: {reversed}. Fix the earlier or the later time, or exclude "
     "the incident from the statistics",
-    predicate=lambda frame, context: _any_reversed(),
+    predicate=lambda frame, context: _any_reversed(context),
     columns=TIMESTAMPS,
     details=_reversed_details,
     row_wise=True,
 )
-
-
-def _out_of_order(earlier: str, later: str, context: CheckContext) -> pl.Expr:
-    """``later`` before ``earlier`` by at least the context's order tolerance."""
-    gap = pl.col(earlier) - pl.col(later)
-    return (gap > timedelta(0)) & (gap >= context.order_tolerance)
 
 
 def _gap_violations(context: CheckContext) -> list[tuple[pl.Expr, pl.Expr]]:
@@ -217,7 +216,7 @@ IMPACT_AFTER_RESOLUTION: Final = Check(
     message="impact after resolution: {gap}",
     # A negative duration on the row is already an error naming the slip: say it once.
     predicate=lambda frame, context: (
-        _out_of_order("impact_start", "resolved", context) & ~_any_reversed()
+        _out_of_order("impact_start", "resolved", context) & ~_any_reversed(context)
     ),
     columns=("impact_start", "resolved", "impact_end"),
     details=lambda frame, context: {

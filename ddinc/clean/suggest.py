@@ -1,13 +1,11 @@
 """Fixes proposed by the checks: recipe steps the analyst previews and accepts, a group at a time.
 
-- ``zero_length_incident`` (back-filled records): when the record's own text (a carried
-  ``field.*`` column, such as Statuspage update bodies ``<li><strong>2011-07-28
-  03:06:00</strong> - ... resolved</li>``) holds times, propose impact start and declared
-  from the first, resolved from the last update that says "resolved", each cell naming the
-  text it came from. Records whose text holds no time stay flagged.
-- ``resolved_time_missing`` (resolved without a resolved time, which the push holds): when
-  the record's own text dates an update that says "resolved", after the declared time,
-  propose that time as resolved, naming the text.
+- times the record's own text states (its ``notes`` and carried ``field.*`` text, see
+  :mod:`ddinc.clean.text_times`): back-filled records (``zero_length_incident``) get declared
+  from their first update and resolved from the last one saying resolved, resolved records
+  without a time (``resolved_time_missing``) their resolved time, records without an impact
+  window the one their text writes; each cell names the words it came from, enabled by
+  default. Records whose text holds no time stay flagged.
 - ``whole_hour_offset``: a source whose span is the same whole number of hours for many rows
   gets a time zone change of the later column.
 - ``state_unmapped``: the nearest known state, proposed *disabled* (never applied unasked).
@@ -43,6 +41,7 @@ from ddinc.checks import CheckContext, CheckReport, run_checks
 from ddinc.clean.cluster import Cluster, cluster_values
 from ddinc.clean.ops import FillFromText, Op, SetValues, Shift, TextCell
 from ddinc.clean.recipe import Recipe, replay
+from ddinc.clean.text_times import text_fills
 from ddinc.clean.values import to_json
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
@@ -64,7 +63,6 @@ _TIME: Final = re.compile(
     r"\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
 )
 _TAG: Final = re.compile(r"<[^>]+>")
-_RESOLVED: Final = re.compile(r"\bresolv", re.IGNORECASE)
 # Words of legacy states that say which Datadog state they mean, before any fuzzy match.
 _STATE_WORDS: Final = {
     "closed": "resolved",
@@ -103,7 +101,8 @@ class Suggestion:
     ``needs_review`` proposals are guesses (a nearest value, a fuzzy cluster): they are not
     :attr:`enabled`, and their steps are written disabled until the analyst enables them.
     ``kind`` names the sort of fix (``spelling``, ``cluster``, ``title``, ``state``,
-    ``time_zone``...); ``cluster`` is the cluster a merge comes from (see :meth:`with_target`).
+    ``time_zone``, ``times_from_text``...); ``cluster`` is the cluster a merge comes from
+    (see :meth:`with_target`).
     """
 
     check: str
@@ -220,131 +219,22 @@ def read_update_times(text: str) -> list[tuple[datetime, str]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def _text_columns(frame: pl.DataFrame) -> list[str]:
-    return [
-        name
-        for name, dtype in frame.schema.items()
-        if name.startswith(FIELD_PREFIX)
-        and (dtype == pl.String or (isinstance(dtype, pl.List) and dtype.inner == pl.String))
-    ]
-
-
-def _missing_resolved(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
-    """Resolved times for resolved records without one, from a dated "resolved" update."""
-    failing = _keys(frame, report, "resolved_time_missing")
-    if failing.is_empty():
-        return []
-    texts = _text_columns(frame)
-    cells: list[TextCell] = []
-    sources: set[str] = set()
-    for row in failing.iter_rows(named=True):
-        declared = row["declared"]
-        for column in texts:
-            value = row[column]
-            text = "\n".join(v for v in value if v) if isinstance(value, list) else value
-            said = [
-                (at, words)
-                for at, words in (read_update_times(text) if text else [])
-                if _RESOLVED.search(words) and (declared is None or at >= declared)
-            ]
-            if not said:
-                continue
-            at, words = said[-1]
-            cells.append(
-                TextCell(
-                    key=row[ROW_KEY],
-                    column="resolved",
-                    expected=to_json(None),
-                    value=to_json(at),
-                    evidence=f"{column}: {words}",
-                )
-            )
-            sources.add(column)
-            break
-    if not cells:
-        return []
-    step = FillFromText(
-        text_column=", ".join(sorted(sources)),
-        cells=cells,
-        note="resolved times read from the record's own update text (UTC where unmarked)",
-    )
+def _from_text(frame: pl.DataFrame, report: CheckReport, context: CheckContext) -> list[Suggestion]:
+    failing = {
+        check: set(report.failing(check)[ROW_KEY].to_list())
+        for check in ("zero_length_incident", "resolved_time_missing")
+    }
     return [
         Suggestion(
-            check="resolved_time_missing",
-            title=f"resolved without a resolved time: the time from their text ({len(cells)} rows)",
-            explanation=(
-                f"{len(cells)} resolved record(s) without a resolved time date an update saying "
-                f"resolved in {', '.join(sorted(sources))}; the push holds such records until "
-                f"they have one. {failing.height - len(cells)} record(s) hold no such update "
-                "and stay flagged: give them a time or the state they really have."
-            ),
-            steps=(step,),
-            rows=len(cells),
+            check=fill.check,
+            title=fill.title,
+            explanation=fill.explanation,
+            steps=(fill.step,),
+            rows=fill.rows,
+            needs_review=fill.needs_review,
+            kind="times_from_text",
         )
-    ]
-
-
-def _backfills(frame: pl.DataFrame, report: CheckReport) -> list[Suggestion]:
-    failing = _keys(frame, report, "zero_length_incident")
-    texts = _text_columns(frame)
-    if failing.is_empty():
-        return []
-    cells: list[TextCell] = []
-    sources: set[str] = set()
-    fixed = 0
-    for row in failing.iter_rows(named=True):
-        for column in texts:
-            value = row[column]
-            text = "\n".join(value) if isinstance(value, list) else value
-            times = read_update_times(text) if text else []
-            if len(times) < 2:
-                continue
-            first, last = times[0], times[-1]
-            resolved = next((t for t in reversed(times) if _RESOLVED.search(t[1])), last)
-            if resolved[0] <= first[0]:
-                continue
-            plan = {"impact_start": first, "declared": first, "resolved": resolved}
-            if row["detected"] is not None:
-                plan["detected"] = first
-            if row["impact_end"] is not None:
-                plan["impact_end"] = resolved
-            for name, (at, words) in plan.items():
-                if row[name] != at:
-                    cells.append(
-                        TextCell(
-                            key=row[ROW_KEY],
-                            column=name,
-                            expected=to_json(row[name]),
-                            value=to_json(at),
-                            evidence=f"{column}: {words}",
-                        )
-                    )
-            sources.add(column)
-            fixed += 1
-            break
-    if not cells:
-        return []
-    steps = (
-        FillFromText(
-            text_column=", ".join(sorted(sources)),
-            cells=cells,
-            note="times read from the record's own update text (UTC where unmarked)",
-        ),
-    )
-    left = failing.height - fixed
-    return [
-        Suggestion(
-            check="zero_length_incident",
-            title=f"back-filled records: real times from their text ({fixed} rows)",
-            explanation=(
-                f"{fixed} back-filled record(s) carry their real update times in "
-                f"{', '.join(sorted(sources))}: impact start and declared from the first update, "
-                "resolved from the last update saying resolved. "
-                f"{left} record(s) hold no time in their text and stay flagged."
-            ),
-            steps=steps,
-            rows=fixed,
-        )
+        for fill in text_fills(frame, failing, tolerance=context.order_tolerance)
     ]
 
 
@@ -598,8 +488,7 @@ def suggest(
     context = context or (report.context if report is not None else CheckContext())
     report = report or run_checks(frame, context=context)
     return [
-        *_backfills(frame, report),
-        *_missing_resolved(frame, report),
+        *_from_text(frame, report, context),
         *_hour_offsets(frame, report, context),
         *_unmapped_states(frame, report),
         *_titles(frame, report, title_parts),

@@ -215,7 +215,9 @@ def _push_with_faults(incidents: pl.DataFrame, checks: CheckReport, out: Path) -
         for _ in range(_MAX_ROUNDS):
             if not first.counts().get("unknown"):
                 break
-            settled = reconcile(ledger, connection=connection)
+            # The embedded emulator's search shows an incident at once (no index lag), so no
+            # settle window is needed here; against Datadog keep the default (600 s).
+            settled = reconcile(ledger, settle_after=0, connection=connection)
             first = push(incidents, report=checks, ledger=ledger, connection=connection)
             print(
                 f"resume: reconcile (looked up by legacy_id, never re-sent) {_counts(settled)}; "

@@ -4,10 +4,12 @@ Keys come from ``DD_API_KEY`` / ``DD_APP_KEY`` and the site from ``DD_SITE``, or
 names a loopback emulator (``ddinc emulator`` prints its URL and demo keys). ``ddinc push`` runs
 ``ddinc doctor`` first and stops (status 1) when the org is not ready. Exit status:
 0 everything selected is created or skipped; 1 some failed or were held; 3 some are unknown
-(run ``ddinc reconcile``); 4 something needs a decision (a row changed since it was created,
-or a created row is no longer in the source); 2 usage or configuration errors (a ledger in
-use by another run, bound to another target, or not writable). ``ddinc rollback`` exits 4
-when it left incidents the ledger did not send itself (listed).
+(run ``ddinc reconcile`` once their settle window has passed: ``push`` never resends them,
+and ``reconcile`` exits 3 too while some stay unknown); 4 something needs a decision (a row
+changed since it was created, or a created row is no longer in the source); 2 usage or
+configuration errors (a ledger in use by another run, bound to another target, or not
+writable). ``ddinc rollback`` exits 4 when it left incidents the ledger did not send itself
+(listed).
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from ddinc.push import (
     write_people_template,
 )
 from ddinc.push.people import unmapped_names
+from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, settle_times
 from ddinc.push.results import EXIT_DECIDE, EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN, exit_code
 
 __all__ = ["register"]
 
 _SHOWN_HELD = 15
+_SHOWN_LOOKUPS = 5
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +53,41 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for each answer (default 30)"
+    )
+
+
+def _settle_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--settle-after",
+        type=float,
+        default=DEFAULT_SETTLE_AFTER_S,
+        metavar="SECONDS",
+        help="an unknown record found nowhere is judged not created only this long after its "
+        f"last send, when Datadog's search has caught up (default {DEFAULT_SETTLE_AFTER_S:g})",
+    )
+
+
+def _settle_after(args: argparse.Namespace) -> float:
+    if args.settle_after < 0:
+        raise ConfigError(f"--settle-after {args.settle_after}: give 0 or more seconds")
+    return float(args.settle_after)
+
+
+def _print_settle(args: argparse.Namespace) -> None:
+    """When the unknown records of the ledger can be settled, and how."""
+    if not args.ledger.exists():
+        return
+    with Ledger(args.ledger) as ledger:
+        times = sorted(settle_times(ledger, _settle_after(args)).values())
+    if not times:
+        return
+    first, last = (t.isoformat(timespec="seconds") for t in (times[0], times[-1]))
+    when = f"at {first}" if first == last else f"from {first} (the last at {last})"
+    some = "1 record may exist" if len(times) == 1 else f"{len(times)} records may exist"
+    print(
+        f"{some} in Datadog and are not sent again: they can settle "
+        f"{when}, {_settle_after(args):g} s after their last send; run `ddinc reconcile "
+        f"--ledger {args.ledger}` then, and push again"
     )
 
 
@@ -93,6 +132,7 @@ def register(commands: Subparsers) -> None:
         help="carried fields the org does not have: hold the row, or leave the field out",
     )
     pushing.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _settle_option(pushing)
     pushing.set_defaults(run=_run_push)
 
     reconciling = commands.add_parser(
@@ -100,6 +140,7 @@ def register(commands: Subparsers) -> None:
     )
     reconciling.add_argument("--ledger", type=Path, required=True, help="the ledger file")
     _connection_options(reconciling)
+    _settle_option(reconciling)
     reconciling.set_defaults(run=_run_reconcile)
 
     rolling = commands.add_parser(
@@ -185,6 +226,8 @@ def _run_push(args: argparse.Namespace) -> int:
         _print_plan(planned)
         _people_template(args, people)
         counts = planned.counts()
+        if counts["unknown"]:
+            _print_settle(args)
         code = exit_code({key: counts[key] for key in ("held", "unknown", "changed")})
         # an org that is not ready outranks a decision, never an unknown record
         return EXIT_FAILED if checked.blocks_push and code in (EXIT_OK, EXIT_DECIDE) else code
@@ -222,15 +265,19 @@ def _run_push(args: argparse.Namespace) -> int:
     if len(decisions) > _SHOWN_HELD:
         print(f"  ... and {len(decisions) - _SHOWN_HELD} more")
     print(pushed.summary())
+    if pushed.exit_code == EXIT_UNKNOWN:
+        _print_settle(args)
     return pushed.exit_code
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:
-    settled = reconcile(args.ledger, connection=_connection(args))
+    settled = reconcile(args.ledger, settle_after=_settle_after(args), connection=_connection(args))
     print(settled.summary())
     with Ledger(args.ledger) as ledger:
+        counts = ledger.counts()
         impacts = ledger.impact_counts()
-    return EXIT_UNKNOWN if impacts.get("unknown") or impacts.get("sending") else EXIT_OK
+    unsettled = counts["unknown"] + counts["sending"] + impacts.get("unknown", 0)
+    return EXIT_UNKNOWN if unsettled + impacts.get("sending", 0) else EXIT_OK
 
 
 def _run_rollback(args: argparse.Namespace) -> int:
@@ -254,8 +301,10 @@ def _run_ledger(args: argparse.Namespace) -> int:
         impacts = ledger.impact_counts()
         runs = ledger.runs().to_dicts()
         target = ledger.target
+        lookups = ledger.lookups()
     if args.json:
-        print(json.dumps({"records": counts, "impacts": impacts, "runs": runs, "target": target}))
+        summary = {"records": counts, "impacts": impacts, "runs": runs, "target": target}
+        print(json.dumps({**summary, "lookups": lookups.height}))
         return EXIT_OK
     total = sum(counts.values())
     print(f"{args.file}: {total} records, pushed to {target or '(nowhere yet)'}")
@@ -267,6 +316,11 @@ def _run_ledger(args: argparse.Namespace) -> int:
     print(f"{len(runs)} runs:")
     for run in runs:
         print(f"  {run['run_id']}  {run['kind']:<10} {run['finished'] or 'unfinished'}")
+    if lookups.height:
+        print(f"{lookups.height} lookups by reconcile; the last ones:")
+        for row in lookups.tail(_SHOWN_LOOKUPS).iter_rows(named=True):
+            print(f"  {row['at'][:19]}  {row['row_key']}  {row['lookup']}: {row['found']}")
+            print(f"      -> {row['verdict']}")
     if counts["sending"] or counts["unknown"]:
         print(f"some records may exist in Datadog: run `ddinc reconcile --ledger {args.file}`")
     return EXIT_OK

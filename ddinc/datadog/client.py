@@ -49,10 +49,12 @@ from ddinc.datadog.models import (
     ImportInclude,
     IncidentImpactCreateRequest,
     IncidentImpactResponse,
+    IncidentImpactsResponse,
     IncidentImportRequest,
     IncidentImportResponse,
     IncidentResponse,
     IncidentSearchResponse,
+    IncidentsResponse,
     IncidentTypeListResponse,
     IncidentTypeResponse,
     User,
@@ -368,6 +370,17 @@ class DatadogClient(_ClientBase):
         """One incident by UUID."""
         return self._call(ops.get_incident(incident_id), IncidentResponse)
 
+    def list_incidents(
+        self, *, page_size: int | None = None, page_offset: int | None = None
+    ) -> IncidentsResponse:
+        """One page of the org's incidents (``GET /api/v2/incidents``; no documented order)."""
+        call = ops.list_incidents(page_size=page_size, page_offset=page_offset)
+        return self._call(call, IncidentsResponse)
+
+    def list_incident_impacts(self, incident_id: str) -> IncidentImpactsResponse:
+        """The impacts of one incident (``GET /api/v2/incidents/{id}/impacts``)."""
+        return self._call(ops.list_incident_impacts(incident_id), IncidentImpactsResponse)
+
     def delete_incident(self, incident_id: str) -> None:
         """Delete an incident (idempotent: retried safely)."""
         self._send(ops.delete_incident(incident_id))
@@ -576,6 +589,17 @@ class AsyncDatadogClient(_ClientBase):
     async def get_incident(self, incident_id: str) -> IncidentResponse:
         """One incident by UUID."""
         return await self._call(ops.get_incident(incident_id), IncidentResponse)
+
+    async def list_incidents(
+        self, *, page_size: int | None = None, page_offset: int | None = None
+    ) -> IncidentsResponse:
+        """One page of the org's incidents (``GET /api/v2/incidents``; no documented order)."""
+        call = ops.list_incidents(page_size=page_size, page_offset=page_offset)
+        return await self._call(call, IncidentsResponse)
+
+    async def list_incident_impacts(self, incident_id: str) -> IncidentImpactsResponse:
+        """The impacts of one incident (``GET /api/v2/incidents/{id}/impacts``)."""
+        return await self._call(ops.list_incident_impacts(incident_id), IncidentImpactsResponse)
 
     async def delete_incident(self, incident_id: str) -> None:
         """Delete an incident (idempotent: retried safely)."""

@@ -43,7 +43,9 @@ __all__ = [
     "get_user_defined_field",
     "import_incident",
     "import_probe",
+    "list_incident_impacts",
     "list_incident_types",
+    "list_incidents",
     "list_user_defined_fields",
     "list_users",
     "parse",
@@ -242,6 +244,41 @@ def search_incidents(
     if include is not None:
         params.extend(_include([include], INCIDENT_INCLUDE_VALUES, "SearchIncidents"))
     return Call("SearchIncidents", "GET", "/api/v2/incidents/search", tuple(params))
+
+
+def _paging(page_size: int | None, page_offset: int | None) -> list[tuple[str, str]]:
+    params = []
+    if page_size is not None:
+        if not 1 <= page_size <= 100:
+            raise ConfigError(f"page_size {page_size} is out of range: Datadog allows 1 to 100.")
+        params.append(("page[size]", str(page_size)))
+    if page_offset is not None:
+        if page_offset < 0:
+            raise ConfigError(f"page_offset {page_offset} is negative: offsets count from 0.")
+        params.append(("page[offset]", str(page_offset)))
+    return params
+
+
+def list_incidents(
+    *, page_size: int | None = None, page_offset: int | None = None, include: Iterable[str] = ()
+) -> Call:
+    """``GET /api/v2/incidents`` (ListIncidents): one page of the org's incidents.
+
+    The spec documents no order and no filter: a caller wanting all of them pages to the end.
+    """
+    params = _paging(page_size, page_offset)
+    params.extend(_include(include, INCIDENT_INCLUDE_VALUES, "ListIncidents"))
+    return Call("ListIncidents", "GET", "/api/v2/incidents", tuple(params))
+
+
+def list_incident_impacts(incident_id: str, *, include: Iterable[str] = ()) -> Call:
+    """``GET /api/v2/incidents/{incident_id}/impacts`` (ListIncidentImpacts)."""
+    return Call(
+        "ListIncidentImpacts",
+        "GET",
+        f"/api/v2/incidents/{_segment(incident_id, 'incident id')}/impacts",
+        _include(include, IMPACT_INCLUDE_VALUES, "ListIncidentImpacts"),
+    )
 
 
 def get_incident(incident_id: str, *, include: Iterable[str] = ()) -> Call:

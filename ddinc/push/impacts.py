@@ -3,13 +3,14 @@
 ``POST /api/v2/incidents/{id}/impacts`` for every created row with an impact start. The
 ledger tracks the step like the import itself (``impact_status``: pending -> sending ->
 created, failed or unknown), so a resumed run sends a pending or failed impact once, never
-one that was created, and an unknown one only after reconcile has read the incident back.
+one that was created, and an unknown one only after reconcile has listed the incident's
+impacts.
 """
 
 from __future__ import annotations
 
 from ddinc.datadog import AsyncDatadogClient, IncidentImpactCreateRequest, IncidentImpactResponse
-from ddinc.datadog.models import IncidentData
+from ddinc.datadog.models import IncidentImpactsResponse
 from ddinc.datadog.outcome import Sent
 from ddinc.push.journal import Journal
 from ddinc.push.ledger import (
@@ -54,10 +55,11 @@ async def send_impact(
     return sent.status, sent.reason
 
 
-def impact_exists(incident: IncidentData) -> bool:
-    """Whether the incident read back carries a customer impact.
+def impact_exists(impacts: IncidentImpactsResponse) -> bool:
+    """Whether an incident's impacts (``GET /api/v2/incidents/{id}/impacts``) hold any.
 
-    An imported incident has none until ddinc adds one, so any impact on it is ours.
+    Read from the documented impacts endpoint, not from an incident attribute that no
+    recorded answer shows it setting. An imported incident has none until ddinc adds one, so
+    any impact on it is ours.
     """
-    attributes = incident.attributes
-    return attributes is not None and attributes.customer_impact_start is not None
+    return bool(impacts.data)

@@ -17,7 +17,8 @@ answered 201 to our request; ``reconciled``, reconcile found it after our send; 
 anything else, such as a version 1 ledger's reconcile, which may have adopted an incident
 created elsewhere: rollback leaves those alone), and the customer-impact step
 (``impact_status``: ``pending``, ``sending``, ``created``, ``failed``, ``unknown``). Every
-change is also appended to ``events`` (an audit trail), and every run to ``runs``.
+change is also appended to ``events`` (an audit trail), and every run to ``runs``; every
+lookup reconcile makes (when, which query, what it found, its verdict) to ``lookups``.
 
 One writer at a time: a push, reconcile or rollback holds an exclusive lock on the sidecar
 file ``<ledger>.lock`` (``flock``; a byte lock on Windows) from before it plans until its
@@ -134,6 +135,10 @@ CREATE INDEX IF NOT EXISTS records_run ON records (run_id);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, run_id TEXT, row_key TEXT,
     status TEXT NOT NULL, detail TEXT
+);
+CREATE TABLE IF NOT EXISTS lookups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, run_id TEXT, row_key TEXT NOT NULL,
+    lookup TEXT NOT NULL, query TEXT, found TEXT, verdict TEXT
 );
 """
 
@@ -704,6 +709,38 @@ class Ledger:
     ) -> None:
         """The customer-impact step of a created record."""
         self.apply(impact_change(row_key, run_id, status, impact_id=impact_id, reason=reason))
+
+    # -- reconcile's lookups: why a record was judged created or not ------------------------
+
+    def record_lookups(
+        self, run_id: str, rows: Iterable[tuple[str, str, str | None, str, str]]
+    ) -> None:
+        """Keep ``(row_key, lookup, query, found, verdict)`` rows of one reconcile, one commit."""
+        now = _now()
+        sql = (
+            "INSERT INTO lookups (at, run_id, row_key, lookup, query, found, verdict) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.apply((sql, (now, run_id, *row)) for row in rows)
+
+    def lookups(self, row_key: str | None = None) -> pl.DataFrame:
+        """Every lookup reconcile made, oldest first (of one record when ``row_key`` is given)."""
+        query = "SELECT seq, at, run_id, row_key, lookup, query, found, verdict FROM lookups"
+        params: tuple[str, ...] = ()
+        if row_key is not None:
+            query += " WHERE row_key = ?"
+            params = (row_key,)
+        rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
+        names = ("at", "run_id", "row_key", "lookup", "query", "found", "verdict")
+        schema = {"seq": pl.Int64, **dict.fromkeys(names, pl.String)}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def send_times(self) -> dict[str, tuple[str, str]]:
+        """Row key -> (first, last) time a ``sending`` was committed for it (ISO 8601, UTC)."""
+        rows = self._db.execute(
+            "SELECT row_key, MIN(at), MAX(at) FROM events WHERE status = 'sending' GROUP BY row_key"
+        ).fetchall()
+        return {str(key): (str(first), str(last)) for key, first, last in rows}
 
 
 # -- changes: (SQL, parameters) pairs that Ledger.apply commits -----------------------------

@@ -102,7 +102,9 @@ class PlannedRow:
         if self.status == "unknown" and self.record is not None:
             return (
                 f"a previous run left it {self.record.status} "
-                f"({self.record.reason or 'killed while sending'}): run reconcile first"
+                f"({self.record.reason or 'killed while sending'}) at "
+                f"{self.record.updated[:19]}: not sent again; run reconcile once its settle "
+                "window after the last send has passed"
             )
         return None
 

@@ -33,12 +33,13 @@ from ddinc.sources.collapse import collapse, fill_detected
 from ddinc.sources.columns import (
     carried_column,
     list_column,
+    notes_column,
     raw_name,
     text_column,
     title_columns,
     vocabulary_columns,
 )
-from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.sources.mapping import LIST_FIELDS, NOTES, TEXT_FIELDS, Mapping
 from ddinc.sources.resolve import record_columns, resolve
 from ddinc.sources.specs import label
 from ddinc.timeline import timeline_durations
@@ -101,6 +102,7 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
             list_column(frame, _column(mapping, name), mapping.list_separator).alias(name)
             for name in LIST_FIELDS
         ],
+        notes_column(frame, _column(mapping, NOTES)).alias(NOTES),
         *[
             carried_column(frame, label(column)).alias(field_column(key))
             for key, column in mapping.fields.items()

@@ -15,6 +15,7 @@ from ddinc.readers import ROW
 from ddinc.schema import TIMESTAMPS
 from ddinc.sources.columns import raw_name
 from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
+from ddinc.sources.mapping import NOTES as _NOTES_FIELD
 
 __all__ = [
     "ID",
@@ -92,6 +93,17 @@ def collapse(good: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, list[s
     carried = [c for c in good.columns if c.startswith("field.")]
     aggs += [pl.col(c).drop_nulls().last() for c in carried]
     aggs.append(pl.col(NOTES).list.explode(keep_nulls=False, empty_as_null=False).alias(NOTES))
+    # Every event's notes in event order; an audit log repeats an unchanged text on each
+    # event, so a text is kept once. Most logs carry none: then no per-group list work.
+    if good.get_column(_NOTES_FIELD).list.len().sum():
+        aggs.append(
+            pl.col(_NOTES_FIELD)
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique(maintain_order=True)
+            .alias(_NOTES_FIELD)
+        )
+    else:
+        aggs.append(pl.lit([], dtype=pl.List(pl.String)).alias(_NOTES_FIELD))
     collapsed = ordered.group_by(ID, maintain_order=True).agg(aggs)
     if not conflicts:
         return collapsed, []

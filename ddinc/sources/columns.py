@@ -16,6 +16,7 @@ from ddinc.timestamps import NULL_SPELLINGS, normalize_nulls
 __all__ = [
     "carried_column",
     "list_column",
+    "notes_column",
     "raw_name",
     "text_column",
     "title_columns",
@@ -49,6 +50,22 @@ def list_column(frame: pl.DataFrame, column: str | None, separator: str) -> pl.E
         items = normalize_nulls(pl.col(column).cast(pl.String)).str.split(separator)
     cleaned = items.list.eval(normalize_nulls(pl.element()).drop_nulls())
     return cleaned
+
+
+def notes_column(frame: pl.DataFrame, column: str | None) -> pl.Expr:
+    """The record's notes: a list column's texts, or one text cell as one note (prose is never
+    split on a separator); missing and blank texts dropped, an empty list where there are none.
+    """
+    if column is None or column not in frame.columns:
+        return pl.lit([], dtype=pl.List(pl.String))
+    if isinstance(frame.schema[column], pl.List):
+        items = pl.col(column).cast(pl.List(pl.String))
+    else:
+        items = pl.concat_list(pl.col(column).cast(pl.String))
+    kept = items.list.eval(
+        pl.element().filter(normalize_nulls(pl.element().str.strip_chars()).is_not_null())
+    )
+    return kept.fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def carried_column(frame: pl.DataFrame, column: str) -> pl.Expr:

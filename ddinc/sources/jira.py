@@ -37,7 +37,15 @@ from ddinc.readers import Table
 from ddinc.sources.mapping import Mapping
 from ddinc.sources.source import Source
 
-__all__ = ["COMPONENTS_COLUMN", "JIRA", "JSM_CSV", "SEVERITY", "STATE", "prepare"]
+__all__ = [
+    "COMPONENTS_COLUMN",
+    "JIRA",
+    "JSM_CSV",
+    "NOTES_COLUMN",
+    "SEVERITY",
+    "STATE",
+    "prepare",
+]
 
 SEVERITY: Final = {
     "Highest": "SEV-1",
@@ -74,6 +82,9 @@ COMPONENTS_COLUMN: Final = "__jira_components"
 
 # "Component/s", then the copies readers made of the repeated header.
 _COMPONENTS: Final = re.compile(r"^Component/s(?:_duplicated_\d+|_\d+)?$")
+# The issue's narrative: its description, then each comment ("<date>;<author id>;<body>").
+_NARRATIVE: Final = re.compile(r"^(?:Description|Comment(?:_duplicated_\d+|_\d+)?)$")
+NOTES_COLUMN: Final = "__notes"
 
 
 def _component_columns(columns: list[str]) -> list[str]:
@@ -81,13 +92,20 @@ def _component_columns(columns: list[str]) -> list[str]:
 
 
 def prepare(table: Table) -> Table:
-    """Merge the repeated ``Component/s`` columns into one list (in column order)."""
+    """Merge the repeated ``Component/s`` columns into one list, and the description and
+    repeated ``Comment`` columns into the notes (each in column order)."""
+    added = []
     columns = _component_columns(table.frame.columns)
-    if not columns:
+    if columns:
+        merged = pl.concat_list(pl.col(c).cast(pl.String) for c in columns).list.drop_nulls()
+        added.append(merged.alias(COMPONENTS_COLUMN))
+    narrative = [c for c in table.frame.columns if _NARRATIVE.match(c)]
+    if narrative:
+        texts = pl.concat_list(pl.col(c).cast(pl.String) for c in narrative).list.drop_nulls()
+        added.append(texts.alias(NOTES_COLUMN))
+    if not added:
         return table
-    merged = pl.concat_list(pl.col(c).cast(pl.String) for c in columns).list.drop_nulls()
-    frame = table.frame.with_columns(merged.alias(COMPONENTS_COLUMN))
-    return dataclasses.replace(table, frame=frame)
+    return dataclasses.replace(table, frame=table.frame.with_columns(added))
 
 
 JSM_CSV: Final = Mapping(
@@ -104,11 +122,20 @@ JSM_CSV: Final = Mapping(
         "resolved": "Resolved",
         "impact_start": "Custom field (Impact Start)",
         "impact_end": "Custom field (Impact End)",
+        "notes": NOTES_COLUMN,
     },
     severity=SEVERITY,
     state=STATE,
     optional=frozenset(
-        {"commander", "declared_by", "services", "resolved", "impact_start", "impact_end"}
+        {
+            "commander",
+            "declared_by",
+            "services",
+            "resolved",
+            "impact_start",
+            "impact_end",
+            "notes",
+        }
     ),
 )
 

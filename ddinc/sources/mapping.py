@@ -22,6 +22,7 @@ __all__ = [
     "DETECTED_FROM",
     "INPUT_FIELDS",
     "LIST_FIELDS",
+    "NOTES",
     "TEXT_FIELDS",
     "EventLog",
     "Mapping",
@@ -38,8 +39,11 @@ TEXT_FIELDS: Final = (
     "visibility",
 )
 LIST_FIELDS: Final = ("teams", "services")
+# The record's narrative: a list column stays a list, one text cell is one note (never split:
+# prose holds the list separator).
+NOTES: Final = "notes"
 # Canonical fields a legacy column can feed.
-INPUT_FIELDS: Final = (*TEXT_FIELDS, *LIST_FIELDS, *TIMESTAMPS)
+INPUT_FIELDS: Final = (*TEXT_FIELDS, *LIST_FIELDS, NOTES, *TIMESTAMPS)
 # Timestamps a missing detected time may be taken from, when the analyst says so.
 DETECTED_FROM: Final = ("impact_start", "declared")
 
@@ -92,7 +96,9 @@ class Mapping:
     id
         Legacy column holding the incident's id, or a spec (e.g. ``concat("region", "no")``).
     columns
-        Canonical field -> legacy column. Fields are those of :data:`INPUT_FIELDS`. A value
+        Canonical field -> legacy column. Fields are those of :data:`INPUT_FIELDS`
+        (``notes = "description"`` or ``notes = "updates[].text"`` names the record's own
+        narrative, which is read for times but never sent as a field). A value
         may be a path into nested JSON (``most_recent_update.status``,
         ``affected_products[].title``), :func:`~ddinc.sources.specs.const`,
         :func:`~ddinc.sources.specs.pattern`, :func:`~ddinc.sources.specs.concat` or a polars

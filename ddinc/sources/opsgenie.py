@@ -81,12 +81,13 @@ CSV_EXPORT: Final = Mapping(
         "teams": "Teams",
         "declared": "CreatedAt",
         "resolved": "ClosedAt",
+        "notes": "Description",
     },
     severity=SEVERITY,
     state=STATE,
     # Opsgenie writes "Payments, Platform" in one quoted cell.
     list_separator=",",
-    optional=frozenset({"commander", "teams", "resolved"}),
+    optional=frozenset({"commander", "teams", "resolved", "notes"}),
 )
 
 API_JSON: Final = Mapping(
@@ -100,10 +101,11 @@ API_JSON: Final = Mapping(
         "teams": TEAMS_COLUMN,
         "declared": "createdAt",
         "resolved": "closedAt",
+        "notes": "description",
     },
     severity=SEVERITY,
     state=STATE,
-    optional=frozenset({"commander", "teams", "resolved"}),
+    optional=frozenset({"commander", "teams", "resolved", "notes"}),
 )
 
 OPSGENIE: Final = Source(

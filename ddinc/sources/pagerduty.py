@@ -156,11 +156,12 @@ REST_JSON: Final = Mapping(
         "services": "service.summary",
         "declared": "created_at",
         "resolved": "resolved_at",
+        "notes": "description",
     },
     fields={"urgency": "urgency"},
     severity=SEVERITY,
     state=STATE,
-    optional=frozenset({"services", "resolved"}),
+    optional=frozenset({"services", "resolved", "notes"}),
 )
 
 CSV_EXPORT: Final = Mapping(
@@ -175,12 +176,13 @@ CSV_EXPORT: Final = Mapping(
         "services": "service_name",
         "declared": "created_on",
         "resolved": "resolved_on",
+        "notes": "description",
     },
     fields={"urgency": "urgency"},
     severity=SEVERITY,
     state=STATE,
     list_separator=";",
-    optional=frozenset({"teams", "services", "resolved"}),
+    optional=frozenset({"teams", "services", "resolved", "notes"}),
 )
 
 PAGERDUTY: Final = Source(

@@ -64,6 +64,9 @@ _COMMON: Final = {
     "declared": "opened_at",
     "resolved": "resolved_at",
     "title": "short_description",
+    # The journal of work notes, where an export has it (the UCI audit log has none);
+    # --column notes=comments names another.
+    "notes": "work_notes",
 }
 
 EVENT_LOG: Final = Mapping(
@@ -73,7 +76,7 @@ EVENT_LOG: Final = Mapping(
     severity=SEVERITY,
     state=STATE,
     order="day_first",
-    optional=frozenset({"title", "services", "commander"}),
+    optional=frozenset({"title", "services", "commander", "notes"}),
     events=EventLog(order_by="sys_mod_count"),
 )
 
@@ -83,7 +86,7 @@ INCIDENT_TABLE: Final = Mapping(
     columns={**_COMMON, "state": "state", "severity": "priority"},
     severity=SEVERITY,
     state=STATE,
-    optional=frozenset({"services", "commander", "declared_by", "teams"}),
+    optional=frozenset({"services", "commander", "declared_by", "teams", "notes"}),
 )
 
 SERVICENOW: Final = Source(

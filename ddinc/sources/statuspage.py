@@ -8,6 +8,11 @@ incident states and stay unmapped, so the checks flag them.
 ``postmortem`` (a postmortem was published) maps to ``resolved``, not ``completed``: Datadog
 accepts a resolved time only with state ``resolved``, and ``completed`` is optional per org.
 Pass ``state={"postmortem": "completed"}`` to ``ddinc.load`` where the org uses it.
+
+Every update in ``incident_updates`` becomes one of the incident's ``notes``, oldest first:
+``<display_at> <status>: <body>`` (``created_at`` where ``display_at`` is missing), so that the
+suggestions can read each update's time, its status and the times its body states (a
+back-filled record keeps its real times only there).
 """
 
 from __future__ import annotations
@@ -39,21 +44,48 @@ STATE: Final = {
 }
 
 _COMPONENT_NAMES: Final = "__component_names"
+_UPDATE_NOTES: Final = "__update_notes"
 
 
-def _component_names(table: Table) -> Table:
-    """Replace the list of component objects by the list of their names."""
+def _item_keys(dtype: pl.DataType | None) -> set[str]:
+    """The keys of a list of objects' items; empty for any other shape."""
+    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        return {f.name for f in dtype.inner.fields}
+    return set()
+
+
+def _update_notes(dtype: pl.DataType | None) -> pl.Expr:
+    """Each update as ``<time> <status>: <body>``, oldest first (ISO times sort as text)."""
+    names = _item_keys(dtype)
+    if "body" not in names:
+        return pl.lit([], dtype=pl.List(pl.String))
+    update = pl.element()
+    stamps = [
+        update.struct.field(k).cast(pl.String) for k in ("display_at", "created_at") if k in names
+    ]
+    status = update.struct.field("status").cast(pl.String) if "status" in names else pl.lit(None)
+    note = pl.format(
+        "{} {}: {}",
+        pl.coalesce(*stamps, pl.lit("")),
+        status.fill_null("update"),
+        update.struct.field("body").cast(pl.String).fill_null(""),
+    ).str.strip_chars()
+    notes = pl.col("incident_updates").list.eval(note).list.sort()
+    return notes.fill_null(pl.lit([], dtype=pl.List(pl.String)))
+
+
+def _prepare(table: Table) -> Table:
+    """Component objects -> their names; updates -> notes."""
     frame = table.frame
-    dtype = frame.schema.get("components")
-    if (
-        isinstance(dtype, pl.List)
-        and isinstance(dtype.inner, pl.Struct)
-        and any(f.name == "name" for f in dtype.inner.fields)
-    ):
+    if "name" in _item_keys(frame.schema.get("components")):
         names = pl.col("components").list.eval(pl.element().struct.field("name"))
     else:
         names = pl.lit([], dtype=pl.List(pl.String))
-    return dataclasses.replace(table, frame=frame.with_columns(names.alias(_COMPONENT_NAMES)))
+    notes = _update_notes(frame.schema.get("incident_updates"))
+    return dataclasses.replace(
+        table,
+        frame=frame.with_columns(names.alias(_COMPONENT_NAMES), notes.alias(_UPDATE_NOTES)),
+    )
 
 
 STATUSPAGE_MAPPING: Final = Mapping(
@@ -67,6 +99,7 @@ STATUSPAGE_MAPPING: Final = Mapping(
         "declared": "created_at",
         "resolved": "resolved_at",
         "services": _COMPONENT_NAMES,
+        "notes": _UPDATE_NOTES,
     },
     severity=SEVERITY,
     state=STATE,
@@ -82,5 +115,5 @@ STATUSPAGE: Final = Source(
         frozenset({"id", "name", "status", "impact", "created_at", "incident_updates"}),
     ),
     kinds=frozenset({"json", "jsonl"}),
-    prepare=_component_names,
+    prepare=_prepare,
 )

@@ -48,6 +48,7 @@ title = {column = "summary", pattern = '^(?:\\[\\w+\\]\\s*)?(.+)$'}   # the titl
 state = {column = "summary", pattern = '^\\[(\\w+)\\]'}              # the prefix: [RESOLVED]
 declared = "date"                                     # epoch seconds
 services = "service_name"
+notes = "description"                                 # updates, times in prose: never sent
 
 [fields]
 detection_method = {const = "other"}   # the same for every record: an org dropdown value

@@ -50,6 +50,8 @@ COLUMNS: Final = (
     "teams",
     "services",
     "source",
+    # The record's own words (updates, comments): what the times read from text cite.
+    "notes",
 )
 EDITABLE_IN_TABLE: Final = ("title", "state", "severity", *TIMESTAMPS)
 # Above this many rows, the checks run when asked (a button) rather than after every edit:
@@ -163,7 +165,16 @@ class CleanerState:
         self._rows = values.hstack(flags.get_columns()) if flags.width else values
         # What a page shows, with list columns in one chunk: gathering 50 rows of a list
         # column split in chunks (as Parquet reads it) costs O(rows), in one chunk O(page).
-        shown = marked.select(ROW_KEY, EXCLUDED, SELECTED, *COLUMNS)
+        # A canonical CSV written before notes existed has none: shown empty.
+        shown = marked.select(
+            ROW_KEY,
+            EXCLUDED,
+            SELECTED,
+            *(
+                pl.col(name) if name in marked.columns else pl.lit(None).alias(name)
+                for name in COLUMNS
+            ),
+        )
         lists = [name for name, dtype in shown.schema.items() if isinstance(dtype, pl.List)]
         self._shown = shown.with_columns(shown.get_column(name).rechunk() for name in lists)
         keys = [*FACETS, *(_check_column(name) for name in names)]

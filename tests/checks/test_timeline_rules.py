@@ -270,9 +270,13 @@ def message_of(name: str, *rows: dict[str, Any], context: CheckContext = CONTEXT
 
 
 def test_a_sub_second_reversal_shows_milliseconds_and_the_gap() -> None:
-    # Two systems stamped one event 57 ms apart: the two times must not read the same.
+    # Two systems stamped one event 57 ms apart: with no tolerance the check fires, and the
+    # two times must not read the same.
+    exact = CheckContext(now=NOW, order_tolerance=timedelta(0))
     message = message_of(
-        "reversed_interval", incident(resolved=declared(0) - timedelta(milliseconds=57))
+        "reversed_interval",
+        incident(resolved=declared(0) - timedelta(milliseconds=57)),
+        context=exact,
     )
     assert (
         "resolved 2023-03-01T09:18:59.943Z is before declared 2023-03-01T09:19:00.000Z by 57 ms"
@@ -422,3 +426,20 @@ def test_a_1400_hour_incident_among_2_hour_ones_in_a_realistic_history() -> None
         failing(frame, "time_to_resolve_outlier", CheckContext(now=NOW, outlier_min_samples=20))
         == []
     )
+
+
+@pytest.mark.parametrize("gap_ms", [50, 73, 90, 999])
+def test_reversed_interval_forgives_gaps_under_the_order_tolerance(gap_ms: int) -> None:
+    # GitHub's started_at is posted a few ms after created_at: with detected taken from
+    # impact_start, time_to_declare is -50..-90 ms on back-fills; not an error.
+    gap = timedelta(milliseconds=gap_ms)
+    rows = [
+        incident(impact_start=declared(0) + gap, detected=declared(0) + gap),
+        incident(impact_end=start_of(1) - gap, detected=None),
+    ]
+    assert failing(incidents(*rows), "reversed_interval") == []
+    exact = CheckContext(now=NOW, order_tolerance=timedelta(0))
+    assert failing(incidents(*rows), "reversed_interval", exact) == [0, 1]
+    # At the tolerance itself the gap is a reversal again.
+    wide = CheckContext(now=NOW, order_tolerance=gap)
+    assert failing(incidents(*rows), "reversed_interval", wide) == [0, 1]

@@ -47,7 +47,7 @@ def test_backfilled_records_get_their_times_from_their_text() -> None:
     frame = frame_of(_backfilled(UPDATES), _backfilled("nothing dated"), incident())
     (found,) = [s for s in suggest(frame, context=CONTEXT) if s.check == "zero_length_incident"]
     assert found.rows == 1
-    assert "1 record(s) hold no time" in found.explanation
+    assert "1 record(s) hold no usable time" in found.explanation
     done = replay(frame, found.steps)
     row = done.frame.row(0, named=True)
     assert row["impact_start"] == row["declared"] == datetime(2011, 7, 28, 3, 6, tzinfo=UTC)
@@ -193,27 +193,3 @@ def test_a_missing_title_is_built_from_named_columns_disabled() -> None:
 def test_a_clean_frame_gets_no_suggestions() -> None:
     assert suggest(frame_of(incident(), incident()), context=CONTEXT) == []
     assert isinstance(frame_of(incident()), pl.DataFrame)
-
-
-def _resolved_without_time(text: str | None) -> dict[str, object]:
-    return incident(
-        source="statuspage",
-        state="resolved",
-        declared=datetime(2011, 7, 28, 3, 0, tzinfo=UTC),
-        resolved=None,
-        impact_end=None,
-        **{"field.updates": text},
-    )
-
-
-def test_a_resolved_record_without_a_resolved_time_gets_it_from_its_text() -> None:
-    # The push holds such a record (Datadog would stamp the import time): the text says when.
-    frame = frame_of(_resolved_without_time(UPDATES), _resolved_without_time("no date"))
-    (found,) = [s for s in suggest(frame, context=CONTEXT) if s.check == "resolved_time_missing"]
-    assert found.rows == 1
-    assert "1 record(s) hold no such update" in found.explanation
-    done = replay(frame, found.steps)
-    assert done.frame["resolved"].to_list() == [datetime(2011, 7, 28, 4, 12, 30, tzinfo=UTC), None]
-    (step,) = found.steps
-    (cell,) = step.cells  # type: ignore[attr-defined]
-    assert cell.evidence.startswith("field.updates: 2011-07-28 04:12:30")

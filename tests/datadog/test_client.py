@@ -522,6 +522,35 @@ def test_requests_to_the_loopback_emulator_never_go_through_a_proxy(
     assert len(emulator.incidents) == 1
 
 
+def test_incidents_are_listed_page_by_page_and_impacts_per_incident(url: str) -> None:
+    with client_for(url) as client:
+        ids = [
+            client.import_incident(IncidentImportRequest.of(f"n{n}")).incident_id for n in range(3)
+        ]
+        impact = IncidentImpactCreateRequest.of("checkout down", start_at=T0)
+        client.create_incident_impact(ids[1], impact)
+        first = client.list_incidents(page_size=2)
+        second = client.list_incidents(page_size=2, page_offset=2)
+        assert [i.id for i in first.data + second.data] == ids
+        assert [len(client.list_incident_impacts(i).data) for i in ids] == [0, 1, 0]
+        with pytest.raises(ConfigError, match="1 to 100"):
+            client.list_incidents(page_size=0)
+        with pytest.raises(NotFoundError):
+            client.list_incident_impacts("5f0c2a6e-0000-4000-8000-000000000000")
+
+
+def test_search_sorts_by_creation_both_ways(url: str) -> None:
+    with client_for(url) as client:
+        ids = [
+            client.import_incident(IncidentImportRequest.of(f"n{n}")).incident_id for n in range(3)
+        ]
+        query = "state:(active OR stable OR resolved)"
+        newest = client.search_incidents(query, sort="-created").incidents
+        oldest = client.search_incidents(query, sort="created", page_size=2).incidents
+        assert [i.id for i in newest] == ids[::-1]
+        assert [i.id for i in oldest] == ids[:2]
+
+
 def test_the_import_probe_is_refused_with_400_and_creates_nothing(
     emulator: Emulator, url: str
 ) -> None:

@@ -385,3 +385,45 @@ def test_naive_columns_are_reported_as_data_not_only_as_a_note(tmp_path: Path) -
     canonical = canonicalize(read_table(sheet), mapping)
     # "fixed" carries its own zone; only "opened" was read in the mapping's zone.
     assert canonical.naive_columns == ("opened",)
+
+
+def test_a_text_column_named_as_notes_is_one_note_never_split(tmp_path: Path) -> None:
+    mapping = ONE_ROW.replace(columns={"notes": "title"})
+    rows = [row("A", title="Down; back up at 3:05 PM PDT"), row("B", title="?")]
+    got = {
+        r["source_id"]: r
+        for r in run(write_csv(tmp_path / "x.csv", rows), mapping).incidents.to_dicts()
+    }
+    assert got["A"]["notes"] == ["Down; back up at 3:05 PM PDT"]
+    assert got["B"]["notes"] == []
+
+
+def test_notes_from_a_path_into_a_list_of_objects(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "A",
+            "opened": "2024-01-12T15:45:00Z",
+            "updates": [{"text": "first"}, {"text": None}, {"text": "second; later"}],
+        },
+        {"id": "B", "opened": "2024-01-12T16:45:00Z", "updates": []},
+    ]
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    mapping = Mapping(
+        source="feed", id="id", columns={"declared": "opened", "notes": "updates[].text"}
+    )
+    got = {r["source_id"]: r for r in run(path, mapping).incidents.to_dicts()}
+    assert got["A"]["notes"] == ["first", "second; later"]
+    assert got["B"]["notes"] == []
+
+
+def test_event_log_notes_in_event_order_each_text_once(tmp_path: Path) -> None:
+    mapping = EVENTS.replace(columns={"notes": "team"})
+    rows = [
+        row("A", seq="2", team="resolved it"),
+        row("A", seq="1", team="looking"),
+        row("A", seq="3", team="resolved it"),
+        row("A", seq="4", team=""),
+    ]
+    got = run(write_csv(tmp_path / "x.csv", rows), mapping).incidents.to_dicts()
+    assert got[0]["notes"] == ["looking", "resolved it"]

@@ -86,6 +86,7 @@ def canonical_frames(draw: st.DrawFn) -> pl.DataFrame:
             "services": draw(text_lists),
             "raw": {name: draw(maybe_text) for name in RAW_FIELDS},
             "load_notes": draw(text_lists),
+            "notes": draw(text_lists),
         }
         for name in ("commander", "declared_by", "incident_type", "visibility"):
             row[name] = draw(maybe_text)
@@ -253,3 +254,16 @@ def test_a_header_holding_quotes_reads_back_as_written(tmp_path: Path) -> None:
     back = ddinc.load(path).incidents
     assert 'field.say "hi"' in back.columns
     assert_frame_equal(back, frame)
+
+
+def test_notes_with_newlines_and_separators_round_trip(tmp_path: Path) -> None:
+    notes = [
+        "2021-02-02T13:52:00.711Z investigating: We are investigating.\nMore soon; really",
+        "2021-02-02T14:28:18.575Z resolved: fixed \\ done; ok\r\n<p>bye</p>",
+        "",
+    ]
+    frame = one_incident(notes=notes)
+    path = tmp_path / "cleaned.csv"
+    write_csv(frame, path)
+    back = ddinc.load(path).incidents
+    assert back.get_column("notes").to_list() == [notes]

@@ -196,3 +196,18 @@ def test_committed_sample(path: Path) -> None:
     truth = truth_of(path)
     if truth is not None:
         assert_matches_truth(result, truth, ("impact_start", "declared", "resolved", "impact_end"))
+
+
+def test_description_and_repeated_comments_become_notes(tmp_path: Path) -> None:
+    header = "Summary,Issue key,Status,Priority,Created,Description,Comment,Comment\n"
+    row = (
+        'Checkout down,INC-7,Done,High,12/Jan/24 3:45 PM,"Errors; then none",'
+        '"12/Jan/24 4:10 PM;5570:ab;Fixed, operating normally",\n'
+    )
+    path = tmp_path / "jira.csv"
+    path.write_text(header + row, encoding="utf-8")
+    (incident,) = loader.load(path, "jira").incidents.to_dicts()
+    assert incident["notes"] == [
+        "Errors; then none",
+        "12/Jan/24 4:10 PM;5570:ab;Fixed, operating normally",
+    ]

@@ -262,3 +262,20 @@ def test_events_disagreeing_on_opened_at_are_named_in_the_load_notes(tmp_path: P
     assert "number INC1 (2016-03-01T09:30:00Z to 2016-03-01T10:00:00Z)" in note
     assert "INC2" not in note
     assert incident(result, "INC1")["declared"] == utc(2016, 3, 1, 9, 30)
+
+
+def test_work_notes_become_notes_and_events_keep_each_text_once(tmp_path: Path) -> None:
+    header = (
+        "number,incident_state,sys_mod_count,opened_at,priority,opened_by,"
+        "assignment_group,resolved_at,work_notes\n"
+    )
+    common = "5/3/2016 12:00,3 - Moderate,Ann,DB,"
+    rows = [
+        f"INC1,New,0,{common},Looking at the database\n",
+        f"INC1,Active,1,{common},Looking at the database\n",
+        f"INC1,Resolved,2,{common}5/3/2016 13:05,Resolved at 13:05 UTC\n",
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    (incident,) = loader.load(path, "servicenow").incidents.to_dicts()
+    assert incident["notes"] == ["Looking at the database", "Resolved at 13:05 UTC"]

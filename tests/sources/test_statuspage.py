@@ -173,3 +173,54 @@ def test_committed_sample(path: Path) -> None:
     truth = truth_of(path)
     if truth is not None:
         assert_matches_truth(result, truth, ("impact_start", "declared", "resolved"))
+
+
+def test_updates_become_notes_oldest_first_with_time_and_status(
+    loaded: loader.LoadResult, document: dict[str, Any]
+) -> None:
+    got = by_id(loaded)
+    for incident in document["incidents"]:
+        updates = sorted(
+            incident["incident_updates"], key=lambda u: u["display_at"] or u["created_at"]
+        )
+        expected = [
+            f"{u['display_at'] or u['created_at']} {u['status']}: {u['body']}".strip()
+            for u in updates
+        ]
+        assert got[incident["id"]]["notes"] == expected
+
+
+def test_notes_without_updates_and_never_a_datadog_field(tmp_path: Path) -> None:
+    record = {
+        "id": "a",
+        "name": "Webhooks delayed",
+        "status": "resolved",
+        "impact": "minor",
+        "created_at": "2022-01-01T10:05:00.000Z",
+        "shortlink": "https://stspg.io/a",
+        "incident_updates": [
+            {
+                "status": "resolved",
+                "body": "Fixed; operating normally.\nThanks",
+                "created_at": "2022-01-01T11:00:00.000Z",
+                "display_at": None,
+            },
+            {
+                "status": "investigating",
+                "body": "Looking",
+                "created_at": "2022-01-01T10:05:00.000Z",
+                "display_at": "2022-01-01T10:05:00.000Z",
+            },
+        ],
+    }
+    bare = {**record, "id": "b", "incident_updates": []}
+    path = tmp_path / "page.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(bare) + "\n", encoding="utf-8")
+    result = loader.load(path)
+    got = by_id(result)
+    assert got["a"]["notes"] == [
+        "2022-01-01T10:05:00.000Z investigating: Looking",
+        "2022-01-01T11:00:00.000Z resolved: Fixed; operating normally.\nThanks",
+    ]
+    assert got["b"]["notes"] == []
+    assert not [c for c in result.incidents.columns if c.startswith("field.")]

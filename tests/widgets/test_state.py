@@ -117,3 +117,13 @@ def test_filtered_pages_read_lazily_match_the_filter() -> None:
     state.set_sort("severity", descending=True)
     state.set_page(0)
     assert {row["cells"]["severity"] for row in state.page_rows()} == {"SEV-3"}
+
+
+def test_the_row_view_shows_the_records_notes_even_where_a_frame_has_none() -> None:
+    notes = ["2022-05-01T12:00:00Z investigating: Looking", "2022-05-01T13:00:00Z resolved: ok"]
+    frame = frame_of(incident(notes=notes), incident())
+    (first, second) = CleanerState(frame, check_context=CONTEXT).page_rows()
+    assert first["cells"]["notes"] == "; ".join(notes)
+    assert second["cells"]["notes"] is None
+    older = CleanerState(frame.drop("notes"), check_context=CONTEXT)
+    assert [row["cells"]["notes"] for row in older.page_rows()] == [None, None]

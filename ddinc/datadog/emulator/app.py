@@ -59,7 +59,13 @@ from ddinc.datadog.emulator.middleware import (
 )
 from ddinc.datadog.emulator.org import Org
 from ddinc.datadog.emulator.ratelimit import RateLimit, RateLimiter, RateLimitMiddleware
-from ddinc.datadog.emulator.search import parse_query, search_response
+from ddinc.datadog.emulator.search import (
+    parse_query,
+    search_response,
+    treat_unknown_facets,
+    undocumented_facets,
+    visible,
+)
 from ddinc.datadog.emulator.store import Store, StoredImpact, StoredIncident
 from ddinc.datadog.emulator.validate import (
     IMPACT_INCLUDES,
@@ -335,10 +341,21 @@ class _Routes:
         if isinstance(paging, Response):
             return paging
         size, offset = paging
-        query = parse_query(params.get("query"), frozenset(f.name for f in self.org.fields))
+        config = self.state.config
+        parsed = parse_query(params.get("query"), frozenset(f.name for f in self.org.fields))
+        if isinstance(parsed, Problem):
+            return self.fail(op, parsed)
+        query = treat_unknown_facets(
+            parsed, undocumented_facets(self.org), config.search_unknown_facet
+        )
         if isinstance(query, Problem):
             return self.fail(op, query)
-        matching = [i for i in self.state.store.incidents() if query.matches(i)]
+        now = config.now().astimezone(UTC)
+        matching = [
+            i
+            for i in self.state.store.incidents()
+            if query is not None and query.matches(i) and visible(i, now, config.search_lag)
+        ]
         matching.sort(key=lambda i: (i.created, i.public_id), reverse=sort == "-created")
         body = search_response(
             matching,

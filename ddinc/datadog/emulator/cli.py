@@ -18,7 +18,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ddinc.datadog.emulator.config import DEMO_API_KEY, DEMO_APP_KEY, EmulatorConfig
+from ddinc.datadog.emulator.config import (
+    DEMO_API_KEY,
+    DEMO_APP_KEY,
+    SEARCH_UNKNOWN_FACET_MODES,
+    EmulatorConfig,
+)
 from ddinc.datadog.emulator.emulator import Emulator
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.datadog.emulator.org import (
@@ -71,6 +76,21 @@ def build_parser(prog: str = "python -m ddinc.datadog.emulator") -> argparse.Arg
         choices=("api", "jsonapi"),
         default="api",
         help='import errors as {"errors": ["..."]} (api) or JSON:API objects (jsonapi)',
+    )
+    searching = parser.add_argument_group("search (how Datadog's undocumented search may behave)")
+    searching.add_argument(
+        "--search-lag",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="an incident shows in search only this long after its creation (default 0)",
+    )
+    searching.add_argument(
+        "--search-unknown-facet",
+        choices=SEARCH_UNKNOWN_FACET_MODES,
+        default="match",
+        help="a query on an org field other than state/severity: matched (default), "
+        "no results, 400, or the term ignored",
     )
     _add_org_variants(parser)
     limits = parser.add_argument_group("rate limits (LIMIT/PERIOD, e.g. 60/10)")
@@ -150,9 +170,13 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     operations = None
     if args.fault_operations:
         operations = frozenset(op.strip() for op in args.fault_operations.split(","))
+    if args.search_lag < 0:
+        raise ConfigError(f"--search-lag {args.search_lag}: give 0 or more seconds")
     permissions = _permissions(args.app_key_permissions)
     org = Org.load(args.org) if args.org else Org.default()
     return EmulatorConfig(
+        search_lag=args.search_lag,
+        search_unknown_facet=args.search_unknown_facet,
         org=org.with_provenance(args.provenance),
         app_keys=frozenset() if permissions else frozenset({DEMO_APP_KEY}),
         app_key_permissions=permissions,

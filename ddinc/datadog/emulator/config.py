@@ -18,8 +18,10 @@ from ddinc.errors import ConfigError
 __all__ = [
     "DEMO_API_KEY",
     "DEMO_APP_KEY",
+    "SEARCH_UNKNOWN_FACET_MODES",
     "EmulatorConfig",
     "ErrorShape",
+    "SearchUnknownFacet",
     "utc_now",
 ]
 
@@ -28,6 +30,8 @@ DEMO_API_KEY = "ddinc-emulator-api-key"
 DEMO_APP_KEY = "ddinc-emulator-app-key"
 
 ErrorShape = Literal["api", "jsonapi"]
+SearchUnknownFacet = Literal["match", "empty", "error", "ignore"]
+SEARCH_UNKNOWN_FACET_MODES: tuple[SearchUnknownFacet, ...] = ("match", "empty", "error", "ignore")
 
 
 def utc_now() -> datetime:
@@ -74,6 +78,15 @@ class EmulatorConfig:
         Datadog's newer incident endpoints send), so a client can be tested against both.
     import_enabled
         False plays an org whose Preview of the import endpoint is not enabled (403).
+    search_lag
+        Seconds after its creation (by ``now``) before an incident shows in search results;
+        reads by id and the list endpoints see it at once. Datadog's search index lags by an
+        amount it does not document.
+    search_unknown_facet
+        How a search on a facet Datadog does not document (an org field other than
+        ``state`` and ``severity``) is treated: ``"match"`` (as a field facet), ``"empty"``
+        (no results), ``"error"`` (400) or ``"ignore"`` (the term is dropped, the rest of
+        the query matches).
     """
 
     org: Org = field(default_factory=Org.default)
@@ -90,6 +103,8 @@ class EmulatorConfig:
     first_public_id: int = 1
     import_error_shape: ErrorShape = "api"
     import_enabled: bool = True
+    search_lag: float = 0.0
+    search_unknown_facet: SearchUnknownFacet = "match"
 
     def __post_init__(self) -> None:
         for permissions in self.app_key_permissions.values():

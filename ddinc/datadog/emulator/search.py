@@ -13,6 +13,11 @@ Facets: ``state``, ``severity``, ``visibility``, ``title`` (substring, any case)
 ``public_id``, ``slug``, ``incident_type`` (a type id), ``commander``/``declared_by``
 (a user id), and the name of any incident field (a list field matches when any of its values
 does). ``OR`` between whole terms is refused with a message pointing at the parentheses form.
+
+Datadog documents ``state`` and ``severity`` as facets, not the org's other fields:
+:func:`treat_unknown_facets` plays each way it could treat a term on one of those
+(``EmulatorConfig.search_unknown_facet``), and :func:`visible` hides incidents younger than
+the search index lag (``EmulatorConfig.search_lag``).
 """
 
 from __future__ import annotations
@@ -21,17 +26,31 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ddinc.datadog.emulator.org import FieldConfig, Org
 from ddinc.datadog.emulator.render import Json, incident_resource, included_users
 from ddinc.datadog.emulator.store import StoredImpact, StoredIncident
 from ddinc.datadog.emulator.validate import Problem
 
-__all__ = ["BUILTIN_FACETS", "Query", "Term", "parse_query", "render_query", "search_response"]
+__all__ = [
+    "BUILTIN_FACETS",
+    "DOCUMENTED_FIELD_FACETS",
+    "Query",
+    "Term",
+    "parse_query",
+    "render_query",
+    "search_response",
+    "treat_unknown_facets",
+    "undocumented_facets",
+    "visible",
+]
 
 BUILTIN_FACETS = frozenset(
     {"title", "public_id", "slug", "visibility", "incident_type", "commander", "declared_by"}
 )
+DOCUMENTED_FIELD_FACETS = frozenset({"state", "severity"})
+"""The org fields Datadog's spec shows as search facets (``state:active AND severity:...``)."""
 _TOKEN = re.compile(r'\s*(?:(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<punct>[():])|(?P<word>[^\s():"]+))')
 
 
@@ -202,6 +221,36 @@ def render_query(query: Query) -> str:
             body = f"{term.facet}:({' OR '.join(values)})"
         parts.append(("-" if term.negated else "") + body)
     return " AND ".join(parts)
+
+
+def undocumented_facets(org: Org) -> frozenset[str]:
+    """The org's field names that Datadog does not document as search facets."""
+    names = {f.name for f in org.fields}
+    return frozenset(names - DOCUMENTED_FIELD_FACETS - BUILTIN_FACETS)
+
+
+def treat_unknown_facets(
+    query: Query, undocumented: frozenset[str], mode: str
+) -> Query | Problem | None:
+    """``query`` as a server treating undocumented facets by ``mode`` would run it.
+
+    None means "no results" (``empty``); ``error`` answers 400; ``ignore`` drops the terms
+    (nothing left matches everything); ``match`` keeps them.
+    """
+    unknown = [t for t in query.terms if t.facet is not None and t.facet in undocumented]
+    if not unknown or mode == "match":
+        return query
+    if mode == "empty":
+        return None
+    if mode == "error":
+        names = ", ".join(sorted({str(t.facet) for t in unknown}))
+        return Problem.of(400, f"invalid query: unknown facet {names}")
+    return Query(tuple(t for t in query.terms if t not in unknown))
+
+
+def visible(incident: StoredIncident, now: datetime, lag: float) -> bool:
+    """Whether the search index has caught up with ``incident`` at ``now``."""
+    return lag <= 0 or incident.created <= now - timedelta(seconds=lag)
 
 
 # -- the response --------------------------------------------------------------------------------

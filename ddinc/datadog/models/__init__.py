@@ -9,7 +9,8 @@ optional, and both error body shapes Datadog uses are read (see :func:`error_mes
 Operations covered: ``ImportIncident`` (request, 201 response with ``included`` users and
 incident types), ``ListUsers`` / ``GetUser``, ``ListIncidentTypes`` / ``GetIncidentType``,
 ``ListIncidentUserDefinedFields`` / ``GetIncidentUserDefinedField``, ``SearchIncidents``,
-``GetIncident``, ``DeleteIncident`` (no body) and ``CreateIncidentImpact``.
+``GetIncident``, ``ListIncidents``, ``DeleteIncident`` (no body), ``CreateIncidentImpact``
+and ``ListIncidentImpacts``.
 
 Modules: :mod:`~ddinc.datadog.models.requests` (strict), :mod:`~ddinc.datadog.models.responses`
 (lenient), :mod:`~ddinc.datadog.models.error_bodies` (both error shapes); import from here.
@@ -42,11 +43,13 @@ from ddinc.datadog.models.responses import (
     IncidentImpactAttributes,
     IncidentImpactData,
     IncidentImpactResponse,
+    IncidentImpactsResponse,
     IncidentImportResponse,
     IncidentResponse,
     IncidentSearchAttributes,
     IncidentSearchData,
     IncidentSearchResponse,
+    IncidentsResponse,
     IncidentTypeAttributes,
     IncidentTypeData,
     IncidentTypeListResponse,
@@ -82,6 +85,7 @@ __all__ = [
     "IncidentImpactCreateRequest",
     "IncidentImpactData",
     "IncidentImpactResponse",
+    "IncidentImpactsResponse",
     "IncidentImportAttributes",
     "IncidentImportData",
     "IncidentImportRelationships",
@@ -95,6 +99,7 @@ __all__ = [
     "IncidentTypeData",
     "IncidentTypeListResponse",
     "IncidentTypeResponse",
+    "IncidentsResponse",
     "IncludedItem",
     "IncludedUser",
     "IncludedUserAttributes",

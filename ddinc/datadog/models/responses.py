@@ -19,6 +19,7 @@ __all__ = [
     "IncidentImpactAttributes",
     "IncidentImpactData",
     "IncidentImpactResponse",
+    "IncidentImpactsResponse",
     "IncidentImportResponse",
     "IncidentResponse",
     "IncidentSearchAttributes",
@@ -28,6 +29,7 @@ __all__ = [
     "IncidentTypeData",
     "IncidentTypeListResponse",
     "IncidentTypeResponse",
+    "IncidentsResponse",
     "IncludedItem",
     "IncludedUser",
     "IncludedUserAttributes",
@@ -172,6 +174,14 @@ class IncidentResponse(LenientResponse):
 
     data: IncidentData
     included: list[IncludedItem] | None = None
+
+
+class IncidentsResponse(LenientResponse):
+    """The answer of ``GET /api/v2/incidents`` (ListIncidents): one page of incidents."""
+
+    data: list[IncidentData] = Field(default_factory=list)
+    included: list[IncludedItem] | None = None
+    meta: dict[str, Any] | None = None
 
 
 class SearchedIncident(LenientResponse):
@@ -342,4 +352,11 @@ class IncidentImpactResponse(LenientResponse):
     """The 201 answer of an impact creation."""
 
     data: IncidentImpactData
+    included: list[IncludedItem] | None = None
+
+
+class IncidentImpactsResponse(LenientResponse):
+    """The answer of ``GET /api/v2/incidents/{id}/impacts`` (ListIncidentImpacts)."""
+
+    data: list[IncidentImpactData] = Field(default_factory=list)
     included: list[IncludedItem] | None = None

@@ -119,6 +119,15 @@ def test_the_main_module_can_be_imported_without_running() -> None:
     assert module.main is main
 
 
+def test_search_options_become_the_configuration() -> None:
+    args = build_parser().parse_args(["--search-lag", "30", "--search-unknown-facet", "ignore"])
+    config = config_from_args(args)
+    assert (config.search_lag, config.search_unknown_facet) == (30.0, "ignore")
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert (defaults.search_lag, defaults.search_unknown_facet) == (0.0, "match")
+    assert main(["--search-lag", "-1"]) == 2
+
+
 def test_org_variant_options_become_the_configuration() -> None:
     args = build_parser().parse_args(
         ["--app-key-permissions", "incident_read, user_access_read", "--import-disabled",

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ddinc.datadog.emulator.search import BUILTIN_FACETS, Query, Term, parse_query, render_query
+from ddinc.datadog.emulator import Emulator, EmulatorConfig
+from ddinc.datadog.emulator.config import SearchUnknownFacet
+from ddinc.datadog.emulator.search import (
+    BUILTIN_FACETS,
+    Query,
+    Term,
+    parse_query,
+    render_query,
+    treat_unknown_facets,
+    undocumented_facets,
+    visible,
+)
 from ddinc.datadog.emulator.store import StoredIncident
 from ddinc.datadog.emulator.validate import Problem
+from tests.datadog.emulator.conftest import IMPORT, KEYS, import_body
 
 FIELDS = frozenset({"state", "severity", "teams"})
+UNDOCUMENTED = frozenset({"teams"})
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -117,3 +131,89 @@ terms = st.one_of(
 def test_rendered_queries_parse_back_to_the_same_query(drawn: list[Term]) -> None:
     query = Query(tuple(drawn))
     assert parsed(render_query(query)) == query
+
+
+# -- the unknowns: undocumented facets and the index lag --------------------------------------
+
+
+def test_only_state_and_severity_are_documented_field_facets() -> None:
+    undocumented = undocumented_facets(Emulator().org)
+    assert "legacy_id" in undocumented
+    assert not undocumented & {"state", "severity"}
+    assert not undocumented & BUILTIN_FACETS
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("match", "teams:core AND state:active"),
+        ("empty", None),
+        ("ignore", "state:active"),
+    ],
+)
+def test_each_mode_treats_an_undocumented_facet_its_way(mode: str, expected: str | None) -> None:
+    treated = treat_unknown_facets(parsed("teams:core AND state:active"), UNDOCUMENTED, mode)
+    assert not isinstance(treated, Problem)
+    assert (None if treated is None else render_query(treated)) == expected
+
+
+def test_the_error_mode_answers_400_naming_the_facet() -> None:
+    treated = treat_unknown_facets(parsed("teams:core"), UNDOCUMENTED, "error")
+    assert isinstance(treated, Problem)
+    assert treated.status == 400
+    assert "teams" in " ".join(treated.messages)
+
+
+def test_documented_facets_pass_every_mode_unchanged() -> None:
+    query = parsed("state:(active OR stable) AND severity:SEV-1")
+    for mode in ("match", "empty", "error", "ignore"):
+        assert treat_unknown_facets(query, UNDOCUMENTED, mode) == query
+
+
+def test_an_incident_shows_only_once_the_lag_has_passed() -> None:
+    young = incident("x")
+    assert visible(young, T0, 0)
+    assert not visible(young, T0 + timedelta(seconds=29), 30)
+    assert visible(young, T0 + timedelta(seconds=30), 30)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _search(http: httpx.Client, query: str) -> list[str]:
+    answer = http.get("/api/v2/incidents/search", params={"query": query})
+    answer.raise_for_status()
+    return [hit["data"]["id"] for hit in answer.json()["data"]["attributes"]["incidents"]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "found"), [("match", 1), ("empty", 0), ("ignore", 2), ("error", None)]
+)
+def test_the_emulator_searches_a_lagging_index_in_each_mode(mode: str, found: int | None) -> None:
+    clock = _Clock()
+    chosen: SearchUnknownFacet = mode  # type: ignore[assignment]
+    emulator = Emulator(EmulatorConfig(now=clock, search_lag=60, search_unknown_facet=chosen))
+    with httpx.Client(
+        transport=emulator.sync_transport(), base_url="http://emulator.local", headers=KEYS
+    ) as http:
+        ids = [
+            http.post(
+                IMPORT, json=import_body(f"t{n}", fields={"legacy_id": {"value": f"k{n}"}})
+            ).json()
+            for n in range(2)
+        ]
+        query = 'legacy_id:"k0" AND state:active'
+        # Just created: read by id and listed at once, but not searchable yet.
+        assert http.get(f"/api/v2/incidents/{ids[0]['data']['id']}").status_code == 200
+        assert len(http.get("/api/v2/incidents").json()["data"]) == 2
+        if found is None:
+            assert http.get("/api/v2/incidents/search", params={"query": query}).status_code == 400
+            return
+        assert _search(http, query) == []
+        clock.now += timedelta(seconds=61)
+        assert len(_search(http, query)) == found

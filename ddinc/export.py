@@ -27,6 +27,7 @@ import polars as pl
 from ddinc.checks import CheckReport
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
+from ddinc.safe_csv import write_cells
 from ddinc.sources.canonical_csv import (
     FAILING_CHECKS,
     flatten,
@@ -116,7 +117,7 @@ def _write(frame: pl.DataFrame, target: Path, *, excel: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Opened here, not by polars, so that a failure is an OSError that says why.
     with target.open("wb") as handle:
-        frame.write_csv(handle, include_bom=excel)
+        write_cells(frame, handle, excel=excel)
 
 
 def check_targets(

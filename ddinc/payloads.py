@@ -7,7 +7,11 @@ the row has an impact start), or the reasons it cannot be one. Nothing here send
 
 What a row becomes:
 
-- ``title``, ``detected``, ``declared``, ``resolved`` as they are (UTC);
+- ``title``, ``detected``, ``declared``, ``resolved`` (UTC). No time is ever left for the
+  server to stamp with the import time (the emulator does, and a real org's behaviour is not
+  recorded): a row without a detected time sends its impact start, else its declared time,
+  and says so (:attr:`Payload.times` names where each time came from); a row without a
+  declared time, or resolved without a resolved time, is held with the fix;
 - ``fields``: ``state``, ``severity``, ``teams``, ``services``, every carried ``field.<key>``,
   and the row key in the org's provenance field (default ``legacy_id``), so that the
   incident can be found again and a person in Datadog sees where it came from;
@@ -38,13 +42,14 @@ from ddinc.datadog.models import (
     UserDefinedFieldListResponse,
 )
 from ddinc.errors import InvalidRequestError
-from ddinc.limits import VISIBILITIES, resolved_problem, title_problem
+from ddinc.limits import RESOLVED_TIME_STATE, VISIBILITIES, resolved_problem, title_problem
 from ddinc.people_match import person_key
 from ddinc.schema import FIELD_PREFIX
 
 __all__ = [
     "DEFAULT_PROVENANCE_FIELD",
     "FieldSpec",
+    "IncidentTime",
     "IncidentTypeInfo",
     "OrgConfig",
     "Payload",
@@ -170,6 +175,19 @@ class PayloadOptions:
 
 
 @dataclass(frozen=True)
+class IncidentTime:
+    """One time the incident will have in Datadog, and the row's column it came from."""
+
+    name: str
+    """``detected``, ``declared`` or ``resolved``: the request's attribute."""
+    value: datetime | None
+    """None: not sent (a row that is not resolved has no resolved time)."""
+    source: str
+    """The canonical column it came from (``impact_start`` for a detected time the record
+    does not have), with ``(--detected-from at load)`` when the load filled it."""
+
+
+@dataclass(frozen=True)
 class Payload:
     """What one row becomes: the requests to send, or why it is held; plus notes."""
 
@@ -179,6 +197,8 @@ class Payload:
     impact: IncidentImpactCreateRequest | None = None
     reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    times: tuple[IncidentTime, ...] = ()
+    """Every time the incident will have in Datadog, and where each came from."""
 
     @property
     def ready(self) -> bool:
@@ -396,6 +416,66 @@ def _timestamp(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+# What to do about a time the row lacks: the text suggestion, or an explicit choice.
+_FIX_TIMES: Final = (
+    "`ddinc suggest PATH -o recipe.json` proposes the times the record's own text states (its "
+    "notes and carried text fields; apply with --recipe recipe.json)"
+)
+
+
+def _loaded_from(row: Mapping[str, Any], column: str) -> str | None:
+    """The column the load filled ``column`` from (``--detected-from``), if it did."""
+    raw = row.get("raw")
+    text = raw.get(column) if isinstance(raw, Mapping) else None
+    if isinstance(text, str) and text.startswith("from "):
+        return text.removeprefix("from ").split(":", 1)[0]
+    return None
+
+
+def _incident_times(
+    row: Mapping[str, Any], reasons: list[str], notes: list[str]
+) -> tuple[IncidentTime, ...]:
+    """The times the incident of ``row`` will have in Datadog, each with where it came from.
+
+    Never one left for the server to stamp: a missing detected time is the impact start (else
+    the declared time), said in ``notes``; a missing declared time, or a resolved state
+    without a resolved time, adds the reason and the fix to ``reasons``.
+    """
+    declared = _timestamp(row.get("declared"))
+    if declared is None:
+        reasons.append(
+            "no declared time: Datadog would stamp the import time instead; give it one: "
+            f"{_FIX_TIMES}, or a recipe step that fills declared from another time"
+        )
+    detected = _timestamp(row.get("detected"))
+    detected_from = "detected"
+    filled = _loaded_from(row, "detected")
+    if detected is not None and filled is not None:
+        detected_from = f"{filled} (--detected-from at load)"
+    elif detected is None:
+        for column in ("impact_start", "declared"):
+            detected = _timestamp(row.get(column))
+            if detected is not None:
+                detected_from = column
+                notes.append(
+                    f"no detected time recorded: sent as the {column.replace('_', ' ')} "
+                    f"({detected.isoformat()}), so Datadog does not stamp the import time"
+                )
+                break
+    resolved = _timestamp(row.get("resolved"))
+    if _text(row.get("state")) == RESOLVED_TIME_STATE and resolved is None:
+        reasons.append(
+            "state is resolved but there is no resolved time: Datadog would stamp the import "
+            f"time instead; give it one: {_FIX_TIMES}; or set the state the record really has "
+            "(a recipe step on state)"
+        )
+    return (
+        IncidentTime("detected", detected, detected_from if detected is not None else "none"),
+        IncidentTime("declared", declared, "declared" if declared is not None else "none"),
+        IncidentTime("resolved", resolved, "resolved" if resolved is not None else "none"),
+    )
+
+
 def _impact(row: Mapping[str, Any], reasons: list[str]) -> IncidentImpactCreateRequest | None:
     start = _timestamp(row.get("impact_start"))
     if start is None:
@@ -425,13 +505,21 @@ def build_payload(
     options = options or PayloadOptions()
     key = str(row["row_key"])
     title = _text(row.get("title"))
-    if blocked:
-        return Payload(key, title, None, reasons=tuple(blocked))
     reasons: list[str] = []
     notes: list[str] = []
+    times = _incident_times(row, reasons, notes)
+    if blocked:
+        # The times' own reasons too: the analyst sees every fix the row needs at once.
+        return Payload(key, title, None, reasons=(*blocked, *reasons), times=times)
     problem = title_problem(row.get("title"))
     if problem:
         reasons.append(problem)
+    elif title is not None and "\x00" in title:
+        # What Datadog does with a NUL is not recorded: never find out on a real org.
+        reasons.append(
+            "the title holds NUL characters (\\x00): remove them (a recipe step set_cell) "
+            "before pushing"
+        )
     state = _text(row.get("state"))
     problem = resolved_problem(state, has_resolved=row.get("resolved") is not None)
     if problem:
@@ -449,13 +537,14 @@ def build_payload(
     }
     impact = _impact(row, reasons)
     if reasons:
-        return Payload(key, title, None, reasons=tuple(reasons), notes=tuple(notes))
+        return Payload(key, title, None, reasons=tuple(reasons), notes=tuple(notes), times=times)
+    detected, declared, resolved = (time.value for time in times)
     try:
         request = IncidentImportRequest.of(
             str(row["title"]),
-            detected=_timestamp(row.get("detected")),
-            declared=_timestamp(row.get("declared")),
-            resolved=_timestamp(row.get("resolved")),
+            detected=detected,
+            declared=declared,
+            resolved=resolved,
             fields=fields,
             incident_type_uuid=itype.id if (itype is not None and named) else None,
             visibility="private" if visibility == "private" else None,
@@ -464,5 +553,5 @@ def build_payload(
         )
     except InvalidRequestError as error:
         reasons = [f"{where}: {what}" for where, what in error.problems]
-        return Payload(key, title, None, reasons=tuple(reasons), notes=tuple(notes))
-    return Payload(key, title, request, impact=impact, notes=tuple(notes))
+        return Payload(key, title, None, reasons=tuple(reasons), notes=tuple(notes), times=times)
+    return Payload(key, title, request, impact=impact, notes=tuple(notes), times=times)

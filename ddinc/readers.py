@@ -27,6 +27,7 @@ from ddinc.encodings import decode, wide_encoding
 from ddinc.errors import LoadError
 
 __all__ = [
+    "OBJECT_VALUE",
     "ROW",
     "ROW_NOTES",
     "SINGLE_VALUE",
@@ -338,6 +339,12 @@ ROW_NOTES: Final = "__row_notes"
 # Prefix of a working column flagging, for a column where some records hold a list and others
 # one value, the records that held one value (read as a one-item list).
 SINGLE_VALUE: Final = "__single_value."
+# How many records a file's note names before saying how many more there are.
+_LISTED: Final = 10
+# Prefix of a working column holding, for a key where some records hold an object and others
+# a value, the object as JSON text in the records that held one (the key's own column is null
+# there): resolve sets those records aside, so an object is never read as a missing value.
+OBJECT_VALUE: Final = "__object_value."
 
 
 class _Object(dict[str, Any]):
@@ -374,13 +381,20 @@ def _parse_json(path: Path, text: str) -> Any:
         ) from None
 
 
-def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects become ``parent.child`` keys; scalars become text; lists stay lists."""
+def _flatten(
+    record: dict[str, Any], prefix: str = "", objects: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Nested objects become ``parent.child`` keys; scalars become text; lists stay lists.
+
+    ``objects`` collects each object's key and JSON text, for keys other records give a value.
+    """
     flat: dict[str, Any] = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
+            if objects is not None:
+                objects[name] = _dumps(value)
+            flat.update(_flatten(value, f"{name}.", objects))
         elif isinstance(value, list):
             flat[name] = [_scalar_or_object(item) for item in value]
         else:
@@ -408,7 +422,7 @@ def _text(value: Any) -> str | None:
 
 
 def _records_frame(
-    path: Path, records: list[dict[str, Any]]
+    path: Path, records: list[dict[str, Any]], rows: list[int]
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """The flattened records as a frame, built column by column, and notes on odd shapes.
 
@@ -416,8 +430,11 @@ def _records_frame(
     odd record (a list in one, text in another) or silently mangles values (a list of objects
     beside a list of names).
     """
+    objects: list[dict[str, str]] = [{} for _ in records]
     try:
-        flat = [_flatten(record) for record in records]
+        flat = [
+            _flatten(record, objects=found) for record, found in zip(records, objects, strict=True)
+        ]
     except RecursionError:
         raise LoadError(
             "the JSON is nested too deeply to read",
@@ -427,10 +444,15 @@ def _records_frame(
     names = list(dict.fromkeys(name for record in flat for name in record))
     columns: list[pl.Series] = []
     notes: list[str] = []
+    odd = _objects_among_values(objects, set(names))
     for name in names:
         new, note = _column(name, [record.get(name) for record in flat])
         columns.extend(new)
         notes.extend(note)
+    for name, held in odd.items():
+        columns.append(pl.Series(f"{OBJECT_VALUE}{name}", held, dtype=pl.String))
+        count = sum(text is not None for text in held)
+        notes.append(f"{name}: {count} record(s) hold an object where the others hold a value")
     repeated = [_repeated_keys(record) for record in records]
     if any(repeated):
         columns.append(
@@ -446,13 +468,37 @@ def _records_frame(
                 dtype=pl.List(pl.String),
             )
         )
-        count = sum(1 for keys in repeated if keys)
-        notes.append(f"{count} record(s) give a key more than once; the last value was kept")
+        # Which key of which record: the analyst checks those records in the file.
+        found = [
+            f"record {row} ({', '.join(map(repr, keys))})"
+            for row, keys in zip(rows, repeated, strict=True)
+            if keys
+        ]
+        shown = ", ".join(found[:_LISTED]) + (
+            f" and {len(found) - _LISTED} more" if len(found) > _LISTED else ""
+        )
+        notes.append(
+            f"{len(found)} record(s) give a key more than once; the last value was kept: {shown}"
+        )
     if not columns:
         # Records without a single key: a placeholder row column (the caller sets the real
         # one) gives the frame its height.
         return pl.DataFrame({ROW: pl.Series(ROW, [0] * len(flat), dtype=pl.Int64)}), tuple(notes)
     return pl.DataFrame(columns, height=len(flat)), tuple(notes)
+
+
+def _objects_among_values(
+    objects: list[dict[str, str]], names: set[str]
+) -> dict[str, list[str | None]]:
+    """Keys where some records hold an object and others a value: per key, the object's JSON
+    text in the records that held one (null in the others)."""
+    odd: dict[str, list[str | None]] = {}
+    for at, found in enumerate(objects):
+        for name, text in found.items():
+            if name not in names:
+                continue  # an object in every record that has the key: its keys are columns
+            odd.setdefault(name, [None] * len(objects))[at] = text
+    return odd
 
 
 def _column(name: str, values: list[Any]) -> tuple[list[pl.Series], tuple[str, ...]]:
@@ -568,7 +614,7 @@ def read_json(path: str | Path, *, records: str | None = None) -> Table:
             rows.append(number)
         else:
             rejected.append(Rejected(number, "record is not a JSON object", _dumps(item)))
-    frame, shapes = _records_frame(path, found)
+    frame, shapes = _records_frame(path, found, rows)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
     notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(
@@ -612,7 +658,7 @@ def _read_jsonl(path: Path) -> Table:
         rows.append(number)
     if number == 0:
         raise LoadError("the file is empty", file=path, hint="export it again from the legacy tool")
-    frame, shapes = _records_frame(path, records)
+    frame, shapes = _records_frame(path, records, rows)
     frame = frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
     notes = (*notes, *(f"{path.name}: {note}" for note in shapes))
     return _finish(path, kind="jsonl", frame=frame, rejected=tuple(rejected), notes=notes)

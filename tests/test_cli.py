@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -329,3 +330,25 @@ def test_file_text_quoted_on_the_terminal_cannot_drive_it(
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert "when\\x1b[2J" in out
+
+
+@pytest.mark.parametrize(
+    "command", [["sources"], ["check", str(DATA / "pagerduty_incidents.json"), "--json"]]
+)
+def test_a_reader_gone_away_ends_the_command_quietly(command: list[str]) -> None:
+    # `ddinc ... | head`: the pipe's read end is closed before ddinc writes a byte, so its
+    # first write fails with EPIPE whatever the timing.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "ddinc.cli", *command],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 141

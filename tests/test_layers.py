@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "rowkey": 0,
     "encodings": 0,
     "csv_records": 0,
+    "safe_csv": 0,
     "people_match": 0,
     "timestamps": 1,
     # legacy exports -> the canonical frame, whose duration columns the timeline defines

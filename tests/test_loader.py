@@ -559,8 +559,8 @@ def test_nul_characters_in_titles_are_kept_and_noted() -> None:
     result = load(frame, Mapping(source="s", id="id", columns={"title": "title"}))
     notes = dict(result.incidents.select("source_id", "load_notes").rows())
     assert notes["1"] == [
-        "title: holds NUL characters (\\x00), which Datadog will not accept; remove them "
-        "before pushing"
+        "title: holds NUL characters (\\x00), kept as written; the push holds the row until a "
+        "recipe step removes them"
     ]
     assert notes["2"] == []
     assert result.incidents["title"].to_list()[0] == "bad\x00title"
@@ -774,3 +774,54 @@ def test_the_detected_setting_reaches_the_check_report() -> None:
     assert plain.detected_from is None
     assert filled.detected_from == "impact_start"
     assert check(filled).context.detected_from == "impact_start"
+
+
+# Every built-in JSON source (and the sample mappings over JSON), with a key each reads as one
+# value: a list or an object there sets that record aside, naming the column and the value.
+JSON_SOURCES = [
+    ("pagerduty_incidents.json", None, "resolved_at"),
+    ("opsgenie_alerts.json", None, "createdAt"),
+    ("statuspage_incidents.json", None, "resolved_at"),
+    ("statuspage_history.json", None, "created_at"),
+    ("cloudstatus_incidents.json", "cloudstatus_mapping.toml", "end"),
+    ("healtharchive_incidents.json", "healtharchive_mapping.toml", "date"),
+]
+ODD_VALUES = ([], ["2024-01-01T00:00:00Z"], {"a": 1}, {})
+
+
+@pytest.mark.parametrize(("name", "mapping", "key"), JSON_SOURCES)
+def test_a_list_or_object_where_one_value_belongs_is_quarantined_in_every_json_source(
+    tmp_path: Path, name: str, mapping: str | None, key: str
+) -> None:
+    document = json.loads((DATA / name).read_text(encoding="utf-8"))
+    records = (
+        document
+        if isinstance(document, list)
+        else next(v for v in document.values() if isinstance(v, list) and v)
+    )
+    del records[len(ODD_VALUES) + 3 :]
+    for record, value in zip(records, ODD_VALUES, strict=False):
+        record[key] = value
+    path = tmp_path / name
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = load(path, str(DATA / mapping) if mapping else None)
+    assert_every_row_once(result)
+    bad = result.quarantine.sort("source_row")
+    assert bad.get_column("source_row").to_list() == [1, 2, 3, 4]
+    assert bad.get_column("column").to_list() == [key] * 4
+    assert bad.get_column("value").to_list() == [json.dumps(v) for v in ODD_VALUES]
+    assert all("write one value there in the export" in r for r in bad["reason"])
+    check(result)
+
+
+def test_nul_in_titles_is_noted_with_its_rows_kept_and_held_at_push(tmp_path: Path) -> None:
+    records = [
+        {**STATUSPAGE_LINE, "id": "a", "name": "Disk\x00 full"},
+        {**STATUSPAGE_LINE, "id": "b"},
+    ]
+    result = load(_jsonl(tmp_path / "l.jsonl", records))
+    (note,) = [n for n in result.notes if "NUL" in n]
+    assert "1 record(s) hold NUL characters" in note
+    assert "(rows 1)" in note
+    titles = dict(result.incidents.select("source_id", "title").iter_rows())
+    assert titles["a"] == "Disk\x00 full"  # kept as written, never silently changed

@@ -221,3 +221,66 @@ def test_passing_the_error_checks_builds_a_request_the_strict_model_accepts(
         if payload.request is not None:
             again = IncidentImportRequest.model_validate_json(payload.request.model_dump_json())
             assert again.payload() == payload.request.payload()
+
+
+@given(frame=frames())
+def test_every_request_carries_its_times_never_left_for_the_server(
+    org: OrgConfig, frame: pl.DataFrame
+) -> None:
+    for record in frame.iter_rows(named=True):
+        payload = build_payload(record, org)
+        times = {time.name: time for time in payload.times}
+        assert set(times) == {"detected", "declared", "resolved"}
+        if payload.request is None:
+            continue
+        body = payload.request.payload()["data"]["attributes"]
+        assert body["declared"] is not None
+        assert body["detected"] is not None
+        if record["state"] == "resolved":
+            assert body["resolved"] is not None
+        expected_from = (
+            "detected"
+            if record["detected"] is not None
+            else "impact_start"
+            if record["impact_start"] is not None
+            else "declared"
+        )
+        assert times["detected"].source == expected_from
+        assert times["detected"].value == record[expected_from]
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"declared": None}, "no declared time"),
+        ({"resolved": None}, "state is resolved but there is no resolved time"),
+    ],
+)
+def test_a_time_the_server_would_stamp_holds_the_row_with_the_fix(
+    org: OrgConfig, values: dict[str, Any], reason: str
+) -> None:
+    payload = build_payload(row(**values), org)
+    assert payload.request is None
+    (held,) = payload.reasons
+    assert held.startswith(reason)
+    assert "ddinc suggest" in held
+
+
+def test_a_missing_detected_time_is_the_impact_start_else_the_declared_time(
+    org: OrgConfig,
+) -> None:
+    start = T0 - timedelta(minutes=5)
+    with_impact = build_payload(row(impact_start=start), org)
+    assert with_impact.request is not None
+    assert with_impact.request.data.attributes.detected == start
+    assert "sent as the impact start" in with_impact.notes[0]
+    bare = build_payload(row(), org)
+    assert bare.request is not None
+    assert bare.request.data.attributes.detected == T0
+    assert "sent as the declared" in bare.notes[0]
+
+
+def test_a_title_holding_nul_is_held(org: OrgConfig) -> None:
+    payload = build_payload(row(title="Disk\x00 full"), org)
+    assert payload.request is None
+    assert "NUL" in payload.reasons[0]

@@ -11,7 +11,7 @@ import xlsxwriter
 
 import ddinc
 from ddinc.errors import LoadError
-from ddinc.readers import ROW, file_kind, read_table
+from ddinc.readers import ROW, file_kind, read_json, read_table
 
 HEADER = "id,title,opened\n"
 ROWS = "INC-1,Café down,2024-01-12 15:45\nINC-2,Zürich slow,2024-01-13 09:00\n"
@@ -455,3 +455,15 @@ def test_parquet_is_read_with_its_types(tmp_path: Path) -> None:
 def test_corrupt_parquet_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="cannot read the file"):
         read_table(write(tmp_path, "x.parquet", b"PAR1 not really"))
+
+
+def test_a_key_given_twice_is_named_with_its_record_in_the_notes(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(
+        '[{"id": "a", "t": 1}, "not a record", {"id": "b", "t": 1, "t": 2, "id": "c"}]',
+        encoding="utf-8",
+    )
+    table = read_json(path)
+    (note,) = [n for n in table.notes if "more than once" in n]
+    assert note.endswith("the last value was kept: record 3 ('id', 't')")
+    assert table.frame.get_column("t").to_list() == ["1", "2"]

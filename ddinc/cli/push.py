@@ -169,6 +169,14 @@ def _print_plan(planned: Plan) -> None:
     print(f"plan: {len(planned.rows)} selected: {counts}")
     if planned.impacts_todo:
         print(f"  customer impacts still to send: {len(planned.impacts_todo)}")
+    # Say which times are not the record's own (the plan's frame has them row by row).
+    filled: dict[str, int] = {}
+    for row in planned.ready:
+        detected = next((t for t in row.payload.times if t.name == "detected"), None)
+        if detected is not None and detected.source != "detected":
+            filled[detected.source] = filled.get(detected.source, 0) + 1
+    for source, count in filled.items():
+        print(f"  detected time from {source} (none recorded): {count} ready rows")
     shown = [row for row in planned.rows if row.status in ("held", "changed", "unknown")]
     for row in shown[:_SHOWN_HELD]:
         print(f"  {row.status:<8} {row.row_key}: {row.reason}")

@@ -2,17 +2,19 @@
 
 A small CSV beside the ledger (``import.ledger`` -> ``import.people.csv``), two columns
 ``name,email``. A plan adds every name it could not map with an empty email, so the analyst
-only fills in the blanks; rows with a blank email are ignored when read.
+only fills in the blanks; rows with a blank email are ignored when read. Names come from the
+legacy export, so the table is written formula-safe (:mod:`ddinc.safe_csv`): a commander
+named ``=HYPERLINK(...)`` is text in the spreadsheet, and reads back as it was.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 
 from ddinc.errors import ConfigError
 from ddinc.payloads import normalize_name
+from ddinc.safe_csv import read_rows, write_rows
 
 __all__ = ["people_table_path", "read_people", "unmapped_names", "write_people_template"]
 
@@ -28,24 +30,23 @@ def people_table_path(ledger: str | Path) -> Path:
 def _rows(path: Path) -> list[tuple[str, str]]:
     if not path.exists():
         return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return []
-        if tuple(h.strip().lower() for h in header[:2]) != _HEADER:
-            raise ConfigError(
-                f"{path}: the people table must start with the header 'name,email', "
-                f"got {','.join(header)!r}"
-            )
-        rows = []
-        for number, row in enumerate(reader, start=2):
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            if len(row) < 2:
-                raise ConfigError(f"{path}, line {number}: write 'name,email' (got {row!r})")
-            rows.append((row[0].strip(), row[1].strip()))
-        return rows
+    reader = iter(read_rows(path))
+    header = next(reader, None)
+    if header is None:
+        return []
+    if tuple(h.strip().lower() for h in header[:2]) != _HEADER:
+        raise ConfigError(
+            f"{path}: the people table must start with the header 'name,email', "
+            f"got {','.join(header)!r}"
+        )
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise ConfigError(f"{path}, line {number}: write 'name,email' (got {row!r})")
+        rows.append((row[0].strip(), row[1].strip()))
+    return rows
 
 
 def read_people(path: str | Path) -> dict[str, str]:
@@ -79,9 +80,5 @@ def write_people_template(path: str | Path, names: Iterable[str]) -> int:
     if not added and target.exists():
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(_HEADER)
-        writer.writerows(rows)
-        writer.writerows((name, "") for name in added)
+    write_rows(target, _HEADER, [*rows, *((name, "") for name in added)])
     return len(added)

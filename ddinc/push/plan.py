@@ -3,7 +3,10 @@
 A plan runs every check the real run runs, against the org's real incident types, fields and
 users, and reads the ledger; each selected row is then:
 
-``ready``    it would be sent (``payload`` is the exact JSON);
+``ready``    it would be sent (``payload`` is the exact JSON; ``detected``, ``declared`` and
+             ``resolved`` are the times the incident will have, ``*_from`` where each came
+             from: a row without a detected time sends its impact start, else its declared
+             time, never one for the server to stamp);
 ``held``     it would not be sent (``reason`` says why: an error-level check, the org, people);
 ``created``  the ledger says it was created, with this same payload: skipped;
 ``changed``  it was created, but its payload has changed since: reported, not re-sent;
@@ -27,6 +30,7 @@ from ddinc.checks import CheckReport, Level
 from ddinc.errors import ConfigError
 from ddinc.payloads import OrgConfig, Payload, PayloadOptions, build_payload
 from ddinc.push.ledger import LedgerRecord
+from ddinc.schema import Timestamp
 
 __all__ = [
     "PLAN_STATUSES",
@@ -41,6 +45,10 @@ __all__ = [
 PlanStatus = Literal["ready", "held", "created", "changed", "unknown"]
 PLAN_STATUSES: Final[tuple[PlanStatus, ...]] = ("ready", "held", "created", "changed", "unknown")
 _IMPACT_TODO: Final = frozenset({"pending", "failed"})
+# Every time an imported incident has in Datadog, each beside the column it came from.
+_TIME_COLUMNS: Final = tuple(
+    f"{name}{suffix}" for name in ("detected", "declared", "resolved") for suffix in ("", "_from")
+)
 
 
 def select_rows(frame: pl.DataFrame, where: str | pl.Expr | None) -> pl.DataFrame:
@@ -160,8 +168,26 @@ class Plan:
         return {status: sum(r.status == status for r in self.rows) for status in PLAN_STATUSES}
 
     @property
+    def times(self) -> pl.DataFrame:
+        """Per row key, every time the incident will have in Datadog and the column it came
+        from: ``detected`` and ``detected_from``, ``declared``..., ``resolved``..."""
+        times: dict[str, list[object]] = {name: [] for name in _TIME_COLUMNS}
+        for row in self.rows:
+            for time in row.payload.times:
+                times[time.name].append(time.value)
+                times[f"{time.name}_from"].append(time.source)
+        schema = {
+            "row_key": pl.String,
+            **{name: pl.String if name.endswith("_from") else Timestamp for name in _TIME_COLUMNS},
+        }
+        return pl.DataFrame({"row_key": [r.row_key for r in self.rows], **times}, schema=schema)
+
+    @property
     def frame(self) -> pl.DataFrame:
-        """One row per selected row: row_key, title, status, reason, notes, hash, payload."""
+        """One row per selected row: row_key, title, status, reason, notes, every time the
+        incident will have in Datadog with the column it came from (:attr:`times`), hash,
+        payload."""
+        times = self.times
         return pl.DataFrame(
             {
                 "row_key": [r.row_key for r in self.rows],
@@ -169,6 +195,7 @@ class Plan:
                 "status": [r.status for r in self.rows],
                 "reason": [r.reason for r in self.rows],
                 "notes": ["; ".join(r.payload.notes) or None for r in self.rows],
+                **{name: times.get_column(name) for name in _TIME_COLUMNS},
                 "incident_id": [r.record.incident_id if r.record else None for r in self.rows],
                 "payload_hash": [r.payload.hash for r in self.rows],
                 "payload": [
@@ -184,6 +211,10 @@ class Plan:
                 "status": pl.Enum(PLAN_STATUSES),
                 "reason": pl.String,
                 "notes": pl.String,
+                **{
+                    name: pl.String if name.endswith("_from") else Timestamp
+                    for name in _TIME_COLUMNS
+                },
                 "incident_id": pl.String,
                 "payload_hash": pl.String,
                 "payload": pl.String,

@@ -125,10 +125,20 @@ class PushResult:
     not_in_source: tuple[RecordOutcome, ...] = ()
     """Records the ledger holds as created, from the sources pushed, whose row is no longer
     in the data: nothing is deleted; a person decides."""
+    times: pl.DataFrame | None = None
+    """Per row key, the times each incident has in Datadog and where each came from
+    (:attr:`ddinc.push.Plan.times`): added to :attr:`frame`."""
 
     @property
     def frame(self) -> pl.DataFrame:
-        """One row per selected record: row_key, title, outcome, reason, ids, link, impact."""
+        """One row per selected record: row_key, title, outcome, reason, ids, link, impact,
+        and the incident's times with the column each came from."""
+        frame = self._outcomes()
+        if self.times is None:
+            return frame
+        return frame.join(self.times, on="row_key", how="left", maintain_order="left")
+
+    def _outcomes(self) -> pl.DataFrame:
         return pl.DataFrame(
             [
                 (

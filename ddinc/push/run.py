@@ -573,7 +573,12 @@ async def _push_locked(
     summary = {"counts": result.counts(), "impacts": result.impact_counts()}
     ledger.finish_run(run_id, {**summary, "not_in_source": len(gone)})
     seconds["send"] = time.perf_counter() - started
-    return replace(result, seconds=seconds, ledger_transactions=sender.journal.transactions)
+    return replace(
+        result,
+        seconds=seconds,
+        ledger_transactions=sender.journal.transactions,
+        times=planned.times,
+    )
 
 
 def push(

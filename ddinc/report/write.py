@@ -7,6 +7,9 @@ Files (names fixed, so scripts and tickets can point at them):
 - ``comparisons.csv``: earlier against later, when the period allows it;
 - ``timeline_summary.csv``: the per-phase summary;
 - ``plots/<name>.png``: each plot of the page.
+
+The CSVs are formula-safe (:mod:`ddinc.safe_csv`): a group label such as ``@SUM(1)`` is
+written ``'@SUM(1)`` and :func:`ddinc.safe_csv.read_table` reads it back as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from ddinc.errors import ConfigError
 from ddinc.report.model import Report, ReportFiles
 from ddinc.report.render import figures, report_html
+from ddinc.safe_csv import write_table
 
 __all__ = ["write_report"]
 
@@ -44,14 +48,14 @@ def write_report(report: Report, directory: str | Path) -> Report:
     page.write_text(report_html(report, pngs), encoding="utf-8")
     statistics = report.statistics()
     stats_csv, stats_parquet = out / "stats.csv", out / "stats.parquet"
-    statistics.write_csv(stats_csv)
+    write_table(statistics, stats_csv)
     statistics.write_parquet(stats_parquet)
     summary_csv = out / "timeline_summary.csv"
-    report.summary.write_csv(summary_csv)
+    write_table(report.summary, summary_csv)
     comparisons_csv = None
     if report.comparisons:
         comparisons_csv = out / "comparisons.csv"
-        report.comparison_table().write_csv(comparisons_csv)
+        write_table(report.comparison_table(), comparisons_csv)
     files = ReportFiles(
         directory=out,
         html=page,

@@ -79,6 +79,7 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     original = table
     resolved = resolve(table, mapping)
     table, mapping = resolved.table, resolved.mapping
+    notes.extend(f"{table.path.name}: {note}" for note in resolved.notes)
     frame = table.frame
 
     work = frame.select(
@@ -110,20 +111,18 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     )
     parsed = _timestamps(frame, work, table, mapping)
     work, row_notes = parsed.work, parsed.row_notes
-    # A value of the wrong shape is the reason before a date that cannot be read.
-    reasons = [
-        *[(pl.col(p.reason), p.column, p.value) for p in resolved.problems],
-        *parsed.reasons,
-    ]
+    # A value of the wrong shape is the reason before a missing id (a list where the id's
+    # parts belong leaves it missing) and before a date that cannot be read.
+    shapes = [(pl.col(p.reason), p.column, p.value) for p in resolved.problems]
     notes.extend(parsed.notes)
 
-    # The first problem of a row is its reason: a missing id, else the first unreadable date.
     missing_id = pl.col(_ID).is_null()
     reason = pl.coalesce(
+        *[text for text, _, _ in shapes],
         pl.when(missing_id).then(pl.lit(f"no incident id in column {label(mapping.id)!r}")),
-        *[text for text, _, _ in reasons],
+        *[text for text, _, _ in parsed.reasons],
     )
-    work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, reasons))
+    work = work.with_columns(reason.alias(_REASON), *_reason_cells(mapping, shapes, parsed.reasons))
     # Notes the reader or resolve left on a row come first; most files have none (no list work).
     if ROW_NOTES in work.columns:
         row_notes = pl.concat_list(pl.col(ROW_NOTES), row_notes).list.drop_nulls()
@@ -133,11 +132,11 @@ def canonicalize(table: Table, mapping: Mapping, *, on_error: OnError = "quarant
     if on_error == "raise" and (bad.height or table.rejected):
         _raise_first(table, bad)
     good = work.filter(pl.col(_REASON).is_null())
-    incidents = (
-        collapse(good, mapping)
-        if mapping.events
-        else good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
-    )
+    if mapping.events:
+        incidents, collapsed_notes = collapse(good, mapping)
+        notes.extend(collapsed_notes)
+    else:
+        incidents = good.with_columns(pl.concat_list(pl.col(ROW)).alias("source_rows"))
     incidents, filled = fill_detected(incidents, mapping)
     if filled:
         notes.append(filled)
@@ -297,14 +296,31 @@ def _timestamps(frame: pl.DataFrame, work: pl.DataFrame, table: Table, mapping: 
     return _Parsed(work, reasons, row_notes, notes, tuple(assumed))
 
 
-def _reason_cells(mapping: Mapping, reasons: list[tuple[pl.Expr, str, str]]) -> list[pl.Expr]:
+def _reason_cells(
+    mapping: Mapping,
+    shapes: list[tuple[pl.Expr, str, str]],
+    reasons: list[tuple[pl.Expr, str, str]],
+) -> list[pl.Expr]:
     """The column and value a row's reason is about (the same precedence as the reason)."""
     missing_id = pl.col(_ID).is_null()
-    columns = [pl.when(missing_id).then(pl.lit(label(mapping.id)))]
-    values = [pl.when(missing_id).then(pl.lit("", dtype=pl.String))]
-    for text, column, raw in reasons:
-        columns.append(pl.when(text.is_not_null()).then(pl.lit(column)))
-        values.append(pl.when(text.is_not_null()).then(pl.col(raw)))
+
+    def cells(found: list[tuple[pl.Expr, str, str]]) -> tuple[list[pl.Expr], list[pl.Expr]]:
+        columns: list[pl.Expr] = [
+            pl.when(text.is_not_null()).then(pl.lit(column)) for text, column, _ in found
+        ]
+        values: list[pl.Expr] = [
+            pl.when(text.is_not_null()).then(pl.col(raw)) for text, _, raw in found
+        ]
+        return columns, values
+
+    shape_columns, shape_values = cells(shapes)
+    date_columns, date_values = cells(reasons)
+    columns = [
+        *shape_columns,
+        pl.when(missing_id).then(pl.lit(label(mapping.id))),
+        *date_columns,
+    ]
+    values = [*shape_values, pl.when(missing_id).then(pl.lit("", dtype=pl.String)), *date_values]
     # An empty id is shown as missing, not as "".
     value = pl.coalesce(values)
     return [

@@ -16,8 +16,9 @@ shows as it is:
 - a missing value is an empty cell and an empty text is ``""``: the CSV quoting tells them apart;
 - a text cell a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
   tab or a carriage return) is prefixed with ``'`` as OWASP recommends; so that this can be
-  undone exactly, a text that starts with ``'`` gets one more. Durations are numbers and are
-  never prefixed: ``-60`` is minus sixty seconds, not a formula.
+  undone exactly, a text that starts with ``'`` gets one more (:mod:`ddinc.safe_csv`, the one
+  writer of every CSV ddinc writes). Durations are numbers and are never prefixed: ``-60`` is
+  minus sixty seconds, not a formula.
 
 A ``failing_checks`` column (written by :func:`ddinc.export.write_csv` when given a check
 report) is derived data: it is dropped on reading, and the checks run again on what was read.
@@ -32,7 +33,6 @@ report) is derived data: it is dropped on reading, and the checks run again on w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -42,6 +42,7 @@ import polars as pl
 from ddinc.errors import LoadError
 from ddinc.readers import Table
 from ddinc.rowkey import ROW_KEY
+from ddinc.safe_csv import FORMULA_STARTS, neutralised, read_cells, restored
 from ddinc.schema import (
     CANONICAL_SCHEMA,
     DURATIONS,
@@ -73,10 +74,6 @@ __all__ = [
 
 LIST_SEPARATOR: Final = "; "
 FAILING_CHECKS: Final = "failing_checks"
-# What makes a spreadsheet evaluate a cell (OWASP, "CSV injection").
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-_QUOTE: Final = "'"
-_NEEDS_QUOTE: Final = "^[" + re.escape("".join((*FORMULA_STARTS, _QUOTE))) + "]"
 _SECONDS: Final = "_s"
 _LIST_MARK: Final = "[]"
 _RAW: Final = "raw"
@@ -102,18 +99,8 @@ def quarantine_path(path: str | Path) -> Path:
 # --- cells -------------------------------------------------------------------------------------
 
 
-def _neutralised(text: pl.Expr) -> pl.Expr:
-    """``text`` with a ``'`` before it where a spreadsheet would run it, or it starts with ``'``."""
-    return pl.when(text.str.contains(_NEEDS_QUOTE)).then(_QUOTE + text).otherwise(text)
-
-
-def _restored(text: pl.Expr) -> pl.Expr:
-    """Undo :func:`_neutralised`: drop one leading ``'``."""
-    return pl.when(text.str.starts_with(_QUOTE)).then(text.str.slice(1)).otherwise(text)
-
-
 def _restored_series(text: pl.Series) -> pl.Series:
-    return text.to_frame().select(_restored(pl.col(text.name))).to_series()
+    return text.to_frame().select(restored(pl.col(text.name))).to_series()
 
 
 def _list_text(column: pl.Expr) -> pl.Expr:
@@ -202,17 +189,17 @@ def flatten(incidents: pl.DataFrame) -> pl.DataFrame:
         if name in DURATIONS:
             exprs.append(_seconds_text(column).alias(name + _SECONDS))
         elif isinstance(dtype, pl.Datetime):
-            exprs.append(_neutralised(_iso_utc(column)).alias(name))
+            exprs.append(neutralised(_iso_utc(column)).alias(name))
         elif isinstance(dtype, pl.Struct):
             exprs.extend(
-                _neutralised(column.struct.field(f.name).cast(pl.String)).alias(f"{name}.{f.name}")
+                neutralised(column.struct.field(f.name).cast(pl.String)).alias(f"{name}.{f.name}")
                 for f in dtype.fields
             )
         elif isinstance(dtype, pl.List):
             carried = name.startswith(FIELD_PREFIX)
-            exprs.append(_neutralised(_list_text(column)).alias(name + _LIST_MARK * carried))
+            exprs.append(neutralised(_list_text(column)).alias(name + _LIST_MARK * carried))
         else:
-            exprs.append(_neutralised(column.cast(pl.String)).alias(name))
+            exprs.append(neutralised(column.cast(pl.String)).alias(name))
     return incidents.select(exprs)
 
 
@@ -323,7 +310,7 @@ def unflatten(flat: pl.DataFrame, *, file: Path | None = None) -> pl.DataFrame:
 def flatten_quarantine(quarantine: pl.DataFrame) -> pl.DataFrame:
     """The quarantine as CSV columns: numbers stay numbers, text is neutralised."""
     return quarantine.select(
-        _neutralised(pl.col(name).cast(pl.String)).alias(name)
+        neutralised(pl.col(name).cast(pl.String)).alias(name)
         if not dtype.is_numeric()
         else pl.col(name)
         for name, dtype in quarantine.schema.items()
@@ -360,7 +347,7 @@ class CanonicalFile:
 def _read_text(path: Path) -> pl.DataFrame:
     try:
         # Every cell as text: an unquoted empty cell is null, a quoted "" stays "".
-        return pl.read_csv(path, infer_schema=False, encoding="utf8")
+        return read_cells(path)
     except (pl.exceptions.PolarsError, OSError) as error:
         raise LoadError(
             f"cannot read it as a canonical CSV ({error})".splitlines()[0],

@@ -32,6 +32,8 @@ ID: Final = "__id"
 ORDER: Final = "__order"
 NOTES: Final = "load_notes"
 VOCABULARY_FIELDS: Final = ("state", "severity")
+# How many incidents a file's note names before saying how many more there are.
+_LISTED: Final = 10
 
 
 def in_event_order(frame: pl.DataFrame) -> bool:
@@ -46,8 +48,10 @@ def in_event_order(frame: pl.DataFrame) -> bool:
     return bool(checked.item())
 
 
-def collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """One row per incident id from an event log."""
+def collapse(good: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, list[str]]:
+    """One row per incident id from an event log, and notes for the file: per earliest-wins
+    time (ServiceNow's ``opened_at``), the incidents whose events disagree, by id, with the
+    times they give (each incident's own note says it too)."""
     assert mapping.events is not None
     earliest = set(mapping.events.earliest)
     # Audit logs usually come sorted by id and event order already: skip the sort then.
@@ -102,10 +106,37 @@ def collapse(good: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
         aggs.append(pl.lit([], dtype=pl.List(pl.String)).alias(_NOTES_FIELD))
     collapsed = ordered.group_by(ID, maintain_order=True).agg(aggs)
     if not conflicts:
-        return collapsed
+        return collapsed, []
+    notes = _disagreements(collapsed, mapping)
     return collapsed.with_columns(
         pl.concat_list(pl.col(NOTES), *conflicts).list.drop_nulls().alias(NOTES)
-    )
+    ), notes
+
+
+def _disagreements(collapsed: pl.DataFrame, mapping: Mapping) -> list[str]:
+    """Re-checked after the collapse: incidents whose events gave an earliest-wins time more
+    than one value, named by id with the earliest and latest value, per time."""
+    assert mapping.events is not None
+    notes = []
+    for name in mapping.events.earliest:
+        latest = f"__latest_{name}"
+        if latest not in collapsed.columns:
+            continue
+        odd = collapsed.filter(pl.col(latest) != pl.col(name)).select(
+            ID,
+            pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            pl.col(latest).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        if odd.height == 0:
+            continue
+        shown = ", ".join(f"{key} ({a} to {b})" for key, a, b in odd.head(_LISTED).iter_rows())
+        more = f" and {odd.height - _LISTED} more" if odd.height > _LISTED else ""
+        column = mapping.columns.get(name, name)
+        notes.append(
+            f"{column}: the events of {odd.height} incident(s) give different times, the "
+            f"earliest was taken ({mapping.id} {shown}{more}); check them in the source"
+        )
+    return notes
 
 
 def fill_detected(incidents: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, str | None]:

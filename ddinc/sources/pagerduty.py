@@ -93,17 +93,21 @@ def _first_assignee(frame: pl.DataFrame) -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
+# Helpers keep each column's shape (a record holding a list where text belongs stays a list):
+# the mapping engine sets such records aside, with the column and value, in one place.
+
+
 def _text_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
     if column in frame.columns:
-        return pl.col(column).cast(pl.String)
+        return pl.col(column)
     return pl.lit(None, dtype=pl.String)
 
 
 def _only_if_resolved(frame: pl.DataFrame, column: str) -> pl.Expr:
-    value = pl.col(column).cast(pl.String)
-    if "status" not in frame.columns:
-        return value
-    status = pl.col("status").cast(pl.String).str.strip_chars().str.to_lowercase()
+    value = pl.col(column)
+    if frame.schema.get("status") != pl.String:
+        return value  # no status, or one the engine will set aside: nothing to decide on
+    status = pl.col("status").str.strip_chars().str.to_lowercase()
     unresolved = status.is_not_null() & (status != "resolved")
     return pl.when(unresolved).then(None).otherwise(value).alias(column)
 
@@ -119,6 +123,7 @@ def prepare(table: Table) -> Table:
     if "created_on" in frame.columns:  # web CSV: names are already flat
         helpers = [
             _text_or_null(frame, "assigned_to")
+            .cast(pl.String)
             .str.split(";")
             .list.first()
             .str.strip_chars()

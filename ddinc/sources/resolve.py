@@ -10,6 +10,8 @@ Before the canonical engine reads a table, every entry of the mapping becomes on
   a column of objects, or of lists of objects, cannot be text (a :class:`~ddinc.errors.LoadError`
   that shows how to pick a key); a *record* holding a list, a duration or bytes where one
   value belongs is set aside with that reason (a :class:`Problem`), the other records load;
+  so is a JSON record holding an object where the other records hold a value (the reader
+  flags it), whatever the column feeds;
 - NUL characters in a title are noted per row: Datadog will not accept them.
 """
 
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
 
 from ddinc.errors import LoadError
-from ddinc.readers import ROW, ROW_NOTES, SINGLE_VALUE, Table
+from ddinc.readers import OBJECT_VALUE, ROW, ROW_NOTES, SINGLE_VALUE, Table
 from ddinc.schema import TIMESTAMPS
 from ddinc.sources.mapping import LIST_FIELDS, TEXT_FIELDS, Mapping
 from ddinc.sources.specs import (
@@ -43,6 +46,8 @@ __all__ = ["Problem", "Resolved", "record_columns", "resolve"]
 # Roles whose column must hold one value per record; the others may hold lists.
 _ONE_VALUE: Final = ("id", *TEXT_FIELDS, *TIMESTAMPS, "event order")
 _NUL: Final = "\x00"
+# How many rows a load note names before saying how many more there are.
+_LISTED: Final = 10
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class Resolved:
     table: Table
     mapping: Mapping
     problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()
+    """What the load should say about the file (titles holding NUL characters)."""
 
 
 def resolve(table: Table, mapping: Mapping) -> Resolved:
@@ -90,6 +97,7 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         plain["event order"] = mapping.events.order_by
 
     problems: list[Problem] = []
+    frame = _objects_among_values(frame, plain.values(), problems)
     problem_columns: dict[str, pl.Expr] = {}
     replaced: dict[str, pl.Expr] = {}
     for role, name in plain.items():
@@ -110,8 +118,9 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         # The reasons read the values as they were, before the replacement.
         frame = frame.with_columns(*problem_columns.values()).with_columns(*replaced.values())
     title = plain.get("title")
+    notes: tuple[str, ...] = ()
     if title in frame.columns and frame.schema[title] == pl.String:
-        frame = _note_nul(frame, title)
+        frame, notes = _note_nul(frame, title)
 
     resolved_mapping = dataclasses.replace(
         mapping,
@@ -119,7 +128,9 @@ def resolve(table: Table, mapping: Mapping) -> Resolved:
         columns={name: plain[name] for name in mapping.columns},
         fields={key: plain[f"field {key}"] for key in mapping.fields},
     )
-    return Resolved(dataclasses.replace(table, frame=frame), resolved_mapping, tuple(problems))
+    return Resolved(
+        dataclasses.replace(table, frame=frame), resolved_mapping, tuple(problems), notes
+    )
 
 
 def record_columns(frame: pl.DataFrame) -> pl.Expr:
@@ -149,6 +160,12 @@ def _text(table: Table, column: str) -> pl.Expr:
         expr, dtype = pl.col(column), table.frame.schema[column]
     else:
         expr, dtype = _path(table, column)
+    single = f"{SINGLE_VALUE}{column}"
+    if isinstance(dtype, pl.List) and single in table.frame.columns:
+        # Records mix one value and lists: the values are read, and the records holding a
+        # list get no text here (the column's own entry sets them aside, saying why).
+        first = expr.list.first().cast(pl.String)
+        return normalize_nulls(pl.when(pl.col(single)).then(first).otherwise(None))
     if isinstance(dtype, pl.List | pl.Struct | pl.Array) or dtype in (pl.Binary, pl.Object):
         raise LoadError(
             f"column {column!r} holds {_shape(dtype)}, not text",
@@ -319,6 +336,29 @@ def _problem_columns(index: int, bad: pl.Expr, reason: str, value: pl.Expr) -> d
     }
 
 
+def _objects_among_values(
+    frame: pl.DataFrame, names: Iterable[str], problems: list[Problem]
+) -> pl.DataFrame:
+    """Set aside the records that held an object where the other records hold a value (the
+    reader kept the object's JSON text beside the column): whatever the column feeds, an
+    object is not one of its values, and its absence from the column is not a missing value."""
+    problem_columns: dict[str, pl.Expr] = {}
+    for name in dict.fromkeys(names):
+        held = f"{OBJECT_VALUE}{name}"
+        if held not in frame.columns:
+            continue
+        index = len(problems)
+        reason = (
+            f"column {name!r}: holds an object where the other records hold a value; write "
+            f"one value there in the export (or map one of its keys, {name}.<key>) and load again"
+        )
+        problem_columns.update(
+            _problem_columns(index, pl.col(held).is_not_null(), reason, pl.col(held))
+        )
+        problems.append(Problem(f"__problem_{index}", name, f"__problem_value_{index}"))
+    return frame.with_columns(*problem_columns.values()) if problem_columns else frame
+
+
 def _one_value(
     frame: pl.DataFrame, name: str, dtype: pl.DataType, index: int
 ) -> tuple[pl.Expr, Problem, dict[str, pl.Expr]] | None:
@@ -333,8 +373,9 @@ def _one_value(
         shown = pl.concat_str(
             pl.lit('["'), items.list.join('", "'), pl.lit('"]'), ignore_nulls=True
         )
+        shown = pl.when(items.list.len() == 0).then(pl.lit("[]")).otherwise(shown)
         replacement = pl.when(kept).then(items.list.first()).otherwise(None)
-        what = "a list where one value belongs"
+        what = "a list where one value belongs; write one value there in the export and load again"
     elif isinstance(dtype, pl.Duration):
         bad, shown = column.is_not_null(), column.dt.to_string()
         replacement, what = pl.lit(None, dtype=pl.String), "a duration where text or a time belongs"
@@ -369,18 +410,33 @@ def _text_or_list(
     return pl.lit(None, dtype=pl.String), problem, columns
 
 
-def _note_nul(frame: pl.DataFrame, title: str) -> pl.DataFrame:
-    """Note titles holding NUL characters (Datadog refuses them; the text is kept as written)."""
+def _note_nul(frame: pl.DataFrame, title: str) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Note titles holding NUL characters, per row and for the file (which rows).
+
+    The text is kept as written (the loaded frame is the export as it is; a recipe step
+    removes them, and the push holds such a title until then: what Datadog does with a NUL
+    is not recorded anywhere).
+    """
     has_nul = pl.col(title).str.contains(_NUL, literal=True)
-    if not frame.select(has_nul.any()).item():
-        return frame
+    rows = frame.filter(has_nul).get_column(ROW).to_list()
+    if not rows:
+        return frame, ()
     note = pl.when(has_nul).then(
         pl.lit(
-            "title: holds NUL characters (\\x00), which Datadog will not accept; "
-            "remove them before pushing"
+            "title: holds NUL characters (\\x00), kept as written; the push holds the row "
+            "until a recipe step removes them"
         )
     )
     existing = (
         pl.col(ROW_NOTES) if ROW_NOTES in frame.columns else pl.lit([], dtype=pl.List(pl.String))
     )
-    return frame.with_columns(pl.concat_list(existing, note).list.drop_nulls().alias(ROW_NOTES))
+    shown = ", ".join(map(str, rows[:_LISTED])) + (
+        f" and {len(rows) - _LISTED} more" if len(rows) > _LISTED else ""
+    )
+    summary = (
+        f"{title}: {len(rows)} record(s) hold NUL characters (\\x00) in the title (rows "
+        f"{shown}): kept as written; remove them with a recipe step (set_cell) before "
+        "pushing, which holds them until then"
+    )
+    frame = frame.with_columns(pl.concat_list(existing, note).list.drop_nulls().alias(ROW_NOTES))
+    return frame, (summary,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import ddinc
 from ddinc.checks import CheckContext, check, run_checks
 from ddinc.errors import ConfigError
 from ddinc.report import Report, build_report, report
+from ddinc.safe_csv import FORMULA_STARTS, read_table
 from ddinc.schema import TIMESTAMPS, Timestamp
 from tests.conftest import ROOT
 
@@ -110,10 +113,7 @@ def test_statistics_files_read_back_as_the_report_holds_them(written: Report) ->
     assert written.files is not None
     expected = written.statistics()
     assert pl.read_parquet(written.files.stats_parquet).equals(expected)
-    from_csv = pl.read_csv(written.files.stats_csv, schema=expected.schema)
-    assert from_csv.select("by", "group", "phase", "measured").equals(
-        expected.select("by", "group", "phase", "measured")
-    )
+    assert_frame_equal(read_table(written.files.stats_csv, expected.schema), expected)
     assert set(expected["by"].unique()) == {"all", "severity", "team", "source", "month"}
 
 
@@ -168,3 +168,28 @@ def test_report_of_a_real_sample_renders_in_a_notebook() -> None:
     assert page is built.html  # rendered once
     assert "pagerduty" in page
     assert repr(built).startswith(f"Report({result.incidents.height} incidents")
+
+
+def test_group_labels_are_text_in_a_spreadsheet_and_read_back(tmp_path: Path) -> None:
+    hostile = ["@SUM(1)", "=HYPERLINK(1)", "-2+3", "+cmd|' /C calc'!A0"]
+    frame = incidents(40).with_columns(
+        pl.Series("teams", [[hostile[i % 4]] for i in range(40)], dtype=pl.List(pl.String))
+    )
+    written = report(frame, run_checks(frame, context=CONTEXT), out=tmp_path, n_boot=50)
+    assert written.files is not None
+    expected = written.statistics()
+    assert set(hostile) <= set(expected["group"])
+    assert_frame_equal(read_table(written.files.stats_csv, expected.schema), expected)
+    for path in (written.files.stats_csv, written.files.summary_csv):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        labels = [cell for row in rows for cell in row if not _number(cell)]
+        assert not any(cell.startswith(FORMULA_STARTS) for cell in labels), labels
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

@@ -47,7 +47,8 @@ def test_a_mixed_column_keeps_single_values_and_flags_lists() -> None:
     (problem,) = resolved.problems
     assert out[problem.reason].to_list() == [
         None,
-        "column 'name': holds a list where one value belongs",
+        "column 'name': holds a list where one value belongs; write one value there in the "
+        "export and load again",
         None,
     ]
     assert out[problem.value].to_list() == [None, '["a", "b"]', None]

@@ -245,6 +245,25 @@ def test_committed_sample(path: Path) -> None:
         assert_matches_truth(result, truth, ("declared", "resolved"), event_log=event_log)
 
 
+def test_events_disagreeing_on_opened_at_are_named_in_the_load_notes(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "number,incident_state,sys_mod_count,opened_by,opened_at,priority,assignment_group,"
+        "resolved_at\n"
+        "INC1,New,0,Ann,1/3/2016 10:00,3 - Moderate,db,?\n"
+        "INC1,Active,1,Ann,1/3/2016 09:30,3 - Moderate,db,?\n"
+        "INC1,Resolved,2,Ann,1/3/2016 10:00,3 - Moderate,db,1/3/2016 12:00\n"
+        "INC2,New,0,Bo,2/3/2016 08:00,4 - Low,net,?\n",
+        encoding="utf-8",
+    )
+    result = loader.load(path, "servicenow")
+    (note,) = [n for n in result.notes if "give different times" in n]
+    assert note.startswith("opened_at: the events of 1 incident(s)")
+    assert "number INC1 (2016-03-01T09:30:00Z to 2016-03-01T10:00:00Z)" in note
+    assert "INC2" not in note
+    assert incident(result, "INC1")["declared"] == utc(2016, 3, 1, 9, 30)
+
+
 def test_work_notes_become_notes_and_events_keep_each_text_once(tmp_path: Path) -> None:
     header = (
         "number,incident_state,sys_mod_count,opened_at,priority,opened_by,"

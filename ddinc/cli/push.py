@@ -37,7 +37,7 @@ from ddinc.push import (
     write_people_template,
 )
 from ddinc.push.people import unmapped_names
-from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, settle_times
+from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, settle_by_hand, settle_times
 from ddinc.push.results import EXIT_DECIDE, EXIT_FAILED, EXIT_OK, EXIT_UNKNOWN, exit_code
 
 __all__ = ["register"]
@@ -139,6 +139,15 @@ def register(commands: Subparsers) -> None:
         "reconcile", help="settle unknown and interrupted records by looking them up in Datadog"
     )
     reconciling.add_argument("--ledger", type=Path, required=True, help="the ledger file")
+    reconciling.add_argument(
+        "--not-created",
+        nargs="+",
+        metavar="ROW_KEY",
+        help="record that you checked Datadog by hand and these unknown records are not there "
+        "(what reconcile cannot check); needs --note; the next push sends them",
+    )
+    reconciling.add_argument("--note", default="", help="what you checked (kept in the ledger)")
+    reconciling.add_argument("--yes", action="store_true", help="record it without asking")
     _connection_options(reconciling)
     _settle_option(reconciling)
     reconciling.set_defaults(run=_run_reconcile)
@@ -271,6 +280,15 @@ def _run_push(args: argparse.Namespace) -> int:
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:
+    if args.not_created:
+        question = f"record {len(args.not_created)} record(s) as not in Datadog, checked by hand?"
+        if not (args.yes or _ask(question)):
+            return EXIT_FAILED
+        keys = settle_by_hand(
+            args.ledger, args.not_created, note=args.note, settle_after=_settle_after(args)
+        )
+        print(f"{len(keys)} record(s) recorded not created (by hand); the next push sends them")
+        return EXIT_OK
     settled = reconcile(args.ledger, settle_after=_settle_after(args), connection=_connection(args))
     print(settled.summary())
     with Ledger(args.ledger) as ledger:

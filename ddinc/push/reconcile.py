@@ -66,6 +66,7 @@ __all__ = [
     "provenance_query",
     "reconcile",
     "reconcile_async",
+    "settle_by_hand",
     "settle_time",
     "settle_times",
 ]
@@ -597,3 +598,50 @@ def reconcile(
                 )
 
     return run_blocking(run)
+
+
+_BY_HAND: Final = "by hand"
+
+
+def settle_by_hand(
+    ledger: str | Path,
+    row_keys: Sequence[str],
+    *,
+    note: str,
+    settle_after: float = DEFAULT_SETTLE_AFTER_S,
+    now: Callable[[], datetime] | None = None,
+) -> list[str]:
+    """Record an analyst's finding that unknown records are not in Datadog; return their keys.
+
+    For what reconcile cannot check, such as an org whose search refuses the provenance query:
+    the analyst looked in Datadog (the incident's title and time, in the app) and found
+    nothing. Every record must be ``unknown`` or ``sending`` and its last send older than the
+    settle window (a person's search lags as reconcile's does), else nothing is changed and a
+    :class:`~ddinc.errors.ConfigError` names the records. The finding is kept as a lookup
+    (``by hand``, with ``note``) and each record becomes ``not_created``: the next push sends it.
+    """
+    if not note.strip():
+        raise ConfigError("say what was checked (note=...): the ledger keeps it for the audit")
+    moment = (now or (lambda: datetime.now(UTC)))()
+    with Ledger(ledger) as opened:
+        opened.lock("reconcile")
+        times = opened.send_times()
+        refused: list[str] = []
+        for key in dict.fromkeys(row_keys):
+            record = opened.get(key)
+            if record is None or record.status not in ("unknown", "sending"):
+                status = "absent" if record is None else record.status
+                refused.append(f"{key} ({status}: only unknown or sending records)")
+                continue
+            ready = settle_time(_sends(record, times)[1], settle_after)
+            if ready > moment:
+                refused.append(f"{key} (sent too recently: settles at {ready:%Y-%m-%d %H:%M:%S}Z)")
+        if refused:
+            raise ConfigError("nothing changed; cannot settle by hand: " + "; ".join(refused))
+        keys = list(dict.fromkeys(row_keys))
+        run_id = opened.start_run("reconcile", opened.target)
+        opened.record_lookups(run_id, [(key, _BY_HAND, None, note, "not_created") for key in keys])
+        for key in keys:
+            opened.mark_not_created(key, run_id, f"not in Datadog, checked by hand: {note}")
+        opened.finish_run(run_id, {"by_hand": {"not_created": len(keys)}})
+    return keys

@@ -196,3 +196,39 @@ def test_a_doctor_check_lost_to_5xx_does_not_stop_the_push(
     assert "NOT OK  search" in out
     assert "only transient failures" in out
     assert len(emulator.incidents) == 2
+
+
+def test_an_unknown_reconcile_cannot_check_is_settled_by_hand_with_a_note(
+    keys: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, mapping = write_trial(tmp_path, 4)
+    ledger = tmp_path / "trial.ledger"
+    emulator = Emulator(EmulatorConfig(search_unknown_facet="error"))
+    real_preflight = doctor_cli.preflight
+
+    def preflight_then_fault(*args: Any, **kwargs: Any) -> Any:
+        checked = real_preflight(*args, **kwargs)
+        emulator.inject("error_before_store", operation="ImportIncident")
+        return checked
+
+    monkeypatch.setattr(push_cli, "preflight", preflight_then_fault)
+    with emulator.serve() as url:
+        common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
+        common += ["--base-url", url, "--no-progress", "--yes", "--concurrency", "1"]
+        assert main(["push", *common]) == 3
+        monkeypatch.setattr(push_cli, "preflight", real_preflight)
+        settle = ["--ledger", str(ledger), "--base-url", url, "--settle-after", "0"]
+        assert main(["reconcile", *settle]) == 3
+        assert "cannot check" in capsys.readouterr().out
+        with Ledger(ledger) as opened:
+            (key,) = [record.row_key for record in opened.records(["unknown"])]
+        by_hand = ["reconcile", *settle, "--not-created", key, "--yes"]
+        assert main(by_hand) == 2  # no note: say what was checked
+        assert "say what was checked" in capsys.readouterr().err
+        assert main([*by_hand, "--note", "no incident with its title in the app"]) == 0
+        assert "1 record(s) recorded not created" in capsys.readouterr().out
+        assert main(["push", *common]) == 0
+    assert sorted(legacy_ids(emulator).values()) == [1, 1, 1, 1]

@@ -29,7 +29,12 @@ from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, Emulato
 from ddinc.datadog.emulator.config import SearchUnknownFacet
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.push import Ledger, push, reconcile
-from ddinc.push.reconcile import DEFAULT_SETTLE_AFTER_S, provenance_query, settle_times
+from ddinc.push.reconcile import (
+    DEFAULT_SETTLE_AFTER_S,
+    provenance_query,
+    settle_by_hand,
+    settle_times,
+)
 from tests.conftest import ROOT
 from tests.push._trial import legacy_ids, write_trial
 
@@ -51,6 +56,10 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.frozen or datetime.now(UTC) + self.offset
+
+    def later(self) -> datetime:
+        """Now, once the settle window of the sends just made has passed."""
+        return datetime.now(UTC) + AFTER_WINDOW
 
 
 @pytest.fixture
@@ -478,3 +487,34 @@ def test_reconcile_refuses_another_target_and_a_ledger_in_use(tmp_path: Path, cl
                 reconcile(ledger, **connect)
     with Ledger(ledger) as opened:
         assert opened.runs().get_column("kind").to_list() == ["push"]
+
+
+def test_what_reconcile_cannot_check_an_analyst_settles_by_hand(
+    tmp_path: Path, clock: Clock
+) -> None:
+    emulator = _emulator(clock, "error")
+    trial = _trial(tmp_path, 6)
+    ledger = tmp_path / "l.db"
+    for connect in _serve(emulator):
+        emulator.inject("error_before_store", times=1, operation="ImportIncident")
+        push(trial, ledger=ledger, progress=False, concurrency=1, **connect)
+        with Ledger(ledger) as opened:
+            (unknown,) = [r.row_key for r in opened.records(["unknown"])]
+            created = opened.records(["created"])[0].row_key
+        note = "searched the app for its title and day: nothing"
+        # Too early: a person's search lags as reconcile's does.
+        with pytest.raises(ddinc.ConfigError, match="settles at"):
+            settle_by_hand(ledger, [unknown], note=note)
+        # Only records in doubt, and all or nothing.
+        with pytest.raises(ddinc.ConfigError, match=f"{created} \\(created"):
+            settle_by_hand(ledger, [unknown, created], note=note, now=clock.later)
+        with Ledger(ledger) as opened:
+            assert opened.get(unknown).status == "unknown"
+        assert settle_by_hand(ledger, [unknown], note=note, now=clock.later) == [unknown]
+        with Ledger(ledger) as opened:
+            assert opened.get(unknown).status == "not_created"
+            kept = opened.lookups(unknown).row(-1, named=True)
+        assert (kept["lookup"], kept["found"], kept["verdict"]) == ("by hand", note, "not_created")
+        assert push(trial, ledger=ledger, progress=False, **connect).exit_code == 0
+    assert set(legacy_ids(emulator).values()) == {1}
+    assert len(legacy_ids(emulator)) == 6

@@ -280,3 +280,53 @@ def test_a_facet_of_many_values_lists_the_most_frequent_and_the_accepted() -> No
     assert shown[0] == ["user00", 2, False]
     state.toggle("commander", "user59")
     assert ["user59", 1, True] in state.facet_counts()["commander"]
+
+
+def _sorted_view(state: CleanerState) -> list[str]:
+    return [state.history.marked.get_column("row_key")[int(p)] for p in state.view()]
+
+
+def test_a_kept_sort_order_follows_edits_undo_and_filters() -> None:
+    """A sort reuses the frame's order by its column; every step that writes the column (or a
+    duration it feeds) gives the order a fresh state would compute, filtered or not."""
+    days = [5, 2, None, 9, 2, 7, 1, None, 4, 3]
+    rows = [
+        incident(
+            severity=("SEV-1", "SEV-2")[i % 2],
+            declared=None if day is None else datetime(2023, 1, day, tzinfo=UTC),
+        )
+        for i, day in enumerate(days)
+    ]
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT, recheck="on_demand")
+
+    def fresh() -> list[str]:
+        other = CleanerState(
+            state.history.marked.drop("__excluded", "__selected"),
+            check_context=CONTEXT,
+            recheck="on_demand",
+        )
+        other.set_filters(state.filters)
+        assert state.sort is not None
+        other.set_sort(*state.sort)
+        return _sorted_view(other)
+
+    for column in ("declared", "time_to_resolve"):
+        for descending in (False, True, False):
+            state.set_sort(column, descending)
+            assert _sorted_view(state) == fresh()
+        state.edit("pagerduty:PD-3", "declared", "2023-01-01 00:00")
+        assert _sorted_view(state) == fresh()
+        state.toggle("severity", "SEV-2")
+        assert _sorted_view(state) == fresh()
+        state.set_sort(column, True)
+        assert _sorted_view(state) == fresh()
+        state.undo()
+        assert _sorted_view(state) == fresh()
+        state.bulk_set("declared", "2023-02-01T00:00:00+00:00")
+        assert _sorted_view(state) == fresh()
+        state.toggle("severity", "SEV-2")
+    # Nulls last in both directions, ties in load order.
+    state.goto(0)
+    state.set_sort("declared", False)
+    assert _sorted_view(state)[-2:] == ["pagerduty:PD-2", "pagerduty:PD-7"]
+    assert _sorted_view(state)[:3] == ["pagerduty:PD-6", "pagerduty:PD-1", "pagerduty:PD-4"]

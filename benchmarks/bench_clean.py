@@ -13,8 +13,8 @@ peak RSS is that work's own), the time measured inside the child around the work
 - ``ui`` (at ``--rows`` and at ``--small``): the Cleaner's table is built once (checks on
   demand at both sizes), then the median of ``--repeat`` of each click an analyst makes
   (page, sort by a timestamp in either direction, sort by a column not sorted before, facet,
-  cell edit, tick, undo, redo, bulk edit on a facet, select all in view), each through the same message handler the browser reaches, page and counts
-  included. Targets: each click at ``--rows`` within 3x of the same click at ``--small``; the
+  cell edit, tick, undo, redo, bulk edit on a facet, select all in view), each through the
+  same message handler the browser reaches, page and counts included. Targets: each click at ``--rows`` within 3x of the same click at ``--small``; the
   Cleaner shown (state and table built) within 10x of plain polars value counts of its facet
   columns.
 - ``read``: ``pl.read_parquet`` of the file, the floor.

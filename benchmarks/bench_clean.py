@@ -14,9 +14,9 @@ peak RSS is that work's own), the time measured inside the child around the work
   demand at both sizes), then the median of ``--repeat`` of each click an analyst makes
   (page, sort by a timestamp in either direction, sort by a column not sorted before, facet,
   cell edit, tick, undo, redo, bulk edit on a facet, select all in view), each through the
-  same message handler the browser reaches, page and counts included. Targets: each click at ``--rows`` within 3x of the same click at ``--small``; the
-  Cleaner shown (state and table built) within 10x of plain polars value counts of its facet
-  columns.
+  same message handler the browser reaches, page and counts included. Targets: each click
+  at ``--rows`` within 3x of the same click at ``--small``; the Cleaner shown (state and
+  table built) within 10x of plain polars value counts of its facet columns.
 - ``read``: ``pl.read_parquet`` of the file, the floor.
 - ``replay``: the same read, then a 50-step recipe (cell edits, a mass edit, facet-scoped
   state/severity edits, shifts, exclusions, a selection) with durations recomputed. Target:

@@ -35,6 +35,7 @@ from ddinc.clean.recipe import (
     apply_step,
     replay,
     with_marks,
+    write_pending,
 )
 from ddinc.clean.values import positions_of, to_python
 from ddinc.rowkey import ROW_KEY
@@ -263,13 +264,7 @@ class History:
         by_column: dict[str, dict[int, object]] = {}
         for (position, column), value in self._overlay.items():
             by_column.setdefault(column, {})[position] = value
-        frame = self._current
-        for column, updates in by_column.items():
-            original = frame.get_column(column)
-            real = {p: v for p, v in updates.items() if v != original[p]}
-            frame = write_cells(frame, column, real)
-        if set(by_column) & set(TIMESTAMPS):
-            frame = with_timeline(frame)
+        frame = write_pending(self._current, by_column)
         self._overlay.clear()
         # The cell steps now live in the frame: undoing one writes its old value back into
         # the overlay, which is still right.

@@ -60,6 +60,7 @@ __all__ = [
     "replay",
     "set_cells",
     "with_marks",
+    "write_pending",
 ]
 
 MIN_SHARED: Final = 0.5
@@ -544,10 +545,17 @@ def set_cells(
                 index, step.kind, step.describe(), status, changed, int(bool(reason)), reasons
             )
         )
+    return write_pending(frame, pending), reports
+
+
+def write_pending(frame: pl.DataFrame, pending: dict[str, dict[int, object]]) -> pl.DataFrame:
+    """``frame`` with cell values written, ``{column: {position: value}}``: one write per
+    column, cells already holding their value left alone, durations recomputed when a
+    timestamp was written."""
     for column, updates in pending.items():
         original = frame.get_column(column)
         real = {p: v for p, v in updates.items() if v != original[p]}
         frame = write_cells(frame, column, real)
     if set(pending) & set(TIMESTAMPS):
         frame = with_timeline(frame)
-    return frame, reports
+    return frame

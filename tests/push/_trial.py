@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import random
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from ddinc.cli import doctor as doctor_cli
+from ddinc.cli import push as push_cli
 from ddinc.datadog.emulator import Emulator
 
 MAPPING = """
@@ -75,3 +82,23 @@ def legacy_ids(emulator: Emulator, field: str = "legacy_id") -> Counter[str]:
 def impacts_per_incident(emulator: Emulator) -> Counter[str]:
     """How many impacts each incident has."""
     return Counter(impact.incident_id for impact in emulator.impacts)
+
+
+@contextlib.contextmanager
+def fault_after_preflight(
+    monkeypatch: pytest.MonkeyPatch, emulator: Emulator, fault: str, **where: Any
+) -> Iterator[None]:
+    """In ``ddinc push``, inject ``fault`` once the doctor has checked the org (its import
+    probe would otherwise meet the fault meant for the push's first import)."""
+    real = doctor_cli.preflight
+
+    def then_fault(*args: Any, **kwargs: Any) -> Any:
+        checked = real(*args, **kwargs)
+        emulator.inject(fault, **where)
+        return checked
+
+    monkeypatch.setattr(push_cli, "preflight", then_fault)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(push_cli, "preflight", real)

@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 
-from ddinc.cli import doctor as doctor_cli
 from ddinc.cli import main
-from ddinc.cli import push as push_cli
 from ddinc.datadog.emulator import DEMO_API_KEY, DEMO_APP_KEY, Emulator, EmulatorConfig, Org
 from ddinc.datadog.emulator.faults import Faults
 from ddinc.push import Ledger
 from tests.conftest import ROOT
-from tests.push._trial import impacts_per_incident, legacy_ids, write_trial
+from tests.push._trial import (
+    fault_after_preflight,
+    impacts_per_incident,
+    legacy_ids,
+    write_trial,
+)
 
 
 @pytest.fixture
@@ -44,18 +47,11 @@ def test_dry_run_push_reconcile_ledger_rollback(
     assert main(["push", *common, "--dry-run"]) == 0
     assert "12 ready" in capsys.readouterr().out
     assert emulator.incidents == []
-    # The fault is for the push's first import, not for the doctor's probe that runs before it.
-    real_preflight = doctor_cli.preflight
-
-    def preflight_then_fault(*args: Any, **kwargs: Any) -> Any:
-        checked = real_preflight(*args, **kwargs)
-        emulator.inject("error_after_store", operation="ImportIncident")
-        return checked
-
-    monkeypatch.setattr(push_cli, "preflight", preflight_then_fault)
-    assert main(["push", *common, "--yes", "--concurrency", "1"]) == 3
+    with fault_after_preflight(
+        monkeypatch, emulator, "error_after_store", operation="ImportIncident"
+    ):
+        assert main(["push", *common, "--yes", "--concurrency", "1"]) == 3
     assert "reconcile" in capsys.readouterr().out
-    monkeypatch.setattr(push_cli, "preflight", real_preflight)
     assert main(["reconcile", "--ledger", str(ledger), "--base-url", connect["base_url"]]) == 0
     assert "1 created" in capsys.readouterr().out
     assert main(["push", *common, "--yes"]) == 0
@@ -207,19 +203,13 @@ def test_an_unknown_reconcile_cannot_check_is_settled_by_hand_with_a_note(
     path, mapping = write_trial(tmp_path, 4)
     ledger = tmp_path / "trial.ledger"
     emulator = Emulator(EmulatorConfig(search_unknown_facet="error"))
-    real_preflight = doctor_cli.preflight
-
-    def preflight_then_fault(*args: Any, **kwargs: Any) -> Any:
-        checked = real_preflight(*args, **kwargs)
-        emulator.inject("error_before_store", operation="ImportIncident")
-        return checked
-
-    monkeypatch.setattr(push_cli, "preflight", preflight_then_fault)
     with emulator.serve() as url:
         common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
         common += ["--base-url", url, "--no-progress", "--yes", "--concurrency", "1"]
-        assert main(["push", *common]) == 3
-        monkeypatch.setattr(push_cli, "preflight", real_preflight)
+        with fault_after_preflight(
+            monkeypatch, emulator, "error_before_store", operation="ImportIncident"
+        ):
+            assert main(["push", *common]) == 3
         settle = ["--ledger", str(ledger), "--base-url", url, "--settle-after", "0"]
         assert main(["reconcile", *settle]) == 3
         assert "cannot check" in capsys.readouterr().out

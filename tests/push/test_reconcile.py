@@ -36,7 +36,7 @@ from ddinc.push.reconcile import (
     settle_times,
 )
 from tests.conftest import ROOT
-from tests.push._trial import legacy_ids, write_trial
+from tests.push._trial import fault_after_preflight, legacy_ids, write_trial
 
 LAG = 30.0  # seconds the emulator's search index trails a creation
 AFTER_WINDOW = timedelta(seconds=DEFAULT_SETTLE_AFTER_S + 1)
@@ -219,28 +219,20 @@ def test_duplicates_are_listed_by_id(tmp_path: Path, clock: Clock) -> None:
 def test_push_refuses_unknown_records_and_says_when_they_settle(
     tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
-    from ddinc.cli import doctor as doctor_cli
     from ddinc.cli import main
-    from ddinc.cli import push as push_cli
 
     monkeypatch.setenv("DD_API_KEY", DEMO_API_KEY)
     monkeypatch.setenv("DD_APP_KEY", DEMO_APP_KEY)
     emulator = _emulator(clock)
     path, mapping = write_trial(tmp_path, 3)
     ledger = tmp_path / "l.db"
-    real_preflight = doctor_cli.preflight
-
-    def preflight_then_fault(*args: Any, **kwargs: Any) -> Any:
-        checked = real_preflight(*args, **kwargs)  # the doctor's import probe meets no fault
-        emulator.inject("error_after_store", times=1, operation="ImportIncident")
-        return checked
-
     for connect in _serve(emulator):
         common = [str(path), "--source", str(mapping), "--ledger", str(ledger)]
         common += ["--base-url", connect["base_url"], "--no-progress", "--yes"]
-        monkeypatch.setattr(push_cli, "preflight", preflight_then_fault)
-        assert main(["push", *common, "--concurrency", "1", "--settle-after", "900"]) == 3
-        monkeypatch.setattr(push_cli, "preflight", real_preflight)
+        with fault_after_preflight(
+            monkeypatch, emulator, "error_after_store", times=1, operation="ImportIncident"
+        ):
+            assert main(["push", *common, "--concurrency", "1", "--settle-after", "900"]) == 3
         with Ledger(ledger) as opened:
             (when,) = settle_times(opened, 900).values()
         out = capsys.readouterr().out

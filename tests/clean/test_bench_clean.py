@@ -28,6 +28,7 @@ def test_quick_benchmark_measures_everything_and_replays_every_step(tmp_path: Pa
     assert set(clicks) == {
         "page",
         "sort",
+        "sort (new column)",
         "facet",
         "edit",
         "tick",

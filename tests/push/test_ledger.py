@@ -102,6 +102,7 @@ def test_a_record_is_claimed_only_from_a_claimable_status(tmp_path: Path) -> Non
         assert ledger.events("p").get_column("status").to_list() == ["sending"]
 
 
+@pytest.mark.slow  # waits out the 3 s a second writer is given
 def test_one_writer_at_a_time_and_the_lock_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "l.db"
     with Ledger(path) as first, Ledger(path) as second:

@@ -33,7 +33,14 @@ def _load(path: Path) -> ddinc.LoadResult:
     return ddinc.load(path, mapping_beside(path))
 
 
-@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+# One sample in the fast tier, every sample in the full suite (a second each).
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(path, marks=() if index == 0 else pytest.mark.slow, id=path.name)
+        for index, path in enumerate(SAMPLES)
+    ],
+)
 def test_every_ready_row_of_every_sample_is_created_without_a_400(
     path: Path, emulator: Emulator, connect: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -463,6 +463,7 @@ def test_a_killed_push_resumed_under_every_search_behaviour_holds_each_once(
         assert len(emulator.incidents) == 60
 
 
+@pytest.mark.slow  # waits out the 3 s a second writer is given
 def test_reconcile_refuses_another_target_and_a_ledger_in_use(tmp_path: Path, clock: Clock) -> None:
     from ddinc.push.ledger import LedgerBusyError, LedgerTargetError
 

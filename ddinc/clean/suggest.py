@@ -27,10 +27,8 @@ Nothing here changes a frame: :func:`suggest` returns :class:`Suggestion` values
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Final, Literal
 
 import polars as pl
@@ -53,16 +51,9 @@ __all__ = [
     "Suggestion",
     "nearest_state",
     "proposals_recipe",
-    "read_update_times",
     "suggest",
 ]
 
-# A time written in text: ISO-like date, time, optional seconds/fraction and offset.
-_TIME: Final = re.compile(
-    r"(?P<at>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
-    r"\s*(?P<tz>Z|UTC|[+-]\d{2}:?\d{2})?"
-)
-_TAG: Final = re.compile(r"<[^>]+>")
 # Words of legacy states that say which Datadog state they mean, before any fuzzy match.
 _STATE_WORDS: Final = {
     "closed": "resolved",
@@ -82,7 +73,6 @@ _STATE_WORDS: Final = {
     "mitigated": "stable",
     "on hold": "stable",
 }
-_EVIDENCE_CHARS: Final = 160
 # People (commander, declared_by) are matched to Datadog users, never clustered.
 _CLUSTER_COLUMNS: Final = ("teams", "services", "incident_type")
 # A carried field is clustered when it looks like a vocabulary: at most this share distinct.
@@ -182,41 +172,6 @@ def _as_text(values: pl.Series) -> pl.Series:
 def _keys(frame: pl.DataFrame, report: CheckReport, check: str) -> pl.DataFrame:
     keys = report.failing(check)[ROW_KEY]
     return frame.filter(pl.col(ROW_KEY).is_in(keys.implode()))
-
-
-def _parse_time(text: str, tz: str | None) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.replace(" ", "T"))
-    except ValueError:
-        return None
-    if tz and tz not in ("Z", "UTC"):
-        try:
-            value = datetime.fromisoformat(text.replace(" ", "T") + tz)
-        except ValueError:
-            return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def read_update_times(text: str) -> list[tuple[datetime, str]]:
-    """Times written in ``text``, each with the words that follow it, in time order.
-
-    >>> [(at.isoformat(), words) for at, words in read_update_times(
-    ...     "<li><strong>2011-07-28 03:06:00</strong> - Fixed, resolved</li>")]
-    [('2011-07-28T03:06:00+00:00', '2011-07-28 03:06:00 - Fixed, resolved')]
-    """
-    plain = _TAG.sub(" ", text)
-    matches = list(_TIME.finditer(plain))
-    found = []
-    for index, match in enumerate(matches):
-        at = _parse_time(match.group("at"), match.group("tz"))
-        if at is None:
-            continue
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(plain)
-        words = " ".join(plain[match.start() : end].split())
-        found.append((at, words[:_EVIDENCE_CHARS]))
-    return sorted(found, key=lambda item: item[0])
 
 
 def _from_text(frame: pl.DataFrame, report: CheckReport, context: CheckContext) -> list[Suggestion]:

@@ -9,10 +9,11 @@ import pytest
 
 from ddinc.checks import CheckContext
 from ddinc.clean import replay, suggest
-from ddinc.clean.suggest import nearest_state, proposals_recipe, read_update_times
+from ddinc.clean.suggest import nearest_state, proposals_recipe
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import TIMESTAMPS
+from ddinc.timestamps.prose import read_times
 from tests.clean.conftest import CONTEXT, frame_of, incident, start_of
 
 MOMENT = datetime(2012, 5, 1, 12, 0, tzinfo=UTC)
@@ -34,13 +35,18 @@ def _backfilled(text: str | None) -> dict[str, object]:
     )
 
 
-def test_update_times_are_read_from_html_in_time_order() -> None:
-    times = read_update_times(UPDATES)
-    assert next(t.isoformat() for t, _ in times) == "2011-07-28T03:06:00+00:00"
-    assert len(times) == 4
-    assert "resolved" in times[2][1]
-    assert read_update_times("2024-01-01T10:00:00+02:00 began")[0][0].hour == 8
-    assert read_update_times("no times here") == []
+def test_update_times_are_read_from_html_by_the_prose_reader() -> None:
+    # Suggestions read times through ddinc.timestamps.prose: HTML, offsets, nothing invented.
+    times = read_times(UPDATES)
+    assert [t.at.isoformat() for t in times] == [
+        "2011-07-28T03:06:00+00:00",
+        "2011-07-28T03:40:00+00:00",
+        "2011-07-28T04:12:30+00:00",
+        "2011-07-28T05:00:00+00:00",
+    ]
+    assert "resolved" in UPDATES[times[2].span[1] : times[3].span[0]]
+    assert read_times("2024-01-01T10:00:00+02:00 began")[0].at.hour == 8
+    assert read_times("no times here") == []
 
 
 def test_backfilled_records_get_their_times_from_their_text() -> None:

@@ -208,6 +208,8 @@ class Where(BaseModel):
     """Text any column must contain (empty: no search)."""
     regex: bool = False
     """Read ``search`` as a regular expression."""
+    search_in: list[str] | None = None
+    """The columns ``search`` looks in (``None``: every column); absent ones are skipped."""
     ranges: dict[str, tuple[float | None, float | None]] = {}
     """Duration column -> ``(at least, below)`` in hours (``None``: open end); a row without
     the duration is left out."""
@@ -217,7 +219,13 @@ class Where(BaseModel):
         # A scope without search or ranges is written as before they existed, so recipes
         # (and the committed sample) read the same in older and newer ddinc.
         data: dict[str, Any] = handler(self)
-        for name, unused in (("search", ""), ("regex", False), ("ranges", {})):
+        unused_values: tuple[tuple[str, object], ...] = (
+            ("search", ""),
+            ("regex", False),
+            ("search_in", None),
+            ("ranges", {}),
+        )
+        for name, unused in unused_values:
             if data.get(name) == unused:
                 data.pop(name, None)
         return data
@@ -292,7 +300,16 @@ def where_mask(
         names = [value for value in where.facets[CHECK_FACET] if value is not None]
         mask = mask & check_mask(frame, report(), names)
     if where.search:
-        mask = mask & search_mask(frame, where.search, regex=where.regex)
+        if where.search_in is None:
+            mask = mask & search_mask(frame, where.search, regex=where.regex)
+        else:
+            present = [name for name in where.search_in if name in frame.columns]
+            found = (
+                search_mask(frame, where.search, regex=where.regex, columns=present)
+                if present
+                else pl.Series("mask", [False] * frame.height, dtype=pl.Boolean)
+            )
+            mask = mask & found
     for column, (low, high) in where.ranges.items():
         mask = mask & range_mask(frame, column, low, high)
     return mask.alias("mask")

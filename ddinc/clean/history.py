@@ -18,7 +18,7 @@ any), so that whoever shows the frame updates only those rows.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -32,12 +32,12 @@ from ddinc.clean.recipe import (
     Recipe,
     Replay,
     StepReport,
-    apply_step,
+    apply_traced,
     replay,
     with_marks,
     write_pending,
 )
-from ddinc.clean.values import positions_of, to_python
+from ddinc.clean.values import positions_of, to_python, true_positions
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import DURATIONS, TIMESTAMPS
 from ddinc.timeline import with_timeline
@@ -134,23 +134,34 @@ class History:
 
     # --- changes ---------------------------------------------------------------------------
 
-    def do(self, step: Op, *, position: int | None = None) -> StepReport:
+    def do(
+        self, step: Op, *, position: int | None = None, scope: np.ndarray | None = None
+    ) -> StepReport:
         """Apply ``step`` on top of the current frame; it clears what could be redone.
 
         ``position`` is where the caller saw the row of a :class:`SetCell` (checked, so a
-        wrong hint only costs a search).
+        wrong hint only costs a search). ``scope`` is the mask of the rows the step's
+        ``where`` selects on the current frame, when the caller knows it (the Cleaner's facet
+        index): it must be exactly what the filter would select.
         """
         self._undone.clear()
-        return self._push(step, position)
+        return self._push(step, position, scope)
 
-    def _push(self, step: Op, position: int | None = None) -> StepReport:
+    def _push(
+        self, step: Op, position: int | None = None, scope: np.ndarray | None = None
+    ) -> StepReport:
         index = len(self._done)
         if isinstance(step, SetCell) and step.enabled and step.column in self._current.columns:
             return self._push_cell(index, step, position)
         self._flush()
         before = self._current
-        self._current, report = apply_step(before, index, step, self._context)
-        self.touched = _changed_rows(before, self._current, step)
+        context = self._context if scope is None else replace(self._context, scope=scope)
+        applied = apply_traced(before, index, step, context)
+        self._current, report = applied.frame, applied.report
+        if applied.touched is not None:
+            self.touched = applied.touched
+        else:
+            self.touched = _changed_rows(before, self._current, step)
         self._done.append(_Done(step, report, None, before, self.touched))
         self._forget_old_snapshots()
         return report
@@ -209,13 +220,19 @@ class History:
         self.touched = done.touched
         return done.step
 
-    def redo(self) -> Op | None:
-        """Apply again the last undone step (``None`` when there is none)."""
+    def redo(self, *, scope: np.ndarray | None = None) -> Op | None:
+        """Apply again the last undone step (``None`` when there is none); ``scope`` as for
+        :meth:`do`, for that step."""
         if not self._undone:
             return None
         step, position = self._undone.pop()
-        self._push(step, position)
+        self._push(step, position, scope)
         return step
+
+    @property
+    def next_redo(self) -> Op | None:
+        """The step :meth:`redo` would apply (``None``: nothing to redo)."""
+        return self._undone[-1][0] if self._undone else None
 
     def goto(self, count: int) -> np.ndarray | None:
         """Undo or redo until ``count`` steps are done; the rows touched on the way."""
@@ -398,4 +415,4 @@ def _changed_rows(before: pl.DataFrame, after: pl.DataFrame, step: Op) -> np.nda
     count = int(changed.sum())
     if count > _MANY * max(after.height, 1):
         return None
-    return changed.arg_true().cast(pl.Int64).to_numpy()
+    return true_positions(changed)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,6 +35,7 @@ from ddinc.clean.values import (
     is_editable,
     positions_of,
     to_python,
+    true_positions,
 )
 from ddinc.errors import ConfigError
 from ddinc.people_match import person_key, person_keys
@@ -77,6 +79,8 @@ class Outcome:
     changed: int = 0
     skipped: int = 0
     reasons: list[str] = field(default_factory=list)
+    touched: np.ndarray | None = None
+    """Positions of the rows the step changed, when it knows them (``None``: not known)."""
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count ``count`` skipped rows, keeping the first reasons."""
@@ -91,6 +95,10 @@ class Context:
 
     report: Callable[[pl.DataFrame], CheckReport]
     known_emails: frozenset[str] | None = None
+    scope: np.ndarray | None = None
+    """The rows a ``where`` selects on this frame (a boolean array), when the caller already
+    knows them (the Cleaner reads them from its facet index): a step then does not evaluate
+    its filter."""
 
 
 class Op(BaseModel):
@@ -112,6 +120,11 @@ class Op(BaseModel):
     def columns_needed(self) -> set[str]:
         """Columns the step reads or writes; a replay checks them before applying."""
         return set()
+
+    def columns_written(self) -> set[str]:
+        """Columns the step may change (a superset is safe: whoever caches a column's
+        derived data drops it for these)."""
+        return self.columns_needed() - {ROW_KEY, "raw"}
 
     def describe(self) -> str:
         """One line for a history list."""
@@ -141,6 +154,15 @@ class _Scoped(Op):
             return self.where.describe()
         return "every row"
 
+    def positions(self, frame: pl.DataFrame, context: Context, outcome: Outcome) -> np.ndarray:
+        """Positions of the rows in scope (as :meth:`mask`, without a round trip through polars
+        when the caller gave the scope)."""
+        given = context.scope
+        if self.where is not None and given is not None and len(given) == frame.height:
+            found: np.ndarray = np.flatnonzero(given)
+            return found
+        return true_positions(self.mask(frame, context, outcome))
+
     def mask(self, frame: pl.DataFrame, context: Context, outcome: Outcome) -> pl.Series:
         """True for the rows in scope; keys not in the frame are reported as skipped."""
         if self.keys is not None:
@@ -150,6 +172,8 @@ class _Scoped(Op):
                     outcome.skip(f"{key}: not in this export")
             return _positions_mask(frame.height, list(found.values()))
         if self.where is not None:
+            if context.scope is not None and len(context.scope) == frame.height:
+                return pl.Series("mask", context.scope, dtype=pl.Boolean)
             return where_mask(
                 frame, self.where, lambda: context.report(frame), context.known_emails
             )
@@ -311,15 +335,28 @@ class SetValues(_Scoped):
             cells = [(key, self.expected.get(key), self.value) for key in self.keys]
             outcome.frame = _set_keyed(frame, self.column, cells, outcome)
             return outcome
-        mask = self.mask(frame, context, outcome)
         dtype = frame.schema[self.column]
-        new = pl.lit(to_python(self.column, self.value, dtype), dtype=dtype)
-        differs = frame.select(pl.col(self.column).ne_missing(new)).to_series()
-        outcome.changed = int((mask & differs).sum())
-        outcome.frame = assign(
-            frame,
-            pl.when(pl.Series(mask)).then(new).otherwise(pl.col(self.column)).alias(self.column),
-        )
+        value = to_python(self.column, self.value, dtype)
+        if isinstance(dtype, pl.List | pl.Struct | pl.Array):
+            mask = self.mask(frame, context, outcome)
+            new = pl.lit(value, dtype=dtype)
+            differs = frame.select(pl.col(self.column).ne_missing(new)).to_series()
+            touched = true_positions(mask & differs)
+            outcome.frame = assign(
+                frame,
+                pl.when(mask).then(new).otherwise(pl.col(self.column)).alias(self.column),
+            )
+        else:
+            # Compare and write the rows in scope only: O(scope), plus one column copy.
+            old = frame.get_column(self.column)
+            in_scope = self.positions(frame, context, outcome)
+            differs = old.gather(in_scope).ne_missing(pl.Series([value], dtype=dtype))
+            touched = in_scope[differs.to_numpy()]
+            scalar: Any = value  # a Python value of the column's type (to_python made it)
+            written = old.clone().scatter(touched, scalar) if len(touched) else old
+            outcome.frame = frame.with_columns(like_chunks(written, old))
+        outcome.changed = len(touched)
+        outcome.touched = touched
         return outcome
 
 
@@ -675,7 +712,9 @@ class _Mark(_Scoped):
             if name in frame.columns
             else pl.Series(name, [False] * frame.height, dtype=pl.Boolean)
         )
-        outcome.changed = int((mask & (current != on)).sum())
+        changed = mask & (current != on)
+        outcome.touched = true_positions(changed)
+        outcome.changed = len(outcome.touched)
         outcome.frame = assign(
             frame, pl.when(pl.Series(mask)).then(pl.lit(on)).otherwise(current).alias(name)
         )
@@ -683,6 +722,9 @@ class _Mark(_Scoped):
 
     def columns_needed(self) -> set[str]:
         return {ROW_KEY}
+
+    def columns_written(self) -> set[str]:
+        return {SELECTED if isinstance(self, Select | Deselect) else EXCLUDED}
 
 
 class Exclude(_Mark):

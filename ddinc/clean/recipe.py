@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -49,6 +50,7 @@ __all__ = [
     "MIN_SHARED",
     "RECIPE_FORMAT",
     "RECIPE_VERSION",
+    "Applied",
     "CheckCache",
     "Recipe",
     "RecipeMismatchError",
@@ -57,6 +59,7 @@ __all__ = [
     "ReplayReport",
     "StepReport",
     "apply_step",
+    "apply_traced",
     "replay",
     "set_cells",
     "with_marks",
@@ -428,20 +431,42 @@ def apply_step(
     frame: pl.DataFrame, index: int, step: Op, context: Context
 ) -> tuple[pl.DataFrame, StepReport]:
     """Apply one step, catching what makes it unappliable into its report."""
+    applied = apply_traced(frame, index, step, context)
+    return applied.frame, applied.report
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One step applied: the new frame, its report, and the rows it changed if known."""
+
+    frame: pl.DataFrame
+    report: StepReport
+    touched: np.ndarray | None
+    """Positions of the changed rows (``None``: the step does not say; compare frames)."""
+
+
+def apply_traced(frame: pl.DataFrame, index: int, step: Op, context: Context) -> Applied:
+    """:func:`apply_step`, also saying which rows changed when the step knows it."""
     kind = str(getattr(step, "kind", type(step).__name__))
 
     def report(status: str, changed: int = 0, skipped: int = 0, *reasons: str) -> StepReport:
         return StepReport(index, kind, step.describe(), status, changed, skipped, reasons)
 
+    nothing = np.zeros(0, dtype=np.int64)
     if not step.enabled:
-        return frame, report("disabled", 0, 0, "a proposal not accepted: enable it to apply it")
+        return Applied(
+            frame,
+            report("disabled", 0, 0, "a proposal not accepted: enable it to apply it"),
+            nothing,
+        )
     missing = sorted(step.columns_needed() - set(frame.columns))
     if missing:
-        return frame, report("missing columns", 0, 0, f"the export lacks {', '.join(missing)}")
+        reason = f"the export lacks {', '.join(missing)}"
+        return Applied(frame, report("missing columns", 0, 0, reason), nothing)
     try:
         outcome = step.apply(frame, context)
     except ConfigError as error:
-        return frame, report("failed", 0, 0, str(error))
+        return Applied(frame, report("failed", 0, 0, str(error)), nothing)
     result = outcome.frame
     if step.columns_needed() & set(TIMESTAMPS):
         result = with_timeline(result)
@@ -451,7 +476,8 @@ def apply_step(
         status = "partial"
     else:
         status = "skipped"
-    return result, report(status, outcome.changed, outcome.skipped, *outcome.reasons)
+    made = report(status, outcome.changed, outcome.skipped, *outcome.reasons)
+    return Applied(result, made, outcome.touched)
 
 
 def replay(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from ddinc.errors import ConfigError
@@ -30,6 +31,7 @@ __all__ = [
     "positions_of",
     "to_json",
     "to_python",
+    "true_positions",
 ]
 
 JsonValue = str | list[str] | None
@@ -128,6 +130,16 @@ def to_json(value: object) -> JsonValue:
 def cell(frame: pl.DataFrame, position: int, column: str) -> object:
     """The Python value at ``position`` of ``column`` (an Enum as its text)."""
     return frame.get_column(column)[position]
+
+
+def true_positions(mask: pl.Series) -> np.ndarray:
+    """Positions where ``mask`` is true (null counts as false), as int64.
+
+    numpy's ``flatnonzero`` on the unpacked booleans: polars' ``arg_true`` takes about ten
+    times as long on a million rows, and a bulk edit in the Cleaner asks for it every click.
+    """
+    positions: np.ndarray = np.flatnonzero(mask.fill_null(False).to_numpy()).astype(np.int64)
+    return positions
 
 
 def positions_of(frame: pl.DataFrame, keys: list[str]) -> dict[str, int]:

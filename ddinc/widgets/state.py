@@ -31,6 +31,7 @@ from ddinc.clean.facets import (
     FACETS,
     LIST_FACETS,
     Where,
+    facet_expr,
     list_facet_expr,
     range_mask,
     search_mask,
@@ -39,11 +40,19 @@ from ddinc.clean.facets import (
 from ddinc.clean.history import History
 from ddinc.clean.ops import Op, SetCell, SetValues
 from ddinc.clean.recipe import Recipe, StepReport
-from ddinc.clean.values import EXCLUDED, SELECTED, JsonValue, choices, positions_of, to_json
+from ddinc.clean.values import (
+    EXCLUDED,
+    SELECTED,
+    JsonValue,
+    choices,
+    positions_of,
+    to_json,
+    to_python,
+)
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import DURATIONS, TIMESTAMPS
-from ddinc.widgets.index import FacetIndex, facet_values, rows_needed
+from ddinc.widgets.index import FacetIndex, facet_reads, facet_values, rows_needed
 
 __all__ = [
     "COLUMNS",
@@ -182,6 +191,7 @@ class CleanerState:
         if self.recheck_every_edit:
             self._set_report(run_checks(marked, context=self.check_context))
         self._index = FacetIndex(facet_values(marked, self._check_bits, self.known_emails))
+        self._facet_reads = facet_reads(self.known_emails)
 
     # --- checks -----------------------------------------------------------------------------
 
@@ -234,8 +244,13 @@ class CleanerState:
         self._orders.clear()
         self._view = None
 
-    def _after_change(self, columns: Collection[str] | None) -> None:
-        """Bring the index and view up to date with the history's last change."""
+    def _after_change(
+        self, columns: Collection[str] | None, constant: Mapping[str, object] | None = None
+    ) -> None:
+        """Bring the index and view up to date with the history's last change.
+
+        ``constant``: column -> the one value the step wrote into every touched row of it.
+        """
         self.version += 1
         touched = self.history.touched
         if self.recheck_every_edit:
@@ -254,33 +269,99 @@ class CleanerState:
             for key, order in self._orders.items()
             if written is not None and key[0] not in written
         }
-        was_in = self._members(touched)
-        rows = self.history.rows(touched, rows_needed())
-        values = facet_values(rows, self._check_bits[touched], self.known_emails)
-        self._index.update(touched, values)
+        # Rows can enter or leave the view only if a filter reads a column the step wrote.
+        moves = written is None or self._filters_read() & written
+        was_in = self._members(touched) if moves else None
+        self._move_in_index(touched, written, constant)
         if columns is None or any(name.startswith("__") for name in columns):
             self._excluded = self.history.column(EXCLUDED).to_numpy().copy()
-        self._patch_row_masks(touched)
-        # The view stays when no touched row entered or left it and its order is not by a
-        # column the step wrote: a cell edit at a million rows then costs no view rebuild.
-        same = (
-            columns is not None
-            and was_in is not None
+        self._patch_row_masks(touched, written)
+        # The view stays when no touched row entered or left it (no filter reads what the
+        # step wrote, or the facet filters keep the same rows) and its order is not by a column
+        # the step wrote: a cell edit at a million rows then costs no view rebuild.
+        kept_members = not moves or (
+            was_in is not None
             and bool((was_in == self._members(touched)).all())
             and not self.search
             and not self.ranges
             and not self._list_filters()
+        )
+        same = (
+            columns is not None
+            and kept_members
             and (self.sort is None or self.sort[0] not in _with_durations(columns))
         )
         if not same:
             self._view = None
 
-    def _patch_row_masks(self, touched: np.ndarray) -> None:
-        """Recompute the search and list-facet masks for the touched rows only."""
-        if not self._row_masks:
+    def _filters_read(self) -> set[str]:
+        """Columns the active filters read."""
+        read: set[str] = set()
+        for name, accepted in self.filters.items():
+            if not accepted:
+                continue
+            if name in self._facet_reads:
+                read |= self._facet_reads[name]
+            elif name == CHECK_FACET:
+                read.add(CHECK_FACET)
+            else:
+                read |= self._mask_reads(("list", name))
+        if self.search:
+            read |= self._mask_reads(("search",))
+        read |= set(self.ranges)
+        return read
+
+    def _move_in_index(
+        self,
+        touched: np.ndarray,
+        written: set[str] | None,
+        constant: Mapping[str, object] | None = None,
+    ) -> None:
+        """Move the touched rows in the facet index: only the facets reading a written column
+        are computed for them (a bulk state edit computes the state facet alone; from the one
+        value it wrote, when the facet reads that column alone)."""
+        if written is None:
+            rows = self.history.rows(touched, rows_needed())
+            values = facet_values(rows, self._check_bits[touched], self.known_emails)
+            self._index.update(touched, values)
+            return
+        affected = [name for name, reads in self._facet_reads.items() if reads & written]
+        if not affected:
+            return
+        constant = constant or {}
+        once = [name for name in affected if self._facet_reads[name] <= constant.keys()]
+        per_row = [name for name in affected if name not in once]
+        by_facet: dict[str, pl.Series] = {}
+        if once:
+            schema = self.history.schema
+            one = pl.DataFrame(
+                {column: [constant[column]] for column in constant},
+                schema={column: schema[column] for column in constant},
+            )
+            for name in once:
+                value = one.select(facet_expr(name, self.known_emails).cast(pl.String)).item()
+                by_facet[name] = pl.Series(name, [value], dtype=pl.String)
+        if per_row:
+            needed = sorted(set().union(*(self._facet_reads[name] for name in per_row)))
+            rows = self.history.rows(touched, needed)
+            computed = rows.select(
+                facet_expr(name, self.known_emails).cast(pl.String) for name in per_row
+            )
+            by_facet.update((name, computed[name]) for name in per_row)
+        self._index.recode(touched, by_facet)
+
+    def _patch_row_masks(self, touched: np.ndarray, written: set[str] | None) -> None:
+        """Recompute the search, list-facet and range masks for the touched rows only (and
+        only the masks reading a written column)."""
+        stale = {
+            key: mask
+            for key, mask in self._row_masks.items()
+            if written is None or self._mask_reads(key) & written
+        }
+        if not stale:
             return
         small = self.history.rows(touched, list(self.history.schema))
-        for key, mask in self._row_masks.items():
+        for key, mask in stale.items():
             if key[0] == "search":
                 part = search_mask(small, key[1], regex=key[2], columns=self._searched())
             elif key[0] == "range":
@@ -288,6 +369,14 @@ class CleanerState:
             else:
                 part = where_mask(small, Where(facets={key[1]: list(key[2])}))
             mask[touched] = part.to_numpy()
+
+    def _mask_reads(self, key: tuple[Any, ...]) -> set[str]:
+        """Columns a kept row mask (see :meth:`_row_mask`) is computed from."""
+        if key[0] == "search":
+            return set(self._searched())
+        if key[0] == "range":
+            return {key[1]}
+        return set(list_facet_expr(key[1]).meta.root_names())
 
     def _members(self, positions: np.ndarray) -> np.ndarray | None:
         """Whether the rows at ``positions`` pass the facet filters (``None``: unknown)."""
@@ -633,23 +722,44 @@ class CleanerState:
             facets={name: values for name, values in self.filters.items() if values},
             search=self.search,
             regex=self.regex,
+            search_in=self._searched() if self.search else None,
             ranges=dict(self.ranges),
         )
+
+    def _scope(self, step: Op | None) -> np.ndarray | None:
+        """The rows ``step``'s filter selects, from the index and the view's masks, when that
+        filter is the view's (``None``: the step evaluates its filter itself).
+
+        Failing checks count only when they are current: a step replayed later sees the
+        checks of its frame, so stale badges must not choose its rows.
+        """
+        where = getattr(step, "where", None)
+        if not isinstance(where, Where):
+            return None
+        if where != self.where or (CHECK_FACET in where.facets and self.checks_stale):
+            return None
+        return self._view_mask()
 
     # --- edits ------------------------------------------------------------------------------
 
     def do(self, step: Op, *, position: int | None = None) -> StepReport:
         """Apply ``step``, then bring facets, badges and the view up to date."""
-        report = self.history.do(step, position=position)
-        self._after_change(self._written(step))
+        report = self.history.do(step, position=position, scope=self._scope(step))
+        self._after_change(self._written(step), self._constant(step))
         return report
 
     @staticmethod
-    def _written(step: Op) -> set[str] | None:
+    def _written(step: Op) -> set[str]:
+        return step.columns_written()
+
+    def _constant(self, step: Op | None) -> dict[str, object] | None:
+        """Column -> value for a step that writes one value into every row it changes."""
+        if isinstance(step, SetValues) and step.expected is None:
+            dtype = self.history.schema[step.column]
+            return {step.column: to_python(step.column, step.value, dtype)}
         if isinstance(step, SetCell):
-            return {step.column}
-        if isinstance(step, SetValues):
-            return {step.column}
+            dtype = self.history.schema[step.column]
+            return {step.column: to_python(step.column, step.value, dtype)}
         return None
 
     def undo(self) -> Op | None:
@@ -661,9 +771,9 @@ class CleanerState:
 
     def redo(self) -> Op | None:
         """Apply the last undone step again."""
-        step = self.history.redo()
+        step = self.history.redo(scope=self._scope(self.history.next_redo))
         if step is not None:
-            self._after_change(self._written(step))
+            self._after_change(self._written(step), self._constant(step))
         return step
 
     def goto(self, count: int) -> None:

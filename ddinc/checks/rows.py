@@ -147,13 +147,15 @@ def failing_rows_of(
     *,
     context: CheckContext,
     written: Collection[str] | None = None,
+    at: npt.ArrayLike | None = None,
 ) -> dict[str, npt.NDArray[np.bool_]]:
     """Which of ``rows`` fail each row-local check, exactly as run_checks on a whole frame says.
 
     Parameters
     ----------
     rows
-        Some rows of a canonical frame (the rows a step touched, say), in any order.
+        Some rows of a canonical frame (the rows a step touched, say), in any order; or the
+        whole frame, with ``at``.
     checks
         The checks to consider; only the row-local ones (:func:`row_local_checks`) are run.
     context
@@ -162,12 +164,17 @@ def failing_rows_of(
         The columns the step wrote: only checks whose predicate reads one of them
         (:func:`columns_read`) are run, the others' verdicts cannot have changed. None runs
         every row-local check.
+    at
+        Positions in ``rows`` of the rows to check (e.g. the rows a step touched in the whole
+        frame), in any order. Cheaper than passing ``frame[at]``: only the columns the
+        predicates read are gathered (gathering all 26 columns of 166,000 rows out of a
+        million costs 0.3 s, more than the checks themselves).
 
     Returns
     -------
     dict
-        Check name -> boolean array over ``rows`` (True where the row fails), in the order of
-        ``checks``, for the checks that were run.
+        Check name -> boolean array over ``rows`` (over ``at`` when given; True where the row
+        fails), in the order of ``checks``, for the checks that were run.
 
     Costs O(len(rows)): predicates only, over the columns they read; no message is rendered.
     """
@@ -194,6 +201,10 @@ def failing_rows_of(
         reads |= read
     if not chosen:
         return {}
+    if at is not None:
+        inputs = _to_input_columns(reads, rows) & set(rows.columns)
+        positions = pl.Series("at", np.asarray(at), dtype=pl.Int64)
+        rows = rows.select(sorted(inputs))[positions]
     work = _conform_only(rows, reads)
     aliases = {check.name: f"__check__{check.name}" for check, _ in chosen}
     # with_columns, not select: a predicate that returns a scalar still gives one value per row.

@@ -66,6 +66,11 @@ def assert_subset_agrees(
     for name, mask in got.items():
         assert mask.dtype == np.bool_
         np.testing.assert_array_equal(mask, expected[name][positions], err_msg=name)
+    # The same rows named by position in the whole frame: only what is read gets gathered.
+    at = failing_rows_of(frame, context=context, written=written, at=positions)
+    assert list(at) == chosen
+    for name, mask in at.items():
+        np.testing.assert_array_equal(mask, expected[name][positions], err_msg=name)
     return got
 
 

@@ -31,6 +31,7 @@ from ddinc.errors import ConfigError
 from ddinc.limits import TITLE_MAX_CHARS
 from ddinc.loader import load
 from ddinc.rowkey import ROW_KEY
+from ddinc.schema import RAW_FIELDS, TIMESTAMPS
 from ddinc.synth import SAMPLES, mapping_beside
 from tests.checks.conftest import CONTEXT, NOW, incident, incidents, start_of
 from tests.conftest import ROOT, shared_path
@@ -408,3 +409,43 @@ def test_any_frame_any_subset_agrees_with_the_whole_frame(
     assert_subset_agrees(frame, positions, expected)
     written = data.draw(st.sets(st.sampled_from(["state", "title", "resolved", "raw"])))
     assert_subset_agrees(frame, positions, expected, written=written)
+
+
+# --- frames shaped otherwise: zones, enums, all-null columns, columns left out ----------------
+
+
+def _variants(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return {
+        "new_york_times": frame.with_columns(
+            pl.col(name).dt.convert_time_zone("America/New_York") for name in TIMESTAMPS
+        ),
+        "impact_end_all_null": frame.with_columns(pl.lit(None).alias("impact_end")),
+        "text_state_and_severity": frame.with_columns(pl.col("state", "severity").cast(pl.String)),
+        "no_notes_no_raw_severity": frame.drop("load_notes").with_columns(
+            pl.struct(
+                pl.col("raw").struct.field(name) for name in RAW_FIELDS if name != "severity"
+            ).alias("raw")
+        ),
+        "no_row_keys": frame.drop(ROW_KEY),
+    }
+
+
+VARIANTS = (
+    "new_york_times",
+    "impact_end_all_null",
+    "text_state_and_severity",
+    "no_notes_no_raw_severity",
+    "no_row_keys",
+)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_frames_shaped_otherwise(dirty: pl.DataFrame, variant: str) -> None:
+    frame = _variants(dirty)[variant]
+    expected = whole_frame_masks(frame)
+    for positions in subsets(frame.height, seed=3):
+        assert_subset_agrees(frame, positions, expected)
+    every = _conform(frame)
+    few = _conform_only(frame, [name for name in every.columns if name not in ("row", ROW_KEY)])
+    for name in few.columns:
+        assert few.get_column(name).equals(every.get_column(name)), name

@@ -6,9 +6,11 @@ a cost in the number of those rows, not in the size of the frame. The frame-wide
 (repeated ids, probable duplicates, whole-hour offsets, outliers) compare rows with each other
 and need :func:`~ddinc.checks.run_checks` over the whole frame::
 
-    verdicts = failing_rows_of(frame[touched], context=context, written={"state"})
+    verdicts = failing_rows_of(frame, context=context, written={"state"}, at=touched)
     verdicts["state_unmapped"]       # numpy bools over frame[touched], as run_checks says
     row_messages(frame[[position]], context=context)    # check, level, message of one record
+
+``verdicts`` holds only the checks that read a written column: the others cannot have changed.
 
 Only the columns the chosen predicates read are conformed (cast, converted to UTC, durations
 recomputed), the way :func:`~ddinc.checks.run_checks` conforms the whole frame, and no message
@@ -25,7 +27,7 @@ import numpy.typing as npt
 import polars as pl
 
 from ddinc.checks.model import Check, CheckContext
-from ddinc.checks.report import KEY_COLUMNS, ROW, _conform, run_checks
+from ddinc.checks.report import _LOAD_NOTES, _TEXT_COLUMNS, KEY_COLUMNS, ROW, _conform, run_checks
 from ddinc.checks.rules import DEFAULT_CHECKS
 from ddinc.errors import ConfigError
 from ddinc.rowkey import ROW_KEY
@@ -35,9 +37,7 @@ from ddinc.timeline import DEFINITIONS
 __all__ = ["columns_read", "failing_rows_of", "row_local_checks", "row_messages"]
 
 _RAW: Final = "raw"
-_LOAD_NOTES: Final = "load_notes"
 _SOURCE_ROWS: Final = "source_rows"
-_TEXT_COLUMNS: Final = ("source", "source_id", "title", "state", "severity")
 # What a computed row key is made of (ddinc.rowkey), when the frame carries none.
 _KEY_SOURCES: Final = frozenset({"source", "source_id", "title", "raw"})
 

@@ -167,8 +167,9 @@ def failing_rows_of(
     at
         Positions in ``rows`` of the rows to check (e.g. the rows a step touched in the whole
         frame), in any order. Cheaper than passing ``frame[at]``: only the columns the
-        predicates read are gathered (gathering all 26 columns of 166,000 rows out of a
-        million costs 0.3 s, more than the checks themselves).
+        predicates read are gathered. Keep that frame in one chunk (``rechunk()`` once):
+        gathering from a struct column in 8 chunks costs ~70 ms at a million rows, even for
+        one row (polars 2.1), against 0.4 ms in one chunk.
 
     Returns
     -------

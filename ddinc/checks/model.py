@@ -218,9 +218,12 @@ class Check:
     details
         See :data:`Details`.
     row_wise
-        True when the message of a row depends on that row alone (no window, no aggregate):
-        messages are then rendered for the failing rows only, which keeps a report of a
-        million incidents fast. Leave False when a detail looks at other rows.
+        True when the check is row-local: its verdict (the predicate) and its message for a
+        row depend on that row alone and on the context (no window, no aggregate, no
+        quantile, no ``frame`` rows or row position; the frame's schema is fine). Messages
+        are then rendered for the failing rows only, which keeps a report of a million
+        incidents fast, and :mod:`ddinc.checks.rows` re-runs the check on just the rows an
+        edit touched. Leave False when the predicate or a detail looks at other rows.
     """
 
     name: str

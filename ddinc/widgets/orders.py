@@ -168,15 +168,20 @@ def descending_order(order: Ascending) -> np.ndarray:
     """
     valued = len(order.starts)
     head, nulls = order.positions[:valued], order.positions[valued:]
-    first = np.flatnonzero(order.starts)
+    kind = head.dtype  # int32 below 2**31 rows: half the memory traffic of int64
+    first = np.flatnonzero(order.starts).astype(kind)
     if len(first) == valued:  # no ties: a plain reversal
         return np.concatenate([head[::-1], nulls])
-    sizes = np.diff(first, append=valued)
+    sizes = np.diff(first, append=kind.type(valued))
     first, sizes = first[::-1], sizes[::-1]
     # Output slot j of reversed group g reads input first[g] + (j - where g begins in output).
-    begins = np.cumsum(sizes) - sizes
-    source = np.repeat(first - begins, sizes) + np.arange(valued)
-    return np.concatenate([head[source], nulls])
+    begins = np.cumsum(sizes, dtype=kind) - sizes
+    source = np.repeat(first - begins, sizes)
+    source += np.arange(valued, dtype=kind)
+    derived = np.empty(len(order.positions), dtype=kind)
+    np.take(head, source, out=derived[:valued])
+    derived[valued:] = nulls
+    return derived
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -240,6 +245,9 @@ class SortOrders:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: deque[_Job] = deque()
+        # Columns whose ascending order was just served: their descending twin is derived
+        # next (a sort click is often followed by the same column's other direction).
+        self._twins: deque[str] = deque()
         self._pending: dict[str, _Job] = {}
         self._ready: OrderedDict[str, Ascending] = OrderedDict()
         self._descending: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -265,12 +273,7 @@ class SortOrders:
             job = _Job(name, generation, values)
             self._pending[name] = job
             self._queue.append(job)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="ddinc-sort-orders", daemon=True
-                )
-                self._thread.start()
-            self._wake.notify()
+            self._wake_worker()
 
     def order(self, name: str, values: pl.Series, descending: bool) -> np.ndarray:
         """Positions of every row ordered by ``values`` (stable, nulls last), read-only.
@@ -280,19 +283,20 @@ class SortOrders:
         asked for. An exception raised computing it in the background is raised here.
         """
         ready = self._ascending(name, values)
-        if not descending:
-            return ready.positions
         with self._lock:
             cached = self._descending.get(name)
             if cached is not None:
                 self._descending.move_to_end(name)
-                return cached
+            if not descending:
+                if cached is None and self._kept_descending and not self._closed:
+                    self._twins.append(name)
+                    self._wake_worker()
+                return ready.positions
+        if cached is not None:
+            return cached
         derived = _frozen(descending_order(ready))
         with self._lock:
-            if self._ready.get(name) is ready and self._kept_descending:
-                self._descending[name] = derived
-                while len(self._descending) > self._kept_descending:
-                    self._descending.popitem(last=False)
+            self._keep_descending(name, ready, derived)
         return derived
 
     def forget(self, names: Collection[str] | None = None) -> None:
@@ -319,10 +323,12 @@ class SortOrders:
         with self._lock:
             return [name for name, job in self._pending.items() if not job.cancelled]
 
-    def ready(self) -> list[str]:
-        """Columns whose ascending order is ready, least recently used first."""
+    def ready(self) -> list[tuple[str, bool]]:
+        """Orders ready as ``(column, descending)``, ascending first, least recently used first."""
         with self._lock:
-            return list(self._ready)
+            return [(name, False) for name in self._ready] + [
+                (name, True) for name in self._descending
+            ]
 
     def close(self) -> None:
         """Stop the background thread (after the column it is on) and drop every order."""
@@ -332,6 +338,7 @@ class SortOrders:
                 job.cancelled = True
                 job.values = None
             self._queue.clear()
+            self._twins.clear()
             self._pending.clear()
             self._ready.clear()
             self._descending.clear()
@@ -381,18 +388,37 @@ class SortOrders:
 
     # --- the background -----------------------------------------------------------------------
 
+    def _wake_worker(self) -> None:
+        """Start the background thread if need be and wake it (the lock is held)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._work, name="ddinc-sort-orders", daemon=True
+            )
+            self._thread.start()
+        self._wake.notify()
+
     def _work(self) -> None:
         while True:
+            twin_of: Ascending | None = None
             with self._lock:
-                while not self._queue and not self._closed:
+                while not self._queue and not self._twins and not self._closed:
                     self._wake.wait()
                 if self._closed:
                     return
-                job = self._queue.popleft()
-                if job.cancelled or job.values is None:
-                    continue
-                job.started = True
-                values, job.values = job.values, None
+                if self._twins:
+                    name = self._twins.popleft()
+                    twin_of = self._ready.get(name)
+                    if twin_of is None or name in self._descending:
+                        continue
+                else:
+                    job = self._queue.popleft()
+                    if job.cancelled or job.values is None:
+                        continue
+                    job.started = True
+                    values, job.values = job.values, None
+            if twin_of is not None:
+                self._derive(name, twin_of)
+                continue
             try:
                 job.result = self._frozen_ascending(self._compute(values))
             except Exception as error:  # handed to the caller of order(), raised there
@@ -404,6 +430,14 @@ class SortOrders:
                     self._store_locked(job.name, job.generation, job.result)
             job.done.set()
 
+    def _derive(self, name: str, ascending: Ascending) -> None:
+        try:
+            derived = _frozen(descending_order(ascending))
+        except Exception:  # order() derives it again in the foreground, and raises there
+            return
+        with self._lock:
+            self._keep_descending(name, ascending, derived)
+
     # --- the cache ----------------------------------------------------------------------------
 
     @staticmethod
@@ -411,6 +445,15 @@ class SortOrders:
         _frozen(order.positions)
         _frozen(order.starts)
         return order
+
+    def _keep_descending(self, name: str, ascending: Ascending, derived: np.ndarray) -> None:
+        """Keep ``derived`` if the order it came from is still the column's (the lock is held)."""
+        if self._ready.get(name) is not ascending or not self._kept_descending:
+            return
+        self._descending[name] = derived
+        self._descending.move_to_end(name)
+        while len(self._descending) > self._kept_descending:
+            self._descending.popitem(last=False)
 
     def _store(self, name: str, generation: int, order: Ascending) -> None:
         with self._lock:

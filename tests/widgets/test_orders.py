@@ -117,6 +117,19 @@ def test_descending_is_derived_once_and_kept() -> None:
         assert orders.order("c", values, True) is first
 
 
+def test_a_served_ascending_order_gets_its_descending_twin_in_the_background() -> None:
+    gate = _Gate()
+    values = _series("datetime", [0, 1, 0, None, 2, 1])
+    with SortOrders(compute=gate) as orders:
+        orders.order("c", values, False)
+        orders.want("other", values)
+        # The worker derives twins before it computes the next column.
+        gate.next_entered()
+        assert ("c", True) in orders.ready()
+        assert orders.order("c", values, True).tolist() == _reference(values, True)
+        gate.release.set()
+
+
 class _Gate:
     """An ascending computation the background thread enters, then waits in until released."""
 
@@ -152,7 +165,7 @@ def test_a_column_forgotten_while_its_order_is_computed_never_gets_the_old_order
         gate.release.set()
         # The worker finished (and dropped) the old title before it entered the next job.
         assert gate.next_entered() == old.to_list()
-        assert "title" not in orders.ready()
+        assert ("title", False) not in orders.ready()
         assert orders.order("title", new, False).tolist() == _reference(new, False)
         assert orders.order("title", new, True).tolist() == _reference(new, True)
 
@@ -168,7 +181,7 @@ def test_forget_everything_drops_ready_and_pending_orders() -> None:
         gate.release.set()
         changed = pl.Series([1, 2])
         assert orders.order("a", changed, False).tolist() == [0, 1]
-        assert orders.ready() == ["a"]
+        assert [name for name, descending in orders.ready() if not descending] == ["a"]
 
 
 def test_an_order_being_computed_is_waited_for_not_computed_twice() -> None:
@@ -219,7 +232,7 @@ def test_least_recently_used_orders_are_dropped_first() -> None:
             orders.order(name, values, True)
         orders.order("a", values, False)
         orders.order("c", values, False)
-        assert orders.ready() == ["a", "c"]
+        assert [name for name, descending in orders.ready() if not descending] == ["a", "c"]
 
 
 def test_closed_orders_compute_in_the_foreground_and_schedule_nothing() -> None:

@@ -213,6 +213,13 @@ class SortOrders:
         Ascending orders kept (:data:`KEPT_COLUMNS`), least recently used dropped first.
     kept_descending
         Descending orders kept (:data:`KEPT_DESCENDING`).
+    descending_ahead
+        Also derive each column's descending order in the background right after its
+        ascending one, so that a first click in either direction finds its order ready
+        (4 MB more per column at a million rows; ``kept_descending`` should then hold every
+        column wanted). Without it, the descending order of a column is derived in the
+        background once its ascending one is served, or at the click that asks for it
+        (5-40 ms at a million rows, measured).
     compute
         The function that computes an ascending order (:func:`ascending_order`); tests pass one
         that waits or fails, to hold the background thread at a chosen point.
@@ -237,11 +244,13 @@ class SortOrders:
         *,
         kept: int = KEPT_COLUMNS,
         kept_descending: int = KEPT_DESCENDING,
+        descending_ahead: bool = False,
         compute: Callable[[pl.Series], Ascending] = ascending_order,
     ) -> None:
         self._kept = max(1, kept)
         self._kept_descending = max(0, kept_descending)
         self._compute = compute
+        self._descending_ahead = descending_ahead
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: deque[_Job] = deque()
@@ -429,6 +438,8 @@ class SortOrders:
                     del self._pending[job.name]
                     self._store_locked(job.name, job.generation, job.result)
             job.done.set()
+            if self._descending_ahead and job.result is not None:
+                self._derive(job.name, job.result)
 
     def _derive(self, name: str, ascending: Ascending) -> None:
         try:

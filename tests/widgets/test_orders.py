@@ -130,6 +130,19 @@ def test_a_served_ascending_order_gets_its_descending_twin_in_the_background() -
         gate.release.set()
 
 
+def test_descending_ahead_derives_both_directions_in_the_background() -> None:
+    gate = _Gate()
+    values = _series("string", [0, 1, 0, None, 2, 1])
+    with SortOrders(compute=gate, descending_ahead=True) as orders:
+        gate.release.set()
+        orders.want("c", values)
+        orders.want("other", values)
+        gate.next_entered()
+        gate.next_entered()  # "other" entered: "c" and its twin are done
+        assert {("c", False), ("c", True)} <= set(orders.ready())
+        assert orders.order("c", values, True).tolist() == _reference(values, True)
+
+
 class _Gate:
     """An ascending computation the background thread enters, then waits in until released."""
 

@@ -6,7 +6,7 @@ import importlib.util
 import math
 import queue
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,10 +34,13 @@ _POOLS: dict[str, tuple[pl.DataType, list[Any]]] = {
         pl.Datetime("us", "UTC"),
         [datetime(2024, 1, d, h, tzinfo=UTC) for d in (1, 2) for h in (0, 13)],
     ),
+    "date": (pl.Date(), [date(2024, 1, 2), date(1969, 12, 31), date(2024, 1, 1)]),
     "duration": (pl.Duration("us"), [timedelta(hours=h) for h in (-1, 0, 2, 5)]),
     "bool": (pl.Boolean(), [True, False]),
     "string": (pl.String(), ["b", "a", "", "ab", "B", "é"]),
     "enum": (_ENUM, ["low", "high", "medium"]),
+    "categorical": (pl.Categorical(), ["b", "a", "c", "ab"]),
+    "uint": (pl.UInt64(), [2**63 + 1, 0, 7, 2**63]),
     "list": (pl.List(pl.String()), [["a", "b"], [], ["a; b"], ["b"], [None, "a"], ["a"]]),
 }
 

@@ -387,7 +387,7 @@ class SortOrders:
                 if self._pending.get(name) is job:
                     del self._pending[name]
                 current = self._generation.get(name, 0) == job.generation
-            if job.error is not None:
+            if current and job.error is not None:
                 raise job.error
             if current and job.result is not None:
                 return job.result
@@ -432,12 +432,14 @@ class SortOrders:
                 job.result = self._frozen_ascending(self._compute(values))
             except Exception as error:  # handed to the caller of order(), raised there
                 job.error = error
-            del values
-            with self._lock:
-                if job.result is not None and self._pending.get(job.name) is job:
-                    del self._pending[job.name]
-                    self._store_locked(job.name, job.generation, job.result)
-            job.done.set()
+            finally:
+                # Set whatever happened: a waiting order() then computes it itself.
+                del values
+                with self._lock:
+                    if job.result is not None and self._pending.get(job.name) is job:
+                        del self._pending[job.name]
+                        self._store_locked(job.name, job.generation, job.result)
+                job.done.set()
             if self._descending_ahead and job.result is not None:
                 self._derive(job.name, job.result)
 

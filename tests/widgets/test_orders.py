@@ -241,6 +241,20 @@ def test_an_error_in_the_background_is_raised_by_order() -> None:
         assert orders.order("c", values, False).tolist() == [0, 1]
 
 
+def test_an_error_computing_forgotten_values_is_not_raised_for_the_new_ones() -> None:
+    gate = _Gate(fail=True)
+    old, new = pl.Series([1, 2]), pl.Series([2, 1])
+    with SortOrders(compute=gate) as orders:
+        orders.want("c", old)
+        gate.next_entered()
+        orders.want("c", old)  # pending for these values: nothing more scheduled
+        orders.forget(["c"])
+        orders.want("other", old)
+        gate.release.set()
+        gate.next_entered()  # the worker is past the old values of "c"
+        assert orders.order("c", new, False).tolist() == [1, 0]
+
+
 def test_least_recently_used_orders_are_dropped_first() -> None:
     values = pl.Series([2, 1, 3])
     with SortOrders(kept=2, kept_descending=1) as orders:

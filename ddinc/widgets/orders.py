@@ -227,8 +227,8 @@ class SortOrders:
     The caller (one foreground thread) tells which columns it will sort by with
     :meth:`want`, asks for an order with :meth:`order`, and calls :meth:`forget` for a
     column as soon as it is written: a background result for the old values is then
-    discarded, never served. The thread is a daemon, started at the first :meth:`want`; a
-    kernel exits without waiting for it.
+    discarded, never served. The thread is a daemon, started by :meth:`want`; a
+    kernel exits without waiting for it. It ends when it has nothing left to do.
 
     Examples
     --------
@@ -252,7 +252,6 @@ class SortOrders:
         self._compute = compute
         self._descending_ahead = descending_ahead
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
         self._queue: deque[_Job] = deque()
         # Columns whose ascending order was just served: their descending twin is derived
         # next (a sort click is often followed by the same column's other direction).
@@ -352,7 +351,6 @@ class SortOrders:
             self._ready.clear()
             self._descending.clear()
             thread, self._thread = self._thread, None
-            self._wake.notify_all()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
@@ -398,21 +396,22 @@ class SortOrders:
     # --- the background -----------------------------------------------------------------------
 
     def _wake_worker(self) -> None:
-        """Start the background thread if need be and wake it (the lock is held)."""
+        """Start the background thread unless it runs (the lock is held)."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._work, name="ddinc-sort-orders", daemon=True
             )
             self._thread.start()
-        self._wake.notify()
 
     def _work(self) -> None:
+        # The thread ends once there is nothing to do, and the next want() starts another:
+        # an idle thread would keep this object (and its orders) alive after its Cleaner.
         while True:
             twin_of: Ascending | None = None
             with self._lock:
-                while not self._queue and not self._twins and not self._closed:
-                    self._wake.wait()
-                if self._closed:
+                if self._closed or (not self._queue and not self._twins):
+                    if self._thread is threading.current_thread():
+                        self._thread = None
                     return
                 if self._twins:
                     name = self._twins.popleft()

@@ -6,6 +6,7 @@ import importlib.util
 import math
 import queue
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -263,6 +264,22 @@ def test_least_recently_used_orders_are_dropped_first() -> None:
         orders.order("a", values, False)
         orders.order("c", values, False)
         assert [name for name, descending in orders.ready() if not descending] == ["a", "c"]
+
+
+def test_the_background_thread_ends_when_it_has_nothing_to_do() -> None:
+    values = pl.Series([2, 1])
+    with SortOrders() as orders:
+        orders.want("c", values)
+        assert orders.order("c", values, False).tolist() == [1, 0]
+        ended = threading.Event()
+        for _ in range(2000):  # a liveness check, not a timing: up to 20 s on a loaded machine
+            if not any(t.name == "ddinc-sort-orders" for t in threading.enumerate()):
+                ended.set()
+                break
+            time.sleep(0.01)
+        assert ended.is_set()
+        orders.want("d", values)  # starts another
+        assert orders.order("d", values, True).tolist() == [0, 1]
 
 
 def test_closed_orders_compute_in_the_foreground_and_schedule_nothing() -> None:

@@ -256,6 +256,7 @@ class SortOrders:
         # Columns whose ascending order was just served: their descending twin is derived
         # next (a sort click is often followed by the same column's other direction).
         self._twins: deque[str] = deque()
+        self._deriving: dict[str, threading.Event] = {}
         self._pending: dict[str, _Job] = {}
         self._ready: OrderedDict[str, Ascending] = OrderedDict()
         self._descending: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -300,8 +301,16 @@ class SortOrders:
                     self._twins.append(name)
                     self._wake_worker()
                 return ready.positions
+            deriving = self._deriving.get(name)
         if cached is not None:
             return cached
+        if deriving is not None:
+            # The background is deriving it right now: waiting costs less than doing it twice.
+            deriving.wait()
+            with self._lock:
+                cached = self._descending.get(name)
+            if cached is not None:
+                return cached
         derived = _frozen(descending_order(ready))
         with self._lock:
             self._keep_descending(name, ready, derived)
@@ -418,6 +427,7 @@ class SortOrders:
                     twin_of = self._ready.get(name)
                     if twin_of is None or name in self._descending:
                         continue
+                    self._deriving[name] = threading.Event()
                 else:
                     job = self._queue.popleft()
                     if job.cancelled or job.values is None:
@@ -427,6 +437,7 @@ class SortOrders:
             if twin_of is not None:
                 self._derive(name, twin_of)
                 continue
+            derive_next = False
             try:
                 job.result = self._frozen_ascending(self._compute(values))
             except Exception as error:  # handed to the caller of order(), raised there
@@ -438,17 +449,26 @@ class SortOrders:
                     if job.result is not None and self._pending.get(job.name) is job:
                         del self._pending[job.name]
                         self._store_locked(job.name, job.generation, job.result)
+                        if self._descending_ahead:
+                            self._deriving[job.name] = threading.Event()
+                            derive_next = True
                 job.done.set()
-            if self._descending_ahead and job.result is not None:
+            if derive_next and job.result is not None:
                 self._derive(job.name, job.result)
 
     def _derive(self, name: str, ascending: Ascending) -> None:
+        derived = None
         try:
             derived = _frozen(descending_order(ascending))
         except Exception:  # order() derives it again in the foreground, and raises there
-            return
-        with self._lock:
-            self._keep_descending(name, ascending, derived)
+            pass
+        finally:
+            with self._lock:
+                if derived is not None:
+                    self._keep_descending(name, ascending, derived)
+                deriving = self._deriving.pop(name, None)
+            if deriving is not None:
+                deriving.set()
 
     # --- the cache ----------------------------------------------------------------------------
 

@@ -134,6 +134,16 @@ def test_a_served_ascending_order_gets_its_descending_twin_in_the_background() -
         gate.release.set()
 
 
+def test_a_descending_click_right_after_the_ascending_one_is_right_either_way() -> None:
+    # The twin may be queued, being derived or done when the descending order is asked for.
+    values = _series("int", [i % 5 if i % 7 else None for i in range(3000)])
+    with SortOrders() as orders:
+        for round_ in range(30):
+            name = f"c{round_}"
+            assert orders.order(name, values, False).tolist() == _reference(values, False)
+            assert orders.order(name, values, True).tolist() == _reference(values, True)
+
+
 def test_descending_ahead_derives_both_directions_in_the_background() -> None:
     gate = _Gate()
     values = _series("string", [0, 1, 0, None, 2, 1])

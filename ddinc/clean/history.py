@@ -37,7 +37,7 @@ from ddinc.clean.recipe import (
     with_marks,
     write_pending,
 )
-from ddinc.clean.values import positions_of, to_python, true_positions
+from ddinc.clean.values import as_index, positions_of, to_python, true_positions
 from ddinc.rowkey import ROW_KEY
 from ddinc.schema import DURATIONS, TIMESTAMPS
 from ddinc.timeline import with_timeline
@@ -303,7 +303,7 @@ class History:
 
         Durations asked for are recomputed for edited rows, so they follow their timestamps.
         """
-        index = pl.Series("pos", positions, dtype=pl.Int64)
+        index = as_index(positions)
         if not self._overlay:
             return self._current.select(columns).gather(index)
         # Only the overlay's rows need a lookup: a bulk step may read 100,000s of rows.
@@ -332,6 +332,11 @@ class History:
         if any(column == name for _, column in self._overlay):
             self._flush()
         return self._current.get_column(name)
+
+    @property
+    def has_pending(self) -> bool:
+        """True when cell edits wait in the overlay (reading :attr:`marked` writes them)."""
+        return bool(self._overlay)
 
     @property
     def can_undo(self) -> bool:

@@ -32,6 +32,7 @@ from ddinc.clean.values import (
     EXCLUDED,
     SELECTED,
     JsonValue,
+    as_index,
     is_editable,
     positions_of,
     to_python,
@@ -350,10 +351,10 @@ class SetValues(_Scoped):
             # Compare and write the rows in scope only: O(scope), plus one column copy.
             old = frame.get_column(self.column)
             in_scope = self.positions(frame, context, outcome)
-            differs = old.gather(in_scope).ne_missing(pl.Series([value], dtype=dtype))
+            differs = old.gather(as_index(in_scope)).ne_missing(pl.Series([value], dtype=dtype))
             touched = in_scope[differs.to_numpy()]
             scalar: Any = value  # a Python value of the column's type (to_python made it)
-            written = old.clone().scatter(touched, scalar) if len(touched) else old
+            written = old.clone().scatter(as_index(touched), scalar) if len(touched) else old
             outcome.frame = frame.with_columns(like_chunks(written, old))
         outcome.changed = len(touched)
         outcome.touched = touched

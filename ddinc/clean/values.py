@@ -10,6 +10,7 @@ so ``...Z`` and ``...+00:00`` are the same instant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -25,6 +26,7 @@ __all__ = [
     "EXCLUDED",
     "SELECTED",
     "JsonValue",
+    "as_index",
     "cell",
     "choices",
     "is_editable",
@@ -130,6 +132,12 @@ def to_json(value: object) -> JsonValue:
 def cell(frame: pl.DataFrame, position: int, column: str) -> object:
     """The Python value at ``position`` of ``column`` (an Enum as its text)."""
     return frame.get_column(column)[position]
+
+
+def as_index(positions: pl.Series | Sequence[int] | np.ndarray) -> pl.Series:
+    """Row positions as polars' own index type: ``gather`` and ``scatter`` given any other
+    integer type convert it first (1.6 ms instead of 0.4 ms for 166,000 positions)."""
+    return pl.Series("pos", positions).cast(pl.get_index_type())
 
 
 def true_positions(mask: pl.Series) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from ddinc.checks.rows import row_local_checks
 from ddinc.errors import ConfigError
 from ddinc.widgets.state import CleanerState
 from tests.clean.conftest import CONTEXT, frame_of, incident, start_of
@@ -393,3 +394,87 @@ def _without_filters(state: CleanerState) -> CleanerState:
     state.set_search("")
     state.ranges.clear()
     return state
+
+
+def _live(rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> CleanerState:
+    """A state over ``rows`` that behaves as at a million rows: row checks follow each step
+    touching up to 3 rows, the checks across rows wait for the button."""
+    monkeypatch.setattr("ddinc.widgets.state.RECHECK_EVERY_EDIT_MAX_ROWS", 2)
+    monkeypatch.setattr("ddinc.widgets.state.RECHECK_TOUCHED_MAX_ROWS", 3)
+    state = CleanerState(frame_of(*rows), check_context=CONTEXT, page_size=4)
+    assert state.row_checks_live
+    return state
+
+
+def _check_counts(state: CleanerState) -> dict[str, int]:
+    return {name: n for name, n, *_ in state.facet_counts()["check"]}
+
+
+def _fresh_row_checks(state: CleanerState) -> dict[str, int]:
+    """The row-local check counts a full run of the checks gives on the state's frame now."""
+    fresh = CleanerState(
+        state.history.marked.drop("__excluded", "__selected"),
+        check_context=CONTEXT,
+        recheck="every_edit",
+    )
+    local = {check.name for check in row_local_checks()}
+    return {name: n for name, n in _check_counts(fresh).items() if name in local}
+
+
+def test_row_checks_follow_each_step_above_the_every_edit_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [incident(), incident(state="active"), incident(), incident(), incident()]
+    state = _live(rows, monkeypatch)
+    assert state.report is None
+    # Shown at once, before any button: the row-local checks over the whole frame.
+    assert _check_counts(state) == {"resolved_time_while_open": 1}
+    assert "checks across rows" in state.checks_note
+    state.edit("pagerduty:PD-0", "state", "active")  # a cell edit (kept in the overlay)
+    assert _check_counts(state) == {"resolved_time_while_open": 2} == _fresh_row_checks(state)
+    assert [b[0] for b in state.record("pagerduty:PD-0")["checks"]] == ["resolved_time_while_open"]
+    state.edit("pagerduty:PD-2", "title", "")  # another check, another column
+    assert _check_counts(state) == _fresh_row_checks(state)
+    assert "title_missing" in _check_counts(state)
+    state.undo()
+    state.undo()
+    assert _check_counts(state) == {"resolved_time_while_open": 1} == _fresh_row_checks(state)
+    # A bulk edit of 2 rows (under the limit) is re-checked; the check facet follows.
+    state.toggle("check", "resolved_time_while_open")
+    state.bulk_set("state", "resolved")
+    assert state.total == 0
+    assert _check_counts(state) == {} == _fresh_row_checks(state)
+    # Over the limit: left for the button, and the toolbar says so.
+    state.set_filters({})
+    state.bulk_set("state", "stable")
+    assert "before the last step" in state.checks_note
+    state.recheck()
+    assert state.checks_note == ""
+    assert _check_counts(state) == _check_counts(
+        CleanerState(
+            state.history.marked.drop("__excluded", "__selected"),
+            check_context=CONTEXT,
+            recheck="every_edit",
+        )
+    )
+
+
+def test_a_bulk_edit_scoped_by_a_row_check_replays_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The index's row-check bits are current, so they choose the rows of a step scoped by a
+    row-local check: the same rows the step selects when replayed."""
+    rows = [incident(state="active") if i % 2 else incident() for i in range(6)]
+    state = _live(rows, monkeypatch)
+    state.edit("pagerduty:PD-0", "state", "active")
+    state.toggle("check", "resolved_time_while_open")
+    shown = set(_keys_in_view(state))
+    assert shown == {"pagerduty:PD-0", "pagerduty:PD-1", "pagerduty:PD-3", "pagerduty:PD-5"}
+    state.bulk_set("commander", "zed@example.com")
+    marked = state.history.marked
+    assert set(marked.filter(pl.col("commander") == "zed@example.com")["row_key"]) == shown
+    assert (
+        _replayed(state)
+        .select("row_key", "commander")
+        .equals(marked.select("row_key", "commander"))
+    )

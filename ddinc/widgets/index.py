@@ -30,6 +30,8 @@ __all__ = ["CHECKS_COLUMN", "FacetIndex", "facet_reads", "facet_values", "rows_n
 CHECKS_COLUMN: Final = "__checks"
 """The bitset of a row's failing checks (bit i: the i-th check of the report)."""
 _SEED: Final = 20240112
+# Changes whose combination-to-combination moves are remembered (most recent kept).
+_TRANSITIONS_KEPT: Final = 32
 
 
 class FacetIndex:
@@ -50,6 +52,7 @@ class FacetIndex:
         # The same combinations by their codes and checks packed into bytes (atomic objects:
         # thousands of them add nothing for the garbage collector to walk, tuples would).
         self._id_of_codes: dict[bytes, int] = {}
+        self._transitions: dict[tuple[tuple[int, int], ...], np.ndarray] = {}
         self.codes: np.ndarray = np.zeros((0, len(self.names)), dtype=np.int64)
         self.checks: np.ndarray = np.zeros(0, dtype=np.int64)
         self._n = np.zeros(0, dtype=np.int64)
@@ -154,12 +157,27 @@ class FacetIndex:
         """Every row of a combination goes to the same new one (one value per facet)."""
         moved = np.bincount(old, minlength=len(self._n))
         combos = np.flatnonzero(moved)
-        codes = self.codes[combos]
-        for column, new_codes in replaced:
-            codes[:, column] = new_codes[0]
-        ids = self._combinations(codes, self.checks[combos])
-        target = np.zeros(len(self._n), dtype=np.intp)
-        target[combos] = ids
+        # Where each combination goes under this change, remembered: the same edit on other
+        # rows (or again after an undo) looks its combinations up instead of building them.
+        change = tuple((column, int(codes[0])) for column, codes in replaced)
+        target = self._transitions.pop(change, None)
+        if target is None or len(target) < len(self._n):
+            known = np.full(len(self._n), -1, dtype=np.intp)
+            if target is not None:
+                known[: len(target)] = target
+            target = known
+        unknown = combos[target[combos] < 0]
+        if len(unknown):
+            codes = self.codes[unknown]
+            for column, new_codes in replaced:
+                codes[:, column] = new_codes[0]
+            target[unknown] = self._combinations(codes, self.checks[unknown])
+        if len(target) < len(self._n):  # new combinations were made: they are not known yet
+            target = np.concatenate([target, np.full(len(self._n) - len(target), -1, np.intp)])
+        self._transitions[change] = target
+        while len(self._transitions) > _TRANSITIONS_KEPT:
+            self._transitions.pop(next(iter(self._transitions)))
+        ids = target[combos]
         self._n[: len(moved)] -= moved
         np.add.at(self._n, ids, moved[combos])
         new: np.ndarray = target[old]

@@ -992,6 +992,7 @@ class CleanerState:
             "cells": [[name, _text(row[name])] for name in columns],
             "checks": failing,
             "checks_stale": self.checks_stale,
+            "checks_note": self.checks_note,
         }
 
     def history_items(self) -> list[dict[str, Any]]:

@@ -265,7 +265,7 @@ function render({ model, el }) {
       checks.append(h("li", { class: level }, h("b", {}, `${name} (${level})`), `: ${message}`));
     }
     if (!record.checks.length) checks.append(h("li", {}, "fails no check"));
-    const stale = record.checks_stale ? h("p", { class: "dd-note" }, "checks are from before the last edits (Run checks)") : null;
+    const stale = record.checks_stale ? h("p", { class: "dd-note" }, (record.checks_note || "checks are from before the last edits") + " (Run checks)") : null;
     recordBox.hidden = false;
     recordBox.replaceChildren(h("div", { class: "dd-record-head" }, h("b", {}, record.key), close), stale, checks, cells);
   }

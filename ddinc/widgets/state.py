@@ -317,11 +317,16 @@ class CleanerState:
         self._view = None
 
     def _after_change(
-        self, columns: Collection[str] | None, constant: Mapping[str, object] | None = None
+        self,
+        columns: Collection[str] | None,
+        constant: Mapping[str, object] | None = None,
+        *,
+        cell_edit: bool = False,
     ) -> None:
         """Bring the index and view up to date with the history's last change.
 
-        ``constant``: column -> the one value the step wrote into every touched row of it.
+        ``constant``: column -> the one value the step wrote into every touched row of it;
+        ``cell_edit``: the change was one cell (edited, or its edit undone or redone).
         """
         self.version += 1
         touched = self.history.touched
@@ -368,7 +373,13 @@ class CleanerState:
         same = (
             columns is not None
             and kept_members
-            and (self.sort is None or self.sort[0] not in _with_durations(columns))
+            and (
+                self.sort is None
+                or self.sort[0] not in _with_durations(columns)
+                # A cell edit leaves its row where it is in a sorted view (as a spreadsheet
+                # does: the row does not jump away from the analyst); the next sort places it.
+                or cell_edit
+            )
         )
         if not same:
             self._view = None
@@ -758,6 +769,7 @@ class CleanerState:
         if column is not None and column not in (*COLUMNS, ROW_KEY):
             raise ConfigError(f"cannot sort by {column!r}; sortable columns: {', '.join(COLUMNS)}")
         self.sort = None if column is None else (column, descending)
+        self._view = None  # a sort click sorts now (a cell edit since may have left a row put)
 
     def set_filters(self, filters: Mapping[str, Sequence[str | None]]) -> None:
         """Replace the facet filters (facet -> accepted values; empty list = no filter)."""
@@ -824,7 +836,9 @@ class CleanerState:
     def do(self, step: Op, *, position: int | None = None) -> StepReport:
         """Apply ``step``, then bring facets, badges and the view up to date."""
         report = self.history.do(step, position=position, scope=self._scope(step))
-        self._after_change(self._written(step), self._constant(step))
+        self._after_change(
+            self._written(step), self._constant(step), cell_edit=isinstance(step, SetCell)
+        )
         return report
 
     @staticmethod
@@ -845,14 +859,16 @@ class CleanerState:
         """Take back the last step."""
         step = self.history.undo()
         if step is not None:
-            self._after_change(self._written(step))
+            self._after_change(self._written(step), cell_edit=isinstance(step, SetCell))
         return step
 
     def redo(self) -> Op | None:
         """Apply the last undone step again."""
         step = self.history.redo(scope=self._scope(self.history.next_redo))
         if step is not None:
-            self._after_change(self._written(step), self._constant(step))
+            self._after_change(
+                self._written(step), self._constant(step), cell_edit=isinstance(step, SetCell)
+            )
         return step
 
     def goto(self, count: int) -> None:

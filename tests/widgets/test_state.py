@@ -316,13 +316,19 @@ def test_a_kept_sort_order_follows_edits_undo_and_filters() -> None:
         for descending in (False, True, False):
             state.set_sort(column, descending)
             assert _sorted_view(state) == fresh()
+        before = _sorted_view(state)
         state.edit("pagerduty:PD-3", "declared", "2023-01-01 00:00")
+        # A cell edit leaves its row in place (no jump under the cursor) ...
+        assert _sorted_view(state) == before
+        # ... until the next sort click places it.
+        state.set_sort(column, False)
         assert _sorted_view(state) == fresh()
         state.toggle("severity", "SEV-2")
         assert _sorted_view(state) == fresh()
         state.set_sort(column, True)
         assert _sorted_view(state) == fresh()
         state.undo()
+        state.set_sort(column, True)
         assert _sorted_view(state) == fresh()
         state.bulk_set("declared", "2023-02-01T00:00:00+00:00")
         assert _sorted_view(state) == fresh()

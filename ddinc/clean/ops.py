@@ -155,11 +155,18 @@ class _Scoped(Op):
             return self.where.describe()
         return "every row"
 
+    def _given_scope(self, frame: pl.DataFrame, context: Context) -> np.ndarray | None:
+        """The caller's mask of the rows ``where`` selects on ``frame``, if it gave one."""
+        given = context.scope
+        if self.where is not None and given is not None and len(given) == frame.height:
+            return given
+        return None
+
     def positions(self, frame: pl.DataFrame, context: Context, outcome: Outcome) -> np.ndarray:
         """Positions of the rows in scope (as :meth:`mask`, without a round trip through polars
         when the caller gave the scope)."""
-        given = context.scope
-        if self.where is not None and given is not None and len(given) == frame.height:
+        given = self._given_scope(frame, context)
+        if given is not None:
             found: np.ndarray = np.flatnonzero(given)
             return found
         return true_positions(self.mask(frame, context, outcome))
@@ -172,9 +179,10 @@ class _Scoped(Op):
                 if key not in found:
                     outcome.skip(f"{key}: not in this export")
             return _positions_mask(frame.height, list(found.values()))
+        given = self._given_scope(frame, context)
+        if given is not None:
+            return pl.Series("mask", given, dtype=pl.Boolean)
         if self.where is not None:
-            if context.scope is not None and len(context.scope) == frame.height:
-                return pl.Series("mask", context.scope, dtype=pl.Boolean)
             return where_mask(
                 frame, self.where, lambda: context.report(frame), context.known_emails
             )

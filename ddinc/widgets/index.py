@@ -17,7 +17,7 @@ rows find their combination without comparing text.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Final, cast
 
 import numpy as np
@@ -25,7 +25,7 @@ import polars as pl
 
 from ddinc.clean.facets import FACETS, facet_expr
 
-__all__ = ["CHECKS_COLUMN", "FacetIndex", "facet_reads", "facet_values", "rows_needed"]
+__all__ = ["CHECKS_COLUMN", "FacetIndex", "facet_reads", "facet_values"]
 
 CHECKS_COLUMN: Final = "__checks"
 """The bitset of a row's failing checks (bit i: the i-th check of the report)."""
@@ -300,18 +300,3 @@ def facet_values(
 def facet_reads(known_emails: Collection[str] | None) -> dict[str, frozenset[str]]:
     """Per facet of :data:`FACETS`: the frame columns its value is computed from."""
     return {name: frozenset(facet_expr(name, known_emails).meta.root_names()) for name in FACETS}
-
-
-def rows_needed() -> Sequence[str]:
-    """Columns the facet expressions read."""
-    return (
-        "severity",
-        "state",
-        "source",
-        "declared",
-        "impact_start",
-        "detected",
-        "time_to_resolve",
-        "commander",
-        "declared_by",
-    )
